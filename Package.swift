@@ -1,0 +1,144 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "booxi-tracking",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "booxi-tracking", targets: ["booxi-tracking"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // hiredis 0.14 from Debian's libhiredis-dev.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Our Redis client: connection, pipeline, pool, scripts, typed errors.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                "CHiredis",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Typed configuration read once at start (files < environment, secrets redacted).
+        .target(
+            name: "TrackingConfig",
+            dependencies: [
+                .product(name: "Configuration", package: "swift-configuration"),
+                "RedisClient",
+            ]
+        ),
+        // Reliable Redis job queue: enqueue, BLMOVE fetch, ack, retry, dead letters, reaper.
+        .target(
+            name: "JobQueue",
+            dependencies: [
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Talks to Booxi's Booking API (or the simulator).
+        .target(
+            name: "BooxiAPI",
+            dependencies: [
+                "RedisClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Domain: tracking codes, webhook events, mapping store, command jobs.
+        .target(
+            name: "TrackingCore",
+            dependencies: [
+                "RedisClient",
+                "JobQueue",
+                "BooxiAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Shared HTTP pieces for every role: health, readiness, metrics, JSON errors.
+        .target(
+            name: "HTTPSupport",
+            dependencies: [
+                "RedisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "Ingress",
+            dependencies: [
+                "RedisClient", "TrackingCore", "TrackingConfig", "HTTPSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        .target(
+            name: "ReadAPI",
+            dependencies: [
+                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "BooxiSimulator",
+            dependencies: [
+                "BooxiAPI", "HTTPSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .executableTarget(
+            name: "booxi-tracking",
+            dependencies: [
+                "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI",
+                "Ingress", "Worker", "ReadAPI", "BooxiSimulator", "HTTPSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test helpers: throwaway redis-server instances, free ports, child processes.
+        .target(
+            name: "TestSupport",
+            dependencies: ["RedisClient"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: ["RedisClient", "TestSupport"]
+        ),
+        .testTarget(
+            name: "TrackingConfigTests",
+            dependencies: ["TrackingConfig"]
+        ),
+    ]
+)

@@ -1,0 +1,12 @@
+import Glibc
+
+extension Duration {
+    var timeval: timeval {
+        let (seconds, attoseconds) = components
+        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    }
+
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,132 @@
+import Logging
+import NIOPosix
+
+/// The async face of our hiredis wrapper: `try await redis.send(...)`, pipelines, Lua scripts and
+/// blocking commands. Safe to share across tasks; one per process is enough.
+///
+/// Two pools keep blocking commands (`BLMOVE`, `BLPOP`) from holding a shared connection: the
+/// shared pool serves short commands, the blocking pool serves only commands that wait server-side.
+public final class RedisClient: Sendable {
+    public let configuration: RedisConfiguration
+    let pool: RedisConnectionPool
+    let blockingPool: RedisConnectionPool
+    let logger: Logger
+
+    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "booxi-tracking.redis")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = RedisConnectionPool(configuration: configuration, maxConnections: configuration.poolSize, logger: logger)
+        self.blockingPool = RedisConnectionPool(
+            configuration: configuration, maxConnections: configuration.blockingPoolSize, logger: logger)
+    }
+
+    /// Closes every connection and stops the I/O threads. Calls after this fail with ``RedisError/closed``.
+    public func shutdown() async {
+        await pool.close()
+        await blockingPool.close()
+    }
+
+    /// Sends one command. An error reply throws ``RedisError/server(_:)``.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisReply {
+        try Self.checked(try await sendReturningErrors(command))
+    }
+
+    @discardableResult
+    public func send(_ name: String, _ arguments: any RedisArgumentConvertible...) async throws -> RedisReply {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends one command and returns an error reply as a value instead of throwing it.
+    public func sendReturningErrors(_ command: RedisCommand) async throws -> RedisReply {
+        try await withConnection(from: pool) { connection in try connection.send(command) }
+    }
+
+    /// Sends every command of the pipeline in one round trip and returns one reply per command.
+    /// Error replies stay in place; only transport failures throw.
+    public func execute(_ pipeline: RedisPipeline) async throws -> [RedisReply] {
+        guard !pipeline.isEmpty else { return [] }
+        let commands = pipeline.commands
+        var replies = try await withConnection(from: pool) { connection in try connection.send(pipeline: commands) }
+        let unloaded = pipeline.scripts.filter { RedisScript.isNoScript(replies[$0.key]) }
+        if !unloaded.isEmpty {
+            // The server lost its script cache (restart, SCRIPT FLUSH): those EVALSHAs did not run.
+            var heal = RedisPipeline(Set(unloaded.values).map(\.loadCommand))
+            let loads = heal.count
+            let indices = unloaded.keys.sorted()
+            for index in indices { heal.append(commands[index]) }
+            let healed = try await withConnection(from: pool) { [heal] connection in
+                try connection.send(pipeline: heal.commands)
+            }
+            for (offset, index) in indices.enumerated() { replies[index] = healed[loads + offset] }
+        }
+        return replies
+    }
+
+    /// Runs a Lua script by SHA, loading it first if the server does not know it.
+    @discardableResult
+    public func eval(
+        _ script: RedisScript, keys: [any RedisArgumentConvertible] = [], arguments: [any RedisArgumentConvertible] = []
+    ) async throws -> RedisReply {
+        var pipeline = RedisPipeline()
+        pipeline.append(script, keys: keys, arguments: arguments)
+        return try Self.checked(try await execute(pipeline)[0])
+    }
+
+    /// Runs a command that waits server-side (`BLMOVE ... timeout`, `BLPOP ... timeout`) on a
+    /// connection reserved for such commands. `serverTimeout` is the wait the command itself
+    /// names; the socket timeout is extended by it. Task cancellation interrupts the wait.
+    @discardableResult
+    public func sendBlocking(_ command: RedisCommand, serverTimeout: Duration) async throws -> RedisReply {
+        let socketTimeout = serverTimeout + configuration.commandTimeout
+        let normalTimeout = configuration.commandTimeout
+        let connection = try await blockingPool.lease()
+        let reply: RedisReply
+        do {
+            reply = try await withTaskCancellationHandler {
+                try await blockingPool.threadPool.runIfActive {
+                    connection.setCommandTimeout(socketTimeout)
+                    defer { connection.setCommandTimeout(normalTimeout) }
+                    return try connection.send(command)
+                }
+            } onCancel: {
+                connection.interrupt()
+            }
+        } catch {
+            await blockingPool.release(connection)
+            throw Self.redisError(error)
+        }
+        await blockingPool.release(connection)
+        return try Self.checked(reply)
+    }
+
+    /// Whether a `PING` succeeds now (for readiness probes).
+    public func isReachable() async -> Bool {
+        (try? await send("PING")) == .status("PONG")
+    }
+
+    private func withConnection<T: Sendable>(
+        from pool: RedisConnectionPool, _ body: @escaping @Sendable (RedisConnection) throws -> T
+    ) async throws -> T {
+        let connection = try await pool.lease()
+        do {
+            let result = try await pool.threadPool.runIfActive { try body(connection) }
+            await pool.release(connection)
+            return result
+        } catch {
+            await pool.release(connection)
+            throw Self.redisError(error)
+        }
+    }
+
+    static func checked(_ reply: RedisReply) throws -> RedisReply {
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
+    private static func redisError(_ error: any Error) -> RedisError {
+        if let error = error as? RedisError { return error }
+        if error is CancellationError { return .connection("interrupted by cancellation") }
+        return .closed  // NIOThreadPool refuses work once shut down
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Where and how to connect: parsed from `redis://[user:pass@]host:port/db` or
+/// `unix:///path/to/redis.sock?db=N` (user and password as for TCP).
+public struct RedisConfiguration: Sendable, Hashable {
+    public enum Endpoint: Sendable, Hashable {
+        case tcp(host: String, port: Int)
+        case unixSocket(path: String)
+    }
+
+    public var endpoint: Endpoint
+    public var username: String?
+    public var password: String?
+    public var database: Int
+    public var connectTimeout: Duration
+    public var commandTimeout: Duration
+    /// Connections in the shared pool (and threads that run their blocking I/O).
+    public var poolSize: Int
+    /// Connections reserved for blocking commands (BLMOVE, BLPOP), never shared with others.
+    public var blockingPoolSize: Int
+    /// How long a caller waits for a free pooled connection before ``RedisError/timeout(_:)``.
+    public var poolWaitTimeout: Duration
+    /// A connection idle longer than this is checked with `PING` before it is handed out.
+    public var healthCheckInterval: Duration
+
+    public init(
+        endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379),
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        connectTimeout: Duration = .seconds(2),
+        commandTimeout: Duration = .seconds(2),
+        poolSize: Int = 8,
+        blockingPoolSize: Int = 4,
+        poolWaitTimeout: Duration = .seconds(2),
+        healthCheckInterval: Duration = .seconds(30)
+    ) {
+        self.endpoint = endpoint
+        self.username = username
+        self.password = password
+        self.database = database
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.poolSize = poolSize
+        self.blockingPoolSize = blockingPoolSize
+        self.poolWaitTimeout = poolWaitTimeout
+        self.healthCheckInterval = healthCheckInterval
+    }
+
+    public enum URLError: Error, Equatable, CustomStringConvertible {
+        case invalid(String)
+        public var description: String {
+            switch self { case .invalid(let why): "invalid Redis URL: \(why)" }
+        }
+    }
+
+    /// Parses a Redis URL. Credentials never appear in the error text.
+    public init(url: String) throws {
+        self.init()
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw URLError.invalid("expected redis://[user:pass@]host:port/db or unix:///path")
+        }
+        username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
+        password = components.password.flatMap { $0.removingPercentEncoding }
+        if username != nil && password == nil {
+            // `redis://secret@host` is the common password-only form.
+            password = username
+            username = nil
+        }
+        switch scheme {
+        case "redis":
+            guard let host = components.host, !host.isEmpty else { throw URLError.invalid("missing host") }
+            let port = components.port ?? 6379
+            guard (1...65535).contains(port) else { throw URLError.invalid("port out of range") }
+            endpoint = .tcp(host: host, port: port)
+            let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            if !path.isEmpty {
+                guard let db = Int(path), db >= 0 else { throw URLError.invalid("database must be a number") }
+                database = db
+            }
+        case "unix", "redis+unix":
+            guard !components.path.isEmpty else { throw URLError.invalid("missing socket path") }
+            endpoint = .unixSocket(path: components.path)
+        default:
+            throw URLError.invalid("unsupported scheme '\(scheme)'")
+        }
+        if let db = components.queryItems?.first(where: { $0.name == "db" })?.value {
+            guard let number = Int(db), number >= 0 else { throw URLError.invalid("database must be a number") }
+            database = number
+        }
+    }
+
+    /// The endpoint without credentials, safe for logs and errors.
+    public var displayAddress: String {
+        switch endpoint {
+        case .tcp(let host, let port): "\(host):\(port)/\(database)"
+        case .unixSocket(let path): "unix:\(path)/\(database)"
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import CHiredis
+import Glibc
+
+/// One hiredis connection. Every call blocks the calling thread until Redis answers or the
+/// command timeout passes, so it is only ever called from the client's dedicated thread pools
+/// (see ``RedisClient``), never from a NIO event loop or Swift's cooperative pool.
+///
+/// A `redisContext` is not thread-safe: a connection has exactly one owner at a time, the pool
+/// hands it out as a lease, which is why the class is `@unchecked Sendable`.
+final class RedisConnection: @unchecked Sendable {
+    private let context: UnsafeMutablePointer<redisContext>
+    let configuration: RedisConfiguration
+    /// Set once an I/O or protocol error happened; hiredis cannot use the context after that.
+    private(set) var isBroken = false
+    var lastUsed: ContinuousClock.Instant = .now
+
+    init(configuration: RedisConfiguration) throws(RedisError) {
+        self.configuration = configuration
+        let connectTimeout = configuration.connectTimeout.timeval
+        let made: UnsafeMutablePointer<redisContext>? =
+            switch configuration.endpoint {
+            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), connectTimeout)
+            case .unixSocket(let path): redisConnectUnixWithTimeout(path, connectTimeout)
+            }
+        guard let made else {
+            throw .connection("cannot allocate a connection to \(configuration.displayAddress)")
+        }
+        if made.pointee.err != 0 {
+            let error = Self.error(of: made, address: configuration.displayAddress)
+            redisFree(made)
+            throw error
+        }
+        // From here on `deinit` owns the context, also when the handshake below throws.
+        context = made
+        redisSetTimeout(made, configuration.commandTimeout.timeval)
+        if case .tcp = configuration.endpoint {
+            redisEnableKeepAlive(made)
+        }
+        try handshake()
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    private func handshake() throws(RedisError) {
+        if let password = configuration.password {
+            var auth: [any RedisArgumentConvertible] = [password]
+            if let username = configuration.username { auth.insert(username, at: 0) }
+            if case .error(let message) = try send(RedisCommand("AUTH", auth)) {
+                // The server's text never contains the password; prefix it so operators see the step.
+                throw .server("AUTH failed: \(message)")
+            }
+        }
+        if configuration.database != 0,
+            case .error(let message) = try send(RedisCommand("SELECT", configuration.database))
+        {
+            throw .server("SELECT \(configuration.database) failed: \(message)")
+        }
+    }
+
+    /// Sends one command and waits for its reply. Error replies are returned, not thrown:
+    /// only transport and protocol failures throw.
+    func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
+        try ensureUsable()
+        let raw = Self.withArgv(command.arguments) { argc, argv, lengths in
+            redisCommandArgv(context, argc, argv, lengths)
+        }
+        guard let raw else { throw markBroken() }
+        defer { freeReplyObject(raw) }
+        lastUsed = .now
+        return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Writes all commands, then reads all replies: one round trip for the whole batch.
+    func send(pipeline commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+        try ensureUsable()
+        for command in commands {
+            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
+                redisAppendCommandArgv(context, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else { throw markBroken() }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw markBroken() }
+            replies.append(Self.decode(raw.assumingMemoryBound(to: redisReply.self)))
+            freeReplyObject(raw)
+        }
+        lastUsed = .now
+        return replies
+    }
+
+    /// Changes the socket timeout, e.g. for a blocking command that waits longer than usual.
+    func setCommandTimeout(_ timeout: Duration) {
+        redisSetTimeout(context, timeout.timeval)
+    }
+
+    /// Unblocks a thread waiting inside hiredis (task cancellation of a blocking command): the
+    /// pending read fails at once and the connection is dropped.
+    func interrupt() {
+        shutdown(context.pointee.fd, Int32(SHUT_RDWR))
+    }
+
+    private func ensureUsable() throws(RedisError) {
+        if isBroken { throw .connection("connection to \(configuration.displayAddress) is broken") }
+    }
+
+    private func markBroken() -> RedisError {
+        isBroken = true
+        return Self.error(of: context, address: configuration.displayAddress)
+    }
+
+    private static func error(of context: UnsafeMutablePointer<redisContext>, address: String) -> RedisError {
+        let message = withUnsafeBytes(of: context.pointee.errstr) { buffer in
+            String(decoding: buffer.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        let text = "\(address): \(message)"
+        switch context.pointee.err {
+        case REDIS_ERR_PROTOCOL: return .protocolError(text)
+        case REDIS_ERR_IO where message.contains("temporarily unavailable") || message.contains("timed out"):
+            return .timeout(text)
+        default: return .connection(text)
+        }
+    }
+
+    private static func decode(_ reply: UnsafePointer<redisReply>) -> RedisReply {
+        let value = reply.pointee
+        switch value.type {
+        case REDIS_REPLY_STATUS: return .status(String(cString: value.str))
+        case REDIS_REPLY_ERROR: return .error(String(cString: value.str))
+        case REDIS_REPLY_INTEGER: return .integer(Int(value.integer))
+        case REDIS_REPLY_STRING:
+            return .bulkString(value.len == 0 ? [] : Array(UnsafeRawBufferPointer(start: value.str, count: value.len)))
+        case REDIS_REPLY_ARRAY:
+            return .array((0..<value.elements).map { decode(value.element[$0]!) })
+        default:
+            return .null
+        }
+    }
+
+    /// Lays the arguments out in one contiguous buffer and calls `body` with hiredis' argv form.
+    private static func withArgv<R>(
+        _ arguments: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
+    ) -> R {
+        var storage: [UInt8] = []
+        storage.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
+        var offsets: [Int] = []
+        var lengths: [Int] = []
+        for argument in arguments {
+            offsets.append(storage.count)
+            lengths.append(argument.count)
+            storage.append(contentsOf: argument)
+        }
+        storage.append(0)
+        return storage.withUnsafeBufferPointer { bytes in
+            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            return argv.withUnsafeMutableBufferPointer { argvBuffer in
+                lengths.withUnsafeBufferPointer { lengthBuffer in
+                    body(Int32(arguments.count), argvBuffer.baseAddress!, lengthBuffer.baseAddress!)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Configuration
+import Foundation
+import RedisClient
+import SystemPackage
+
+/// Everything a role needs, read once at start and validated: `config/default.json` <
+/// `--config FILE` < environment (`BXT_*`) < secrets (`BOOXI_PARTNER_API_KEY`, ...).
+public struct AppConfiguration: Sendable {
+    public var redis: RedisConfiguration
+    public var keyPrefix: String
+    public var logLevel: String
+    public var ingress: IngressSettings
+    public var worker: WorkerSettings
+    public var retry: RetrySettings
+    public var api: APISettings
+    public var booxi: BooxiSettings
+    public var simulator: SimulatorSettings
+    public var secrets: Secrets
+
+    /// Where the defaults live unless `BXT_DEFAULTS_FILE` names another file.
+    public static let defaultsPath = "config/default.json"
+
+    public static func load(
+        overrideFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> AppConfiguration {
+        let defaultsPath = environment["BXT_DEFAULTS_FILE"] ?? defaultsPath
+        var providers: [any ConfigProvider] = [
+            try Secrets.provider(environment: environment),
+            EnvironmentVariablesProvider(environmentVariables: environment.filter { $0.key.hasPrefix("BXT_") })
+                .prefixKeys(with: ConfigKey(EnvironmentName.prefix.lowercased())),
+        ]
+        if let overrideFile {
+            providers.append(try await jsonFile(overrideFile, key: "--config"))
+        }
+        providers.append(try await jsonFile(defaultsPath, key: "BXT_DEFAULTS_FILE"))
+        return try AppConfiguration(settings: SettingsReader(reader: ConfigReader(providers: providers)))
+    }
+
+    public init(settings: SettingsReader) throws {
+        var redis = try RedisConfiguration.fromURL(settings.secretAwareRedisURL())
+        redis.poolSize = try settings.int("redis.poolSize", in: 1...256)
+        redis.blockingPoolSize = try settings.int("redis.blockingPoolSize", in: 1...256)
+        redis.connectTimeout = try settings.milliseconds("redis.connectTimeoutMs", in: 1...60_000)
+        redis.commandTimeout = try settings.milliseconds("redis.commandTimeoutMs", in: 1...60_000)
+        redis.poolWaitTimeout = try settings.milliseconds("redis.poolWaitTimeoutMs", in: 1...60_000)
+        self.redis = redis
+        keyPrefix = try settings.string("redis.keyPrefix")
+        logLevel = try settings.string("log.level", oneOf: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        secrets = Secrets(settings: settings)
+        ingress = try IngressSettings(settings: settings)
+        worker = try WorkerSettings(settings: settings)
+        retry = try RetrySettings(settings: settings)
+        api = try APISettings(settings: settings)
+        booxi = try BooxiSettings(settings: settings)
+        simulator = try SimulatorSettings(settings: settings)
+    }
+
+    private static func jsonFile(_ path: String, key: String) async throws -> FileProvider<JSONSnapshot> {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(key: key, reason: "configuration file '\(path)' not found")
+        }
+        do {
+            return try await FileProvider<JSONSnapshot>(filePath: FilePath(path))
+        } catch {
+            throw ConfigurationError(key: key, reason: "configuration file '\(path)' is not valid JSON: \(error)")
+        }
+    }
+}
+
+extension SettingsReader {
+    /// The Redis URL may carry a password, so it is read as a secret.
+    func secretAwareRedisURL() throws -> String {
+        guard let url = secret("redis.url") else { throw ConfigurationError(key: "redis.url", reason: "missing value") }
+        return url
+    }
+}
+
+extension RedisConfiguration {
+    static func fromURL(_ url: String) throws -> RedisConfiguration {
+        do { return try RedisConfiguration(url: url) } catch {
+            throw ConfigurationError(key: "redis.url", reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// A configuration value that is missing or unusable; the message names the key and, where it
+/// helps, the environment variable that sets it. Secret values never appear in it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let reason: String
+
+    public init(key: String, reason: String) {
+        self.key = key
+        self.reason = reason
+    }
+
+    public var description: String {
+        "configuration key '\(key)' (env \(EnvironmentName.of(key))): \(reason)"
+    }
+}
+
+/// The environment variable that overrides a dotted key: `redis.poolSize` → `BXT_REDIS_POOL_SIZE`.
+public enum EnvironmentName {
+    public static let prefix = "BXT"
+
+    public static func of(_ key: String) -> String {
+        var name = prefix
+        for component in key.split(separator: ".") {
+            name += "_"
+            for character in component {
+                if character.isUppercase { name += "_" }
+                name += character.uppercased()
+            }
+        }
+        return name
+    }
+}

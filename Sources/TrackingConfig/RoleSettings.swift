@@ -1,0 +1,192 @@
+/// Settings of the `ingress` role.
+public struct IngressSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var path: String
+    public var bodyLimitBytes: Int
+    public var pushDeadline: Duration
+    public var retryAfterSeconds: Int
+    public var maxBatch: Int
+    public var dedupeIDField: String
+    public var dedupeIDHeader: String
+    public var dedupeWindowSeconds: Int
+    public var tokenHeader: String
+    public var tokenInPath: Bool
+    public var signature: SignatureSettings
+    public var oauth: OAuthSettings
+    public var allowedSources: [String]
+    public var trustedProxies: [String]
+
+    init(settings s: SettingsReader) throws {
+        host = try s.string("ingress.host")
+        port = try s.int("ingress.port", in: 0...65535)
+        path = try s.string("ingress.path")
+        guard path.hasPrefix("/") else { throw ConfigurationError(key: "ingress.path", reason: "must start with /") }
+        bodyLimitBytes = try s.int("ingress.bodyLimitBytes", in: 1...(64 << 20))
+        pushDeadline = try s.milliseconds("ingress.pushDeadlineMs", in: 1...60_000)
+        retryAfterSeconds = try s.int("ingress.retryAfterSeconds", in: 1...3600)
+        maxBatch = try s.int("ingress.maxBatch", in: 1...100_000)
+        dedupeIDField = try s.string("ingress.dedupe.idField")
+        dedupeIDHeader = try s.string("ingress.dedupe.idHeader")
+        dedupeWindowSeconds = try s.int("ingress.dedupe.windowSeconds", in: 1...(90 * 86_400))
+        tokenHeader = try s.string("ingress.auth.tokenHeader")
+        tokenInPath = try s.bool("ingress.auth.tokenInPath")
+        signature = try SignatureSettings(settings: s)
+        oauth = try OAuthSettings(settings: s)
+        allowedSources = try s.stringList("ingress.allowedSources")
+        trustedProxies = try s.stringList("ingress.trustedProxies")
+    }
+}
+
+/// How webhook signatures are checked (DESIGN §5). `preset: standardWebhooks` fixes header names,
+/// base64 encoding and `id.timestamp.body` as the signed content.
+public struct SignatureSettings: Sendable {
+    public var enabled: Bool
+    public var preset: String
+    public var header: String
+    public var encoding: String
+    public var signedContent: String
+    public var idHeader: String
+    public var timestampHeader: String
+    public var toleranceSeconds: Int
+
+    init(settings s: SettingsReader) throws {
+        enabled = try s.bool("ingress.signature.enabled")
+        preset = try s.string("ingress.signature.preset", oneOf: ["custom", "standardWebhooks"])
+        header = try s.string("ingress.signature.header")
+        encoding = try s.string("ingress.signature.encoding", oneOf: ["hex", "base64"])
+        signedContent = try s.string("ingress.signature.signedContent", oneOf: ["body", "id.timestamp.body"])
+        idHeader = try s.string("ingress.signature.idHeader")
+        timestampHeader = try s.string("ingress.signature.timestampHeader")
+        toleranceSeconds = try s.int("ingress.signature.toleranceSeconds", in: 1...86_400)
+    }
+}
+
+public struct OAuthSettings: Sendable {
+    public var enabled: Bool
+    public var clientID: String
+    public var tokenPath: String
+    public var tokenTTLSeconds: Int
+
+    init(settings s: SettingsReader) throws {
+        enabled = try s.bool("ingress.oauth.enabled")
+        clientID = try s.string("ingress.oauth.clientId")
+        tokenPath = try s.string("ingress.oauth.tokenPath")
+        tokenTTLSeconds = try s.int("ingress.oauth.tokenTTLSeconds", in: 10...86_400)
+        if enabled, s.secret("secrets.oauthClientSecret") == nil {
+            throw ConfigurationError(
+                key: "secrets.oauthClientSecret", reason: "required when ingress.oauth.enabled is true (set BXT_OAUTH_CLIENT_SECRET)")
+        }
+    }
+}
+
+/// Settings of the `worker` role.
+public struct WorkerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var concurrency: Int
+    public var batchSize: Int
+    public var blockTimeout: Duration
+    public var heartbeatTTL: Duration
+    public var reaperInterval: Duration
+    public var shutdownGrace: Duration
+    public var recordRetentionHours: Int
+
+    init(settings s: SettingsReader) throws {
+        host = try s.string("worker.host")
+        port = try s.int("worker.port", in: 0...65535)
+        concurrency = try s.int("worker.concurrency", in: 1...256)
+        batchSize = try s.int("worker.batchSize", in: 1...10_000)
+        blockTimeout = try s.milliseconds("worker.blockTimeoutMs", in: 10...60_000)
+        heartbeatTTL = try s.milliseconds("worker.heartbeatTTLMs", in: 100...600_000)
+        reaperInterval = try s.milliseconds("worker.reaperIntervalMs", in: 100...600_000)
+        shutdownGrace = try s.milliseconds("worker.shutdownGraceMs", in: 0...600_000)
+        recordRetentionHours = try s.int("worker.recordRetentionHours", in: 1...(24 * 3650))
+    }
+}
+
+/// Backoff figures for retried jobs.
+public struct RetrySettings: Sendable {
+    public var base: Duration
+    public var cap: Duration
+    public var maxAttempts: Int
+
+    init(settings s: SettingsReader) throws {
+        base = try s.milliseconds("retry.baseMs", in: 1...3_600_000)
+        cap = try s.milliseconds("retry.capMs", in: 1...86_400_000)
+        maxAttempts = try s.int("retry.maxAttempts", in: 1...100)
+    }
+}
+
+/// Settings of the `api` role.
+public struct APISettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var commandWait: Duration
+    public var cacheTTLSeconds: Int
+    public var actionCutoffMinutes: Int
+    public var lookupsPerMinutePerIP: Int
+    public var lookupsPerSecondGlobal: Int
+    public var actionsPerMinutePerIP: Int
+    public var actionsPerSecondGlobal: Int
+    public var trustedProxies: [String]
+    public var allowedOrigins: [String]
+    public var frameAncestors: String
+
+    init(settings s: SettingsReader) throws {
+        host = try s.string("api.host")
+        port = try s.int("api.port", in: 0...65535)
+        commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
+        cacheTTLSeconds = try s.int("api.cacheTTLSeconds", in: 1...86_400)
+        actionCutoffMinutes = try s.int("api.actionCutoffMinutes", in: 0...(7 * 1440))
+        lookupsPerMinutePerIP = try s.int("api.lookupsPerMinutePerIP", in: 1...1_000_000)
+        lookupsPerSecondGlobal = try s.int("api.lookupsPerSecondGlobal", in: 1...1_000_000)
+        actionsPerMinutePerIP = try s.int("api.actionsPerMinutePerIP", in: 1...1_000_000)
+        actionsPerSecondGlobal = try s.int("api.actionsPerSecondGlobal", in: 1...1_000_000)
+        trustedProxies = try s.stringList("api.trustedProxies")
+        allowedOrigins = try s.stringList("api.allowedOrigins")
+        frameAncestors = try s.string("api.frameAncestors")
+    }
+}
+
+/// Where Booxi is and how hard we may call it.
+public struct BooxiSettings: Sendable {
+    public var region: String
+    public var baseURL: String
+    public var apiKeyHeader: String
+    public var connectTimeout: Duration
+    public var requestTimeout: Duration
+    public var requestsPerSecond: Int
+    public var requestsPerMinute: Int
+    public var modifiedBy: String
+
+    init(settings s: SettingsReader) throws {
+        region = try s.string("booxi.region", oneOf: ["na", "eu", "simulator", "custom"])
+        switch region {
+        case "na": baseURL = "https://api.booxi.com/booking/v1"
+        case "eu": baseURL = "https://api.booxi.eu/booking/v1"
+        default: baseURL = try s.string("booxi.baseURL")
+        }
+        guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
+            throw ConfigurationError(key: "booxi.baseURL", reason: "must be an http(s) URL")
+        }
+        apiKeyHeader = try s.string("booxi.apiKeyHeader")
+        connectTimeout = try s.milliseconds("booxi.connectTimeoutMs", in: 1...60_000)
+        requestTimeout = try s.milliseconds("booxi.requestTimeoutMs", in: 1...300_000)
+        requestsPerSecond = try s.int("booxi.requestsPerSecond", in: 1...10_000)
+        requestsPerMinute = try s.int("booxi.requestsPerMinute", in: 1...600_000)
+        modifiedBy = try s.string("booxi.modifiedBy")
+    }
+}
+
+public struct SimulatorSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var webhookURL: String
+
+    init(settings s: SettingsReader) throws {
+        host = try s.string("simulator.host")
+        port = try s.int("simulator.port", in: 0...65535)
+        webhookURL = try s.string("simulator.webhookURL")
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import TrackingConfig
+
+/// Loads the configuration or exits with the key that is wrong.
+func loadConfiguration(_ options: CommonOptions) async throws -> AppConfiguration {
+    do {
+        return try await AppConfiguration.load(overrideFile: options.config)
+    } catch let error as ConfigurationError {
+        throw ValidationError("configuration error: \(error)")
+    }
+}
+
+/// A role that is planned but not part of this build yet: it says so and exits non-zero.
+func notBuiltYet(_ role: String) -> ExitCode {
+    FileHandle.standardError.write(Data("booxi-tracking \(role): this role is not built yet.\n".utf8))
+    return ExitCode(2)
+}
+
+struct IngressCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingress",
+        abstract: "Accept Booxi webhooks and acknowledge them once they are durably on a Redis list.")
+    @OptionGroup var options: CommonOptions
+    func run() async throws { throw notBuiltYet("ingress") }
+}
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Drain the webhook and command queues, keep the tracking mappings, call Booxi.")
+    @OptionGroup var options: CommonOptions
+    func run() async throws { throw notBuiltYet("worker") }
+}
+
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api", abstract: "Serve tracking lookups, cancel and modify, and the page at /track/:code.")
+    @OptionGroup var options: CommonOptions
+    func run() async throws { throw notBuiltYet("api") }
+}
+
+struct SimulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulator", abstract: "A Booxi API look-alike with fault injection and a webhook sender.")
+    @OptionGroup var options: CommonOptions
+    func run() async throws { throw notBuiltYet("simulator") }
+}
+
+struct DevCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dev", abstract: "Run every role in one process against a local Redis, for a first run.")
+    @OptionGroup var options: CommonOptions
+    func run() async throws { throw notBuiltYet("dev") }
+}
