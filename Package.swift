@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -79,6 +80,8 @@ let package = Package(
             dependencies: [
                 "RedisClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -88,6 +91,8 @@ let package = Package(
             dependencies: [
                 "RedisClient", "TrackingCore", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -97,6 +102,8 @@ let package = Package(
             dependencies: [
                 "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -106,6 +113,8 @@ let package = Package(
             dependencies: [
                 "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -113,6 +122,8 @@ let package = Package(
             dependencies: [
                 "BooxiAPI", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -129,7 +140,10 @@ let package = Package(
         // Test helpers: throwaway redis-server instances, free ports, child processes.
         .target(
             name: "TestSupport",
-            dependencies: ["RedisClient"],
+            dependencies: [
+                "RedisClient", "TrackingConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(
@@ -139,6 +153,14 @@ let package = Package(
         .testTarget(
             name: "TrackingConfigTests",
             dependencies: ["TrackingConfig"]
+        ),
+        .testTarget(
+            name: "IngressTests",
+            dependencies: [
+                "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ]
 )

@@ -72,7 +72,7 @@ public struct OAuthSettings: Sendable {
         enabled = try s.bool("ingress.oauth.enabled")
         clientID = try s.string("ingress.oauth.clientId")
         tokenPath = try s.string("ingress.oauth.tokenPath")
-        tokenTTLSeconds = try s.int("ingress.oauth.tokenTTLSeconds", in: 10...86_400)
+        tokenTTLSeconds = try s.int("ingress.oauth.tokenTTLSeconds", in: 1...86_400)
         if enabled, s.secret("secrets.oauthClientSecret") == nil {
             throw ConfigurationError(
                 key: "secrets.oauthClientSecret", reason: "required when ingress.oauth.enabled is true (set BXT_OAUTH_CLIENT_SECRET)")

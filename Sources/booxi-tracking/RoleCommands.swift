@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ingress
 import TrackingConfig
 
 /// Loads the configuration or exits with the key that is wrong.
@@ -22,7 +23,17 @@ struct IngressCommand: AsyncParsableCommand {
         commandName: "ingress",
         abstract: "Accept Booxi webhooks and acknowledge them once they are durably on a Redis list.")
     @OptionGroup var options: CommonOptions
-    func run() async throws { throw notBuiltYet("ingress") }
+
+    func run() async throws {
+        let configuration = try await loadConfiguration(options)
+        // A push that Redis cannot take within the deadline is answered 503, so Booxi retries.
+        var redis = configuration.redis
+        redis.commandTimeout = configuration.ingress.pushDeadline
+        redis.poolWaitTimeout = configuration.ingress.pushDeadline
+        try await RoleRunner.run(role: "ingress", configuration: configuration, redisConfiguration: redis) { redis, logger in
+            [try buildIngressApplication(configuration: configuration, redis: redis, logger: logger)]
+        }
+    }
 }
 
 struct WorkerCommand: AsyncParsableCommand {

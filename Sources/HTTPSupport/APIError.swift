@@ -1,0 +1,80 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Every error any role answers: a status and `{"error": "<message>", "code": "<code>"}`.
+/// Messages are written for the caller and never carry secrets or personal data.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        let body = try JSONSerialization.data(withJSONObject: ["error": message, "code": code], options: [.sortedKeys])
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// 503 with `Retry-After`: the caller should try again, nothing was accepted.
+    public static func unavailable(_ message: String, retryAfterSeconds: Int, code: String = "unavailable") -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        return APIError(.serviceUnavailable, code: code, message, headers: headers)
+    }
+
+    /// 429 with `Retry-After`.
+    public static func rateLimited(retryAfterSeconds: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(max(1, retryAfterSeconds))
+        return APIError(.tooManyRequests, code: "rate_limited", "too many requests, retry later", headers: headers)
+    }
+}
+
+/// Turns errors thrown by routes or Hummingbird itself (body too large, bad request) into our JSON
+/// shape, so no error leaves in another format.
+public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as HTTPError {
+            throw APIError(error.status, code: Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            throw APIError(error.status, code: Self.code(for: error.status), error.status.reasonPhrase)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(type(of: error))"])
+            throw APIError(.internalServerError, code: "internal", "internal error")
+        }
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "bad_request"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 413: "body_too_large"
+        case 415: "unsupported_media_type"
+        case 429: "rate_limited"
+        case 503: "unavailable"
+        default: "http_\(status.code)"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Metrics
+import Prometheus
+import Synchronization
+
+/// Process-wide metrics set-up: swift-metrics backed by one Prometheus registry, bootstrapped once
+/// (`MetricsSystem.bootstrap` may only run once per process; tests build several apps in one).
+public enum Observability {
+    public static let registry = PrometheusCollectorRegistry()
+    private static let bootstrapped = Mutex(false)
+
+    /// Bootstraps swift-metrics and records `booxi_tracking_build_info{version,role}`.
+    public static func bootstrap(role: String) {
+        let first = bootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first {
+            var factory = PrometheusMetricsFactory(registry: registry)
+            // Webhook pushes and lookups take well under 5 ms: the default buckets start too high.
+            factory.defaultDurationHistogramBuckets = [
+                .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5),
+                .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
+            ]
+            MetricsSystem.bootstrap(factory)
+        }
+        registry.makeGauge(name: "booxi_tracking_build_info", labels: [("version", BuildInfo.version), ("role", role)]).set(Int64(1))
+    }
+}
+
+public enum BuildInfo {
+    public static let version = "0.1.0"
+}

@@ -1,0 +1,72 @@
+import Foundation
+import HTTPSupport
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import JobQueue
+import Logging
+import RedisClient
+import TrackingConfig
+
+/// Builds the ingress: `POST`/`PUT` on the webhook path (with `/:token` when the token travels in
+/// the path), the OAuth token endpoint when enabled, and the operational routes.
+public func buildIngressApplication(
+    configuration: AppConfiguration,
+    redis: RedisClient,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let settings = configuration.ingress
+    let secrets = configuration.secrets
+    if settings.signature.enabled && secrets.webhookSigningSecrets.isEmpty {
+        throw ConfigurationError(
+            key: "secrets.webhookSigningSecrets", reason: "required when ingress.signature.enabled is true (set BXT_WEBHOOK_SIGNING_SECRETS)")
+    }
+    if settings.tokenInPath && secrets.webhookTokens.isEmpty {
+        throw ConfigurationError(key: "secrets.webhookTokens", reason: "required when ingress.auth.tokenInPath is true (set BXT_WEBHOOK_TOKENS)")
+    }
+    let oauth: OAuthTokenStore? =
+        settings.oauth.enabled
+        ? OAuthTokenStore(
+            redis: redis, keyPrefix: configuration.keyPrefix, clientID: settings.oauth.clientID,
+            clientSecret: SecretMatcher([secrets.oauthClientSecret ?? ""]), tokenTTLSeconds: settings.oauth.tokenTTLSeconds)
+        : nil
+    let allowList = try settings.allowedSources.map { text in
+        guard let cidr = CIDR(text) else { throw ConfigurationError(key: "ingress.allowedSources", reason: "'\(text)' is not an address or CIDR") }
+        return cidr
+    }
+    let authenticator = WebhookAuthenticator(
+        allowList: allowList,
+        clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        tokens: SecretMatcher(secrets.webhookTokens),
+        tokenHeader: HTTPField.Name(settings.tokenHeader) ?? .authorization,
+        tokenInPath: settings.tokenInPath,
+        oauth: oauth,
+        signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets) : nil)
+    let batcher = PushBatcher(redis: redis, maxBatch: settings.maxBatch, logger: logger)
+    let receiver = WebhookReceiver(
+        settings: settings, keys: QueueKeys(prefix: configuration.keyPrefix), authenticator: authenticator, batcher: batcher,
+        metrics: IngressMetrics())
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: JSONErrorMiddleware())
+    addOperationalRoutes(to: router) { await redis.isReachable() }
+    let webhookPath = RouterPath(settings.tokenInPath ? settings.path + "/:token" : settings.path)
+    for method in [HTTPRequest.Method.post, .put] {
+        router.on(webhookPath, method: method) { request, context in
+            try await receiver.receive(request, context: context, pathToken: context.parameters.get("token"))
+        }
+    }
+    if let oauth {
+        router.post(RouterPath(settings.oauth.tokenPath)) { request, context in
+            try await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
+        }
+    }
+    Observability.bootstrap(role: "ingress")
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        services: [batcher],
+        onServerRunning: onServerRunning,
+        logger: logger)
+}

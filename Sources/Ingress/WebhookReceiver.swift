@@ -1,0 +1,123 @@
+import Foundation
+import HTTPSupport
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import JobQueue
+import Logging
+import Metrics
+import RedisClient
+import TrackingConfig
+
+/// Handles one webhook delivery: size limit, authentication, cheap validation, then the push,
+/// answering 200 only once Redis acknowledged it.
+struct WebhookReceiver: Sendable {
+    let settings: IngressSettings
+    let keys: QueueKeys
+    let authenticator: WebhookAuthenticator
+    let batcher: PushBatcher
+    let metrics: IngressMetrics
+
+    /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
+    static let pushOnce = RedisScript(
+        """
+        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+          redis.call('LPUSH', KEYS[1], ARGV[1])
+          return 1
+        end
+        return 0
+        """)
+
+    /// Request headers kept in the envelope (never credentials).
+    static let keptHeaders = ["webhook-id", "webhook-timestamp", "user-agent", "x-request-id"]
+
+    func receive(_ request: Request, context: AppRequestContext, pathToken: String?) async throws -> Response {
+        var request = request
+        let body: [UInt8]
+        do {
+            body = Array(buffer: try await request.collectBody(upTo: settings.bodyLimitBytes))
+        } catch {
+            throw refuse("body_too_large", APIError(.contentTooLarge, code: "body_too_large",
+                "body larger than \(settings.bodyLimitBytes) bytes"), context)
+        }
+        do {
+            try await authenticator.authenticate(request: request, context: context, pathToken: pathToken, body: body)
+        } catch let refusal as WebhookAuthenticator.Refusal {
+            throw refuse(refusal.reason, APIError(refusal.status, code: refusal.reason, refusal.message), context)
+        } catch {
+            throw unavailable(error, context)  // the OAuth token lookup needs Redis
+        }
+        guard Self.isJSON(request.headers[.contentType]) else {
+            throw refuse("unsupported_media_type", APIError(.unsupportedMediaType, code: "unsupported_media_type",
+                "Content-Type must be application/json"), context)
+        }
+        let payload: WebhookPayload
+        do {
+            payload = try WebhookPayload(body: body, idField: settings.dedupeIDField)
+        } catch {
+            let message =
+                switch error {
+                case .notJSON: "body is not valid JSON"
+                case .notAnObject: "body must be a JSON object"
+                case .missingEvent: "body must have a string field \"event\""
+                }
+            throw refuse("invalid_body", APIError(.badRequest, code: "invalid_body", message), context)
+        }
+
+        var headers: [String: String] = [:]
+        for name in Self.keptHeaders {
+            if let field = HTTPField.Name(name), let value = request.headers[field] { headers[name] = value }
+        }
+        let envelope = JobEnvelope(kind: "webhook", payload: payload.text, headers: headers.isEmpty ? nil : headers)
+        let eventID = HTTPField.Name(settings.dedupeIDHeader).flatMap { request.headers[$0] } ?? payload.eventID
+        let item: PushBatcher.Item =
+            if let eventID {
+                .script(Self.pushOnce, keys: [keys.webhooks, keys.seen(eventID)],
+                    arguments: [envelope.encoded(), Array(String(settings.dedupeWindowSeconds).utf8)])
+            } else {
+                .command(RedisCommand("LPUSH", keys.webhooks, envelope.encoded()))
+            }
+
+        let started = ContinuousClock.now
+        let reply: RedisReply
+        do {
+            reply = try await batcher.submit(item)
+        } catch {
+            throw unavailable(error, context)
+        }
+        metrics.pushDuration.record(duration: ContinuousClock.now - started)
+        var logger = context.logger
+        logger[metadataKey: "jobId"] = "\(envelope.id)"
+        logger[metadataKey: "event"] = "\(payload.event)"
+        switch reply {
+        case .integer(0):
+            metrics.duplicates.increment()
+            logger.debug("duplicate webhook delivery, not queued again")
+            return jsonResponse(.ok, #"{"status":"duplicate"}"#)
+        case .integer:
+            metrics.accepted.increment()
+            logger.debug("webhook queued")
+            return jsonResponse(.ok, #"{"status":"queued","id":"\#(envelope.id)"}"#)
+        default:
+            throw unavailable(RedisError.server(reply.errorMessage ?? "unexpected reply"), context)
+        }
+    }
+
+    private func refuse(_ reason: String, _ error: APIError, _ context: AppRequestContext) -> APIError {
+        metrics.rejected(reason)
+        context.logger.notice("webhook refused", metadata: ["reason": "\(reason)"])
+        return error
+    }
+
+    private func unavailable(_ error: any Error, _ context: AppRequestContext) -> APIError {
+        metrics.rejected("redis_unavailable")
+        context.logger.warning("webhook not queued: Redis unavailable", metadata: ["error": "\(error)"])
+        return .unavailable("event not stored, retry later", retryAfterSeconds: settings.retryAfterSeconds)
+    }
+
+    static func isJSON(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// What travels through the queues: one job with its bookkeeping. The payload is kept as the exact
+/// text it arrived with (a webhook body byte for byte, or a command's JSON).
+public struct JobEnvelope: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String
+    /// Milliseconds since 1970 when the job entered the system.
+    public var receivedAt: Int64
+    /// How many times processing was attempted and failed (or was interrupted by a crash).
+    public var attempt: Int
+    public var payload: String
+    /// Selected request headers of a webhook (e.g. `webhook-id`).
+    public var headers: [String: String]?
+    public var lastError: String?
+
+    public init(
+        id: String = UUID().uuidString.lowercased(), kind: String, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
+        attempt: Int = 0, payload: String, headers: [String: String]? = nil, lastError: String? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.receivedAt = receivedAt
+        self.attempt = attempt
+        self.payload = payload
+        self.headers = headers
+        self.lastError = lastError
+    }
+
+    public static func nowMilliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+
+    public func encoded() -> [UInt8] {
+        // Encoding a struct of strings and integers cannot fail.
+        Array(try! Self.encoder.encode(self))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> JobEnvelope {
+        try JSONDecoder().decode(JobEnvelope.self, from: Data(bytes))
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// A job that failed for good, as stored in the dead-letter list: the envelope as it was, and why.
+public struct DeadLetter: Codable, Sendable, Equatable {
+    public var job: JobEnvelope
+    public var reason: String
+    public var attempts: Int
+    public var lastError: String?
+    /// Milliseconds since 1970.
+    public var failedAt: Int64
+
+    public init(job: JobEnvelope, reason: String, attempts: Int, lastError: String?, failedAt: Int64 = JobEnvelope.nowMilliseconds()) {
+        self.job = job
+        self.reason = reason
+        self.attempts = attempts
+        self.lastError = lastError
+        self.failedAt = failedAt
+    }
+}

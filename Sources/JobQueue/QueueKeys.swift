@@ -1,0 +1,35 @@
+/// The queue's Redis keys (DESIGN §3). All of them share the `{q}` hash tag, so every script and
+/// pipeline over them stays in one Redis Cluster slot.
+public struct QueueKeys: Sendable {
+    public let prefix: String
+
+    public init(prefix: String = "bxt:") {
+        self.prefix = prefix
+    }
+
+    private var base: String { prefix + "{q}:" }
+
+    /// Webhook envelopes waiting (LPUSH by the ingress, BLMOVE RIGHT by workers: FIFO).
+    public var webhooks: String { base + "webhooks" }
+    /// Command jobs waiting; served before webhooks.
+    public var commands: String { base + "commands" }
+    public var delayed: String { base + "delayed" }
+    public var dead: String { base + "dead" }
+    /// Zset of worker ids scored by their last heartbeat time (ms).
+    public var workers: String { base + "workers" }
+    public var reaperLock: String { base + "reaper-lock" }
+
+    public func processing(_ workerID: String) -> String { base + "processing:" + workerID }
+    public func heartbeat(_ workerID: String) -> String { base + "heartbeat:" + workerID }
+    /// Marks a webhook event id as seen, for duplicate deliveries.
+    public func seen(_ eventID: String) -> String { base + "seen:" + eventID }
+    public func job(_ jobID: String) -> String { base + "job:" + jobID }
+    public func jobReplies(_ jobID: String) -> String { base + "job-reply:" + jobID }
+    /// The one command in flight for a booking.
+    public func bookingCommandLock(_ bookingID: String) -> String { base + "booking-command:" + bookingID }
+
+    /// The waiting list a job kind goes to.
+    public func waitingList(forKind kind: String) -> String {
+        kind == "webhook" ? webhooks : commands
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingress
+import JobQueue
+import Logging
+import RedisClient
+import TestSupport
+
+/// One ingress on a free port over a throwaway Redis, for a scenario.
+struct IngressTestCase {
+    let server: RedisServer
+    let redis: RedisClient
+    let environment: [String: String]
+
+    init(_ environment: [String: String] = [:], redisArguments: [String] = []) throws {
+        server = try RedisServer(extraArguments: redisArguments)
+        var configuration = server.configuration()
+        configuration.commandTimeout = .milliseconds(500)
+        configuration.poolWaitTimeout = .milliseconds(500)
+        redis = RedisClient(configuration: configuration)
+        self.environment = environment
+    }
+
+    func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let configuration = try await testConfiguration(redis: server, environment)
+        let app = try buildIngressApplication(configuration: configuration, redis: redis, logger: Logger(label: "test.ingress"))
+        try await app.test(.live) { client in try await test(client) }
+    }
+
+    func queued() async throws -> [JobEnvelope] {
+        try await redis.lrange("bxt:{q}:webhooks", 0, -1).map(JobEnvelope.decode).reversed()
+    }
+
+    func finish() async {
+        await redis.shutdown()
+        server.stop()
+    }
+}
+
+extension TestClientProtocol {
+    /// Posts a webhook body as JSON with extra headers.
+    func webhook(
+        _ body: [UInt8], path: String = "/webhooks/booxi", method: HTTPRequest.Method = .post,
+        headers extra: [String: String] = [:], contentType: String? = "application/json"
+    ) async throws -> TestResponse {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
+        return try await execute(uri: path, method: method, headers: headers, body: ByteBuffer(bytes: body))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    /// The `error` and `code` of our JSON error shape.
+    var jsonError: (error: String, code: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+            let error = object["error"] as? String, let code = object["code"] as? String
+        else { return nil }
+        return (error, code)
+    }
+}
