@@ -13,6 +13,8 @@ swift build --build-tests
 WORK="$(mktemp -d /tmp/bxt-test.XXXXXX)"
 cleanup() {
     [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+    # Servers and role processes of tests that crashed or were interrupted.
+    find "$WORK/tmp" -name '*.pid' 2>/dev/null | while read -r pidfile; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
@@ -21,7 +23,11 @@ trap cleanup EXIT INT TERM
 start_throwaway_redis "$WORK/redis"
 export BXT_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export BXT_PROJECT_ROOT="$ROOT"
+# Everything tests create (redis-server directories, role logs, pid files) goes under $WORK.
+mkdir -p "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
 log "throwaway redis-server on port $REDIS_PORT"
 
 log "running tests"
-swift test --skip-build "$@"
+# Bounded, so a hung test cannot eat the CI budget.
+timeout 1800 swift test --skip-build "$@"

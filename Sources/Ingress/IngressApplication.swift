@@ -16,6 +16,7 @@ public func buildIngressApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    Observability.bootstrap(role: "ingress")
     let settings = configuration.ingress
     let secrets = configuration.secrets
     if settings.signature.enabled && secrets.webhookSigningSecrets.isEmpty {
@@ -62,7 +63,6 @@ public func buildIngressApplication(
             try await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
         }
     }
-    Observability.bootstrap(role: "ingress")
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),

@@ -18,13 +18,17 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
 public enum EnvironmentName {
     public static let prefix = "BXT"
 
+    /// Mirrors swift-configuration's environment key encoding: a word boundary only where a
+    /// lower-case letter meets an upper-case one (so keys avoid runs of capitals: `tokenTtlSeconds`).
     public static func of(_ key: String) -> String {
         var name = prefix
         for component in key.split(separator: ".") {
             name += "_"
+            var previous: Character?
             for character in component {
-                if character.isUppercase { name += "_" }
-                name += character.uppercased()
+                if let previous, previous.isLowercase, character.isUppercase { name += "_" }
+                name += character.isLetter || character.isNumber ? character.uppercased() : "_"
+                previous = character
             }
         }
         return name

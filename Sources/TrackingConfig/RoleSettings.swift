@@ -72,7 +72,7 @@ public struct OAuthSettings: Sendable {
         enabled = try s.bool("ingress.oauth.enabled")
         clientID = try s.string("ingress.oauth.clientId")
         tokenPath = try s.string("ingress.oauth.tokenPath")
-        tokenTTLSeconds = try s.int("ingress.oauth.tokenTTLSeconds", in: 1...86_400)
+        tokenTTLSeconds = try s.int("ingress.oauth.tokenTtlSeconds", in: 1...86_400)
         if enabled, s.secret("secrets.oauthClientSecret") == nil {
             throw ConfigurationError(
                 key: "secrets.oauthClientSecret", reason: "required when ingress.oauth.enabled is true (set BXT_OAUTH_CLIENT_SECRET)")
@@ -98,7 +98,7 @@ public struct WorkerSettings: Sendable {
         concurrency = try s.int("worker.concurrency", in: 1...256)
         batchSize = try s.int("worker.batchSize", in: 1...10_000)
         blockTimeout = try s.milliseconds("worker.blockTimeoutMs", in: 10...60_000)
-        heartbeatTTL = try s.milliseconds("worker.heartbeatTTLMs", in: 100...600_000)
+        heartbeatTTL = try s.milliseconds("worker.heartbeatTtlMs", in: 100...600_000)
         reaperInterval = try s.milliseconds("worker.reaperIntervalMs", in: 100...600_000)
         shutdownGrace = try s.milliseconds("worker.shutdownGraceMs", in: 0...600_000)
         recordRetentionHours = try s.int("worker.recordRetentionHours", in: 1...(24 * 3650))
@@ -137,7 +137,7 @@ public struct APISettings: Sendable {
         host = try s.string("api.host")
         port = try s.int("api.port", in: 0...65535)
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
-        cacheTTLSeconds = try s.int("api.cacheTTLSeconds", in: 1...86_400)
+        cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
         actionCutoffMinutes = try s.int("api.actionCutoffMinutes", in: 0...(7 * 1440))
         lookupsPerMinutePerIP = try s.int("api.lookupsPerMinutePerIP", in: 1...1_000_000)
         lookupsPerSecondGlobal = try s.int("api.lookupsPerSecondGlobal", in: 1...1_000_000)
@@ -165,10 +165,10 @@ public struct BooxiSettings: Sendable {
         switch region {
         case "na": baseURL = "https://api.booxi.com/booking/v1"
         case "eu": baseURL = "https://api.booxi.eu/booking/v1"
-        default: baseURL = try s.string("booxi.baseURL")
+        default: baseURL = try s.string("booxi.baseUrl")
         }
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
-            throw ConfigurationError(key: "booxi.baseURL", reason: "must be an http(s) URL")
+            throw ConfigurationError(key: "booxi.baseUrl", reason: "must be an http(s) URL")
         }
         apiKeyHeader = try s.string("booxi.apiKeyHeader")
         connectTimeout = try s.milliseconds("booxi.connectTimeoutMs", in: 1...60_000)
@@ -187,6 +187,6 @@ public struct SimulatorSettings: Sendable {
     init(settings s: SettingsReader) throws {
         host = try s.string("simulator.host")
         port = try s.int("simulator.port", in: 0...65535)
-        webhookURL = try s.string("simulator.webhookURL")
+        webhookURL = try s.string("simulator.webhookUrl")
     }
 }
