@@ -81,9 +81,8 @@ public final class RedisClient: Sendable {
         let socketTimeout = serverTimeout + configuration.commandTimeout
         let normalTimeout = configuration.commandTimeout
         let connection = try await blockingPool.lease()
-        let reply: RedisReply
-        do {
-            reply = try await withTaskCancellationHandler {
+        let result = await Result(catching: {
+            try await withTaskCancellationHandler {
                 try await blockingPool.threadPool.runIfActive {
                     connection.setCommandTimeout(socketTimeout)
                     defer { connection.setCommandTimeout(normalTimeout) }
@@ -92,11 +91,12 @@ public final class RedisClient: Sendable {
             } onCancel: {
                 connection.interrupt()
             }
-        } catch {
-            await blockingPool.release(connection)
-            throw Self.redisError(error)
-        }
+        })
+        // Once cancelled, `interrupt()` may have shut the socket down at any point (even before the
+        // command ran, as the thread pool skips work cancelled before it started): never reuse it.
+        if Task.isCancelled { connection.discard() }
         await blockingPool.release(connection)
+        let reply = try result.mapError(Self.redisError).get()
         return try Self.checked(reply)
     }
 
@@ -128,5 +128,12 @@ public final class RedisClient: Sendable {
         if let error = error as? RedisError { return error }
         if error is CancellationError { return .connection("interrupted by cancellation") }
         return .closed  // NIOThreadPool refuses work once shut down
+    }
+}
+
+extension Result where Failure == any Error {
+    /// `Result(catching:)` for async work.
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -104,6 +104,11 @@ final class RedisConnection: @unchecked Sendable {
         shutdown(context.pointee.fd, Int32(SHUT_RDWR))
     }
 
+    /// Marks the connection unusable, e.g. after ``interrupt()``: the pool closes it on release.
+    func discard() {
+        isBroken = true
+    }
+
     private func ensureUsable() throws(RedisError) {
         if isBroken { throw .connection("connection to \(configuration.displayAddress) is broken") }
     }
