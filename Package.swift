@@ -155,6 +155,14 @@ let package = Package(
             dependencies: ["TrackingConfig"]
         ),
         .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "JobQueue", "TrackingCore", "TestSupport", "RedisClient", "TrackingConfig",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
             name: "IngressTests",
             dependencies: [
                 "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig",

@@ -119,7 +119,8 @@ public final class RedisClient: Sendable {
         }
     }
 
-    static func checked(_ reply: RedisReply) throws -> RedisReply {
+    /// An error reply as a thrown ``RedisError/server(_:)``, anything else as it is.
+    public static func checked(_ reply: RedisReply) throws -> RedisReply {
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
     }

@@ -1,12 +1,28 @@
 import ArgumentParser
+import Foundation
+import JobQueue
 import RedisClient
 import TrackingConfig
+import TrackingCore
 
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
-        abstract: "Operate a running system: check configuration and Redis, queues and dead letters.",
-        subcommands: [CheckCommand.self])
+        abstract: "Operate a running system: configuration, queues, dead letters, mappings.",
+        subcommands: [CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self])
+}
+
+/// Runs `body` with a Redis client for the configured server, printing errors plainly.
+func withAdminRedis(_ options: CommonOptions, _ body: (AppConfiguration, RedisClient) async throws -> Void) async throws {
+    let config = try await loadConfiguration(options)
+    let redis = RedisClient(configuration: config.redis)
+    do {
+        try await body(config, redis)
+    } catch let error as RedisError {
+        await redis.shutdown()
+        throw ValidationError("\(error)")
+    }
+    await redis.shutdown()
 }
 
 struct CheckCommand: AsyncParsableCommand {
@@ -15,16 +31,84 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        let config = try await loadConfiguration(options)
-        print("configuration: ok (redis \(config.redis.displayAddress), booxi \(config.booxi.baseURL), \(config.secrets))")
-        let redis = RedisClient(configuration: config.redis)
-        defer { Task { await redis.shutdown() } }
-        do {
+        try await withAdminRedis(options) { config, redis in
+            print("configuration: ok (redis \(config.redis.displayAddress), booxi \(config.booxi.baseURL), \(config.secrets))")
             try await redis.send("PING")
             print("redis: reachable")
-        } catch {
-            print("redis: \(error)")
-            throw ExitCode(1)
+        }
+    }
+}
+
+struct QueuesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queues", abstract: "Queue depths and the workers with what they hold.")
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withAdminRedis(options) { config, redis in
+            let keys = QueueKeys(prefix: config.keyPrefix)
+            let depths = try await JobQueue(redis: redis, keys: keys).depths()
+            print("webhooks waiting: \(depths.webhooks)\ncommands waiting: \(depths.commands)")
+            print("delayed (retries): \(depths.delayed)\ndead letters: \(depths.dead)")
+            for worker in try await WorkerRegistry(redis: redis, keys: keys).workers() {
+                print("worker \(worker.id): \(worker.alive ? "alive" : "no heartbeat"), holding \(worker.holding)")
+            }
+        }
+    }
+}
+
+struct DeadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dead", abstract: "Dead letters: list them, replay them onto their queue, or purge them.")
+    @Argument(help: "list, replay or purge") var action: String
+    @Option(help: "How many (list: newest first; replay: oldest first).") var limit: Int = 50
+    @OptionGroup var options: CommonOptions
+
+    func validate() throws {
+        guard ["list", "replay", "purge"].contains(action) else { throw ValidationError("action must be list, replay or purge") }
+    }
+
+    func run() async throws {
+        try await withAdminRedis(options) { config, redis in
+            let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: config.keyPrefix))
+            switch action {
+            case "replay": print("replayed \(try await queue.replayDeadLetters(limit: limit))")
+            case "purge": print("purged \(try await queue.purgeDeadLetters())")
+            default:
+                for letter in try await queue.deadLetters(limit: limit) {
+                    let failedAt = Date(timeIntervalSince1970: Double(letter.failedAt) / 1000)
+                    print("\(letter.job.id) \(letter.job.kind) attempts=\(letter.attempts) failedAt=\(failedAt) reason=\(letter.reason)"
+                        + (letter.lastError.map { " lastError=\($0)" } ?? ""))
+                }
+            }
+        }
+    }
+}
+
+struct LookupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lookup", abstract: "Show the mapping of a tracking code or a booking id.")
+    @Option(help: "A tracking code.") var code: String?
+    @Option(help: "A Booxi booking id (confirmation number).") var booking: String?
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withAdminRedis(options) { config, redis in
+            let store = MappingStore(redis: redis, keys: MappingKeys(prefix: config.keyPrefix), retentionSeconds: 0)
+            let record: BookingRecord?
+            if let code {
+                guard let trackingCode = TrackingCode(code) else { throw ValidationError("not a tracking code") }
+                record = try await store.resolve(trackingCode)
+            } else if let booking {
+                record = try await store.record(bookingID: booking)
+            } else {
+                throw ValidationError("give --code or --booking")
+            }
+            guard let record else {
+                print("not found")
+                throw ExitCode(1)
+            }
+            print("booking \(record.bookingID): code \(record.code), status \(record.status), last event \(record.lastEvent ?? "-")")
+            print("cached copy: \(record.cachedBooking == nil ? "none" : "yes"), fetchedAt \(record.fetchedAt.map(String.init) ?? "-")")
         }
     }
 }

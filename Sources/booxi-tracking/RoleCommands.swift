@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ingress
+import Worker
 import TrackingConfig
 
 /// Loads the configuration or exits with the key that is wrong.
@@ -41,7 +42,15 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Drain the webhook and command queues, keep the tracking mappings, call Booxi.")
     @OptionGroup var options: CommonOptions
-    func run() async throws { throw notBuiltYet("worker") }
+
+    func run() async throws {
+        let configuration = try await loadConfiguration(options)
+        var redis = configuration.redis
+        redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections)
+        try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { redis, logger in
+            buildWorkerServices(configuration: configuration, redis: redis, commandHandler: nil, logger: logger)
+        }
+    }
 }
 
 struct APICommand: AsyncParsableCommand {

@@ -1,0 +1,31 @@
+/// What Redis holds about one booking.
+public struct BookingRecord: Sendable, Equatable {
+    public var bookingID: String
+    public var code: String
+    public var status: String
+    /// Event time (or receive time) in ms of the last event applied.
+    public var version: Int64
+    public var lastEvent: String?
+    public var firstName: String?
+    public var lastName: String?
+    /// The last booking JSON fetched from Booxi (or written after a command), if any.
+    public var cachedBooking: [UInt8]?
+    /// When `cachedBooking` was fetched (ms); nil once an event made it out of date.
+    public var fetchedAt: Int64?
+
+    init?(fields: [String: [UInt8]]) {
+        func text(_ name: String) -> String? { fields[name].map { String(decoding: $0, as: UTF8.self) } }
+        guard let bookingID = text("bookingId"), let code = text("code"), let status = text("status") else { return nil }
+        self.bookingID = bookingID
+        self.code = code
+        self.status = status
+        version = text("version").flatMap { Int64($0) } ?? 0
+        lastEvent = text("event")
+        firstName = text("firstName")
+        lastName = text("lastName")
+        cachedBooking = fields["booking"]
+        fetchedAt = text("fetchedAt").flatMap { Int64($0) }
+    }
+
+    public var isCancelled: Bool { status == "Cancelled" }
+}

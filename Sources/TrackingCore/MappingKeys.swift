@@ -1,0 +1,21 @@
+/// The mapping keys (DESIGN §3). All share the `{m}` hash tag, so one script can touch them on
+/// Redis Cluster too. One key per code and per booking, rather than fields of two big hashes,
+/// because each record expires on its own (Redis 7.0 has no per-field TTL).
+public struct MappingKeys: Sendable {
+    public let prefix: String
+
+    public init(prefix: String = "bxt:") {
+        self.prefix = prefix
+    }
+
+    /// `code:<code>` → bookingId.
+    public var codePrefix: String { prefix + "{m}:code:" }
+    public func code(_ code: TrackingCode) -> String { codePrefix + code.value }
+    /// `booking:<bookingId>` → hash: code, status, version, event, names, cached booking.
+    public var bookingPrefix: String { prefix + "{m}:booking:" }
+    public func booking(_ bookingID: String) -> String { bookingPrefix + bookingID }
+    /// Codes a booking no longer answers to; they never resolve again.
+    public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
+    /// One Booxi refresh at a time per booking.
+    public func refreshLock(_ bookingID: String) -> String { prefix + "{m}:refresh:" + bookingID }
+}

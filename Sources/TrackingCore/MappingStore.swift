@@ -1,0 +1,140 @@
+import Foundation
+import JobQueue
+import RedisClient
+
+/// Reads and writes the tracking mappings. Every change is one Lua script, so concurrent workers,
+/// duplicates and reordered events cannot leave a half-applied state.
+public struct MappingStore: Sendable {
+    public let redis: RedisClient
+    public let keys: MappingKeys
+    /// How long records live after the appointment ended (or after the last event, while the end
+    /// is not known yet).
+    public let retentionSeconds: Int
+
+    public init(redis: RedisClient, keys: MappingKeys, retentionSeconds: Int) {
+        self.redis = redis
+        self.keys = keys
+        self.retentionSeconds = retentionSeconds
+    }
+
+    public enum ApplyResult: String, Sendable {
+        case applied, stale, exists, retired, cancelled, unchanged
+    }
+
+    /// Appends the apply script for `event` to `pipeline` (the worker applies a batch in one round
+    /// trip). `receivedAt` orders events that carry no event time.
+    public func appendApply(_ event: WebhookEvent, receivedAt: Int64, to pipeline: inout RedisPipeline) {
+        let version = event.eventTime ?? receivedAt
+        pipeline.append(
+            Self.apply,
+            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)],
+            arguments: [
+                event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
+                event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
+                keys.codePrefix, Int(Date().timeIntervalSince1970),
+            ])
+    }
+
+    public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
+        var pipeline = RedisPipeline()
+        appendApply(event, receivedAt: receivedAt, to: &pipeline)
+        let reply = try RedisClient.checked(try await redis.execute(pipeline)[0])
+        return ApplyResult(rawValue: reply.string ?? "") ?? .unchanged
+    }
+
+    /// The booking a code resolves to, in one round trip.
+    public func resolve(_ code: TrackingCode) async throws -> BookingRecord? {
+        let reply = try await redis.eval(Self.lookup, keys: [keys.code(code)], arguments: [keys.bookingPrefix])
+        return Self.record(from: reply)
+    }
+
+    public func record(bookingID: String) async throws -> BookingRecord? {
+        let fields = try await redis.hgetall(keys.booking(bookingID))
+        return fields.isEmpty ? nil : BookingRecord(fields: fields)
+    }
+
+    /// Stores a fresh copy of the booking from Booxi; `status` (from Booxi) replaces ours, and the
+    /// record now expires `retentionSeconds` after `endsAt`.
+    public func storeBooking(bookingID: String, json: [UInt8], status: String?, endsAt: Date?) async throws {
+        let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
+        try await redis.eval(
+            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)],
+            arguments: [
+                json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
+                Int(Date().timeIntervalSince1970),
+            ])
+    }
+
+    static func record(from reply: RedisReply) -> BookingRecord? {
+        guard let flat = reply.array, !flat.isEmpty else { return nil }
+        var fields: [String: [UInt8]] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let name = flat[index].string, let value = flat[index + 1].bytes { fields[name] = value }
+            index += 2
+        }
+        return BookingRecord(fields: fields)
+    }
+
+    /// KEYS: record, new code key, retired set. ARGV: kind, bookingId, code, status, version,
+    /// hasEventTime, firstName, lastName, retentionSeconds, codePrefix, nowSeconds.
+    /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
+    /// back; without an event time a cancellation is final; the same state twice changes nothing.
+    static let apply = RedisScript(
+        """
+        local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
+        local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+        local version = tonumber(ARGV[5])
+        if redis.call('SISMEMBER', retired, code) == 1 then return 'retired' end
+        if redis.call('EXISTS', rec) == 1 then
+          local stored = redis.call('HMGET', rec, 'version', 'status', 'code')
+          if version < (tonumber(stored[1]) or 0) then return 'stale' end
+          if kind == 'booking.confirmed' then return 'exists' end
+          if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return 'cancelled' end
+          if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return 'unchanged' end
+          if stored[3] and stored[3] ~= code then
+            local oldKey = ARGV[10] .. stored[3]
+            if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
+            redis.call('SADD', retired, stored[3])
+          end
+        end
+        redis.call('SET', newCodeKey, bookingId)
+        redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
+        if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
+        if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
+        redis.call('HDEL', rec, 'fetchedAt')
+        local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
+        local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
+        if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
+        redis.call('EXPIREAT', rec, expireAt)
+        redis.call('EXPIREAT', newCodeKey, expireAt)
+        redis.call('EXPIREAT', retired, expireAt)
+        return 'applied'
+        """)
+
+    /// KEYS: code key. ARGV: booking key prefix. Returns the record's fields, or an empty array.
+    static let lookup = RedisScript(
+        """
+        local bookingId = redis.call('GET', KEYS[1])
+        if not bookingId then return {} end
+        return redis.call('HGETALL', ARGV[1] .. bookingId)
+        """)
+
+    /// KEYS: record, retired set. ARGV: json, fetchedAt(ms), status, endsAt(s), retention(s), codePrefix, now(s).
+    static let store = RedisScript(
+        """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
+        if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
+        local endsAt = tonumber(ARGV[4])
+        if endsAt > 0 then
+          redis.call('HSET', KEYS[1], 'endsAt', endsAt)
+          local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
+          redis.call('EXPIREAT', KEYS[1], expireAt)
+          redis.call('EXPIREAT', KEYS[2], expireAt)
+          local code = redis.call('HGET', KEYS[1], 'code')
+          if code then redis.call('EXPIREAT', ARGV[6] .. code, expireAt) end
+        end
+        return 1
+        """)
+}

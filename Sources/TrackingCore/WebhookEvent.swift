@@ -1,0 +1,84 @@
+import Foundation
+
+/// A Booxi webhook, decoded from its raw body with everything the mappings need. Extra fields are
+/// ignored; what is missing or malformed is a ``WebhookEventError`` saying which field.
+public struct WebhookEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case confirmed = "booking.confirmed"
+        case modified = "booking.modified"
+        case cancelled = "booking.cancelled"
+    }
+
+    public var kind: Kind
+    public var bookingID: String
+    public var trackingCode: TrackingCode
+    public var status: String
+    public var firstName: String?
+    public var lastName: String?
+    /// When the event happened according to Booxi (ms), if the payload says: `timestamp`,
+    /// `eventTime` or `occurredAt` at the top, else `booking.modifiedOn`.
+    public var eventTime: Int64?
+
+    public static let maxBookingIDLength = 64
+
+    public init(body: String) throws(WebhookEventError) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)), let root = object as? [String: Any] else {
+            throw .notAJSONObject
+        }
+        guard let event = root["event"] as? String else { throw .missingField("event") }
+        guard let kind = Kind(rawValue: event) else { throw .unknownEvent(String(event.prefix(64))) }
+        guard let booking = root["booking"] as? [String: Any] else { throw .missingField("booking") }
+        guard let bookingID = booking["confirmationNumber"] as? String else { throw .missingField("booking.confirmationNumber") }
+        guard !bookingID.isEmpty, bookingID.count <= Self.maxBookingIDLength,
+            bookingID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else { throw .invalidField("booking.confirmationNumber") }
+        let client = booking["client"] as? [String: Any]
+        guard let page = client?["trackingPage"] as? [String: Any], let viewURL = page["viewURL"] as? String else {
+            throw .missingField("booking.client.trackingPage.viewURL")
+        }
+        do {
+            trackingCode = try TrackingCode(viewURL: viewURL)
+        } catch {
+            throw .badViewURL(error)
+        }
+        self.kind = kind
+        self.bookingID = bookingID
+        let status = booking["status"] as? String
+        self.status = kind == .cancelled ? "Cancelled" : String((status ?? "Approved").prefix(40))
+        firstName = (client?["firstName"] as? String).map { String($0.prefix(100)) }
+        lastName = (client?["lastName"] as? String).map { String($0.prefix(100)) }
+        let timeText = (root["timestamp"] ?? root["eventTime"] ?? root["occurredAt"] ?? booking["modifiedOn"]) as? String
+        eventTime = timeText.flatMap(BooxiDate.parse).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+}
+
+public enum WebhookEventError: Error, Equatable, CustomStringConvertible {
+    case notAJSONObject
+    case unknownEvent(String)
+    case missingField(String)
+    case invalidField(String)
+    case badViewURL(TrackingCodeError)
+
+    /// The dead-letter reason: readable, without personal data.
+    public var description: String {
+        switch self {
+        case .notAJSONObject: "body is not a JSON object"
+        case .unknownEvent(let name): "unknown event '\(name)'"
+        case .missingField(let path): "missing field \(path)"
+        case .invalidField(let path): "invalid field \(path)"
+        case .badViewURL(let error): "bad viewURL: \(error)"
+        }
+    }
+}
+
+/// ISO-8601 dates as Booxi writes them, with or without fractional seconds.
+public enum BooxiDate {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}
