@@ -123,4 +123,11 @@ public struct QueueDepths: Sendable, Equatable, Codable {
     public var commands: Int
     public var delayed: Int
     public var dead: Int
+
+    public init(webhooks: Int, commands: Int, delayed: Int, dead: Int) {
+        self.webhooks = webhooks
+        self.commands = commands
+        self.delayed = delayed
+        self.dead = dead
+    }
 }

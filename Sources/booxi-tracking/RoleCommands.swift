@@ -42,13 +42,15 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Drain the webhook and command queues, keep the tracking mappings, call Booxi.")
     @OptionGroup var options: CommonOptions
+    @Option(help: "This worker's id (default: host-pid-random). Must be unique among running workers.")
+    var id: String?
 
     func run() async throws {
         let configuration = try await loadConfiguration(options)
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections)
         try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { redis, logger in
-            buildWorkerServices(configuration: configuration, redis: redis, commandHandler: nil, logger: logger)
+            buildWorkerServices(configuration: configuration, redis: redis, commandHandler: nil, logger: logger, workerID: id)
         }
     }
 }
