@@ -21,6 +21,15 @@ public struct WebhookEvent: Sendable, Equatable {
 
     public static let maxBookingIDLength = 64
 
+    /// An event we derive ourselves, e.g. after a successful modify through our page.
+    public init(kind: Kind, bookingID: String, trackingCode: TrackingCode, status: String, eventTime: Int64?) {
+        self.kind = kind
+        self.bookingID = bookingID
+        self.trackingCode = trackingCode
+        self.status = status
+        self.eventTime = eventTime
+    }
+
     public init(body: String) throws(WebhookEventError) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)), let root = object as? [String: Any] else {
             throw .notAJSONObject

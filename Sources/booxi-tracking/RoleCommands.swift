@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import BooxiAPI
 import Ingress
+import JobQueue
+import TrackingCore
 import Worker
 import TrackingConfig
 
@@ -31,8 +34,8 @@ struct IngressCommand: AsyncParsableCommand {
         var redis = configuration.redis
         redis.commandTimeout = configuration.ingress.pushDeadline
         redis.poolWaitTimeout = configuration.ingress.pushDeadline
-        try await RoleRunner.run(role: "ingress", configuration: configuration, redisConfiguration: redis) { redis, logger in
-            [try buildIngressApplication(configuration: configuration, redis: redis, logger: logger)]
+        try await RoleRunner.run(role: "ingress", configuration: configuration, redisConfiguration: redis) { role in
+            [try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger)]
         }
     }
 }
@@ -49,8 +52,17 @@ struct WorkerCommand: AsyncParsableCommand {
         let configuration = try await loadConfiguration(options)
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections)
-        try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { redis, logger in
-            buildWorkerServices(configuration: configuration, redis: redis, commandHandler: nil, logger: logger, workerID: id)
+        try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { role in
+            let keyPrefix = configuration.keyPrefix
+            let commands = CommandHandler(
+                booxi: try BooxiClient.make(configuration: configuration, role: role),
+                mappings: MappingStore(
+                    redis: role.redis, keys: MappingKeys(prefix: keyPrefix),
+                    retentionSeconds: configuration.worker.recordRetentionHours * 3600),
+                commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
+                maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
+            return buildWorkerServices(
+                configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: id)
         }
     }
 }
@@ -60,13 +72,6 @@ struct APICommand: AsyncParsableCommand {
         commandName: "api", abstract: "Serve tracking lookups, cancel and modify, and the page at /track/:code.")
     @OptionGroup var options: CommonOptions
     func run() async throws { throw notBuiltYet("api") }
-}
-
-struct SimulatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "simulator", abstract: "A Booxi API look-alike with fault injection and a webhook sender.")
-    @OptionGroup var options: CommonOptions
-    func run() async throws { throw notBuiltYet("simulator") }
 }
 
 struct DevCommand: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import RedisClient
@@ -9,25 +10,25 @@ import TrackingConfig
 enum RoleRunner {
     static func run(
         role: String, configuration: AppConfiguration, redisConfiguration: RedisConfiguration? = nil,
-        services: (RedisClient, Logger) throws -> [any Service]
+        services: (RoleResources) throws -> [any Service]
     ) async throws {
         bootstrapLogging(level: configuration.logLevel)
         var logger = Logger(label: "booxi-tracking.\(role)")
         logger[metadataKey: "role"] = "\(role)"
         let redis = RedisClient(configuration: redisConfiguration ?? configuration.redis, logger: logger)
+        // One HTTP client per process, for Booxi (or the simulator's webhooks), shut down at the end.
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        let resources = RoleResources(redis: redis, http: http, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: try services(redis, logger).map { .init(service: $0) },
+                services: try services(resources).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("starting", metadata: ["redis": "\(configuration.redis.displayAddress)"])
-        do {
-            try await group.run()
-        } catch {
-            await redis.shutdown()
-            throw error
-        }
+        let result = await Result { try await group.run() }
+        try? await http.shutdown()
         await redis.shutdown()
+        try result.get()
         logger.info("stopped")
     }
 
@@ -45,5 +46,18 @@ enum RoleRunner {
                 return handler
             }
         }
+    }
+}
+
+/// What every role gets from the runner.
+struct RoleResources {
+    let redis: RedisClient
+    let http: HTTPClient
+    let logger: Logger
+}
+
+extension Result where Failure == any Error {
+    init(_ body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

@@ -12,7 +12,7 @@ struct WorkerProcessTests {
         try RoleProcess(["worker", "--id", id], environment: [
             "BXT_REDIS_URL": redis.url, "BXT_WORKER_PORT": "\(port)", "BXT_WORKER_HOST": "127.0.0.1",
             "BXT_WORKER_HEARTBEAT_TTL_MS": "2000", "BXT_WORKER_REAPER_INTERVAL_MS": "500", "BXT_WORKER_CONCURRENCY": "2",
-            "BXT_LOG_LEVEL": "warning",
+            "BXT_LOG_LEVEL": "warning", "BOOXI_PARTNER_API_KEY": "test-partner-key",
         ])
     }
 

@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Booxi's Booking API (or the simulator): every call rate limited globally, typed errors, the
+/// API key only ever in the request header. One `HTTPClient` per process is passed in and shut
+/// down by its owner.
+public struct BooxiClient: Sendable {
+    public struct Configuration: Sendable {
+        public var baseURL: String
+        public var apiKey: String
+        public var apiKeyHeader: String
+        public var requestTimeout: Duration
+        public var modifiedBy: String
+
+        public init(baseURL: String, apiKey: String, apiKeyHeader: String = "Booxi-PartnerKey",
+                    requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking") {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.apiKey = apiKey
+            self.apiKeyHeader = apiKeyHeader
+            self.requestTimeout = requestTimeout
+            self.modifiedBy = modifiedBy
+        }
+    }
+
+    let configuration: Configuration
+    let http: HTTPClient
+    let limiter: OutboundRateLimiter?
+    let logger: Logger
+
+    public init(configuration: Configuration, http: HTTPClient, limiter: OutboundRateLimiter?, logger: Logger) {
+        self.configuration = configuration
+        self.http = http
+        self.limiter = limiter
+        self.logger = logger
+    }
+
+    /// `GET /booking/{id}`: the booking and its raw JSON (kept as the cached copy).
+    public func booking(id: String) async throws -> (booking: Booking, raw: [UInt8]) {
+        let raw = try await call(.GET, "/booking/\(Self.escape(id))")
+        do { return (try Booking.decode(raw), raw) } catch { throw BooxiError.invalid("unreadable booking JSON") }
+    }
+
+    /// `PUT /booking/{id}` with `{"status":"Cancelled"}`.
+    public func cancel(id: String) async throws -> Booking? {
+        let raw = try await call(.PUT, "/booking/\(Self.escape(id))", body: ["status": "Cancelled", "modifiedBy": configuration.modifiedBy])
+        return try? Booking.decode(raw)
+    }
+
+    /// `PUT /booking/{id}` with the new start, service and (optionally) staff.
+    public func modify(id: String, startsOn: Date, serviceID: Int, staffID: Int?) async throws -> Booking? {
+        var body: [String: Any] = [
+            "startsOn": ISO8601.format(startsOn), "items": [["serviceId": serviceID]], "modifiedBy": configuration.modifiedBy,
+        ]
+        if let staffID { body["staffId"] = staffID }
+        let raw = try await call(.PUT, "/booking/\(Self.escape(id))", body: body)
+        return try? Booking.decode(raw)
+    }
+
+    /// `GET /service?bookingMethod=Appointment`.
+    public func services() async throws -> [BooxiService] {
+        let raw = try await call(.GET, "/service?bookingMethod=Appointment")
+        do { return try JSONDecoder().decode(ServiceList.self, from: Data(raw)).items } catch {
+            throw BooxiError.invalid("unreadable service list")
+        }
+    }
+
+    /// `GET /service/{id}/availability?from=&to=`.
+    public func availability(serviceID: Int, from: Date, to: Date) async throws -> [AvailabilitySlot] {
+        let query = "from=\(Self.escape(ISO8601.format(from)))&to=\(Self.escape(ISO8601.format(to)))"
+        let raw = try await call(.GET, "/service/\(serviceID)/availability?\(query)")
+        do { return try JSONDecoder().decode(AvailabilityList.self, from: Data(raw)).serviceAvailability } catch {
+            throw BooxiError.invalid("unreadable availability")
+        }
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [UInt8] {
+        if let limiter { try await limiter.acquire(maxWait: configuration.requestTimeout) }
+        var request = HTTPClientRequest(url: configuration.baseURL + path)
+        request.method = method
+        request.headers.add(name: configuration.apiKeyHeader, value: configuration.apiKey)
+        request.headers.add(name: "accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        }
+        let started = ContinuousClock.now
+        let response: HTTPClientResponse
+        let bytes: [UInt8]
+        do {
+            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.components.seconds) * 1_000_000_000
+                + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
+            response = try await http.execute(request, timeout: timeout)
+            bytes = Array(buffer: try await response.body.collect(upTo: 4 << 20))
+        } catch {
+            // AsyncHTTPClient's errors name the host and the failure, never our headers.
+            logger.warning("Booxi call failed", metadata: ["method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "error": "\(error)"])
+            throw BooxiError.transport(String(describing: error))
+        }
+        logger.debug("Booxi call", metadata: [
+            "method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "status": "\(response.status.code)",
+            "duration": "\(ContinuousClock.now - started)",
+        ])
+        switch response.status.code {
+        case 200..<300:
+            return bytes
+        case 429:
+            let retryAfter = response.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
+            try? await limiter?.pause(for: retryAfter ?? .seconds(1))
+            throw BooxiError.rateLimited(retryAfter: retryAfter)
+        default:
+            throw Self.error(status: Int(response.status.code), body: bytes)
+        }
+    }
+
+    static func error(status: Int, body: [UInt8]) -> BooxiError {
+        let json = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        let message = String(((json?["message"] as? String) ?? "").prefix(200))
+        let code = (json?["error"] as? String) ?? (json?["code"] as? String) ?? (json?["code"] as? Int).map(String.init) ?? ""
+        switch status {
+        case 401, 403: return .unauthorized
+        case 404: return .notFound
+        case 409: return .conflict(code: code.isEmpty ? "Conflict" : code, message: message)
+        case 408: return .transport("request timeout (408)")
+        case 400..<500: return .invalid(message.isEmpty ? "status \(status)" : message)
+        default: return .server(status: status)
+        }
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? text
+    }
+
+    /// Paths with the booking id replaced, for logs.
+    static func logPath(_ path: String) -> String {
+        path.hasPrefix("/booking/") ? "/booking/{id}" : String(path.prefix(while: { $0 != "?" }))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+
+/// A Booxi booking as `GET /booking/{id}` returns it (flat, or wrapped as `{"booking": {...}}`).
+/// Decoding is tolerant: unknown fields are ignored, everything but the id is optional.
+public struct Booking: Codable, Sendable, Equatable {
+    public var bookingId: String
+    public var merchantId: Int?
+    public var bookingMethod: String?
+    public var status: String?
+    public var isCompleted: Bool?
+    public var startsOn: String?
+    public var totalClientTimespan: Timespan?
+    public var staffId: Int?
+    public var staffFirstName: String?
+    public var location: String?
+    public var modifiedOn: String?
+    public var createdOn: String?
+    public var items: [Item]?
+    public var client: Client?
+
+    public init(
+        bookingId: String, merchantId: Int? = nil, bookingMethod: String? = nil, status: String? = nil, isCompleted: Bool? = nil,
+        startsOn: String? = nil, totalClientTimespan: Timespan? = nil, staffId: Int? = nil, staffFirstName: String? = nil,
+        location: String? = nil, modifiedOn: String? = nil, createdOn: String? = nil, items: [Item]? = nil, client: Client? = nil
+    ) {
+        self.bookingId = bookingId
+        self.merchantId = merchantId
+        self.bookingMethod = bookingMethod
+        self.status = status
+        self.isCompleted = isCompleted
+        self.startsOn = startsOn
+        self.totalClientTimespan = totalClientTimespan
+        self.staffId = staffId
+        self.staffFirstName = staffFirstName
+        self.location = location
+        self.modifiedOn = modifiedOn
+        self.createdOn = createdOn
+        self.items = items
+        self.client = client
+    }
+
+    public struct Timespan: Codable, Sendable, Equatable {
+        public var start: String?
+        public var end: String?
+        public var duration: Int?
+
+        public init(start: String?, end: String?, duration: Int?) {
+            self.start = start
+            self.end = end
+            self.duration = duration
+        }
+    }
+
+    public struct Item: Codable, Sendable, Equatable {
+        public var serviceId: Int?
+        public var serviceName: String?
+        public var duration: Int?
+
+        public init(serviceId: Int?, serviceName: String?, duration: Int?) {
+            self.serviceId = serviceId
+            self.serviceName = serviceName
+            self.duration = duration
+        }
+    }
+
+    public struct Client: Codable, Sendable, Equatable {
+        public var firstName: String?
+        public var lastName: String?
+        public var email: String?
+        public var presence: String?
+        public var trackingPage: TrackingPage?
+
+        public init(firstName: String?, lastName: String?, email: String?, presence: String?, trackingPage: TrackingPage?) {
+            self.firstName = firstName
+            self.lastName = lastName
+            self.email = email
+            self.presence = presence
+            self.trackingPage = trackingPage
+        }
+    }
+
+    public struct TrackingPage: Codable, Sendable, Equatable {
+        public var viewURL: String?
+
+        public init(viewURL: String?) {
+            self.viewURL = viewURL
+        }
+    }
+
+    /// Booxi's definition: approved, the client arrived, and the booking marked completed.
+    public var isCompletedVisit: Bool {
+        status == "Approved" && client?.presence == "Arrived" && isCompleted == true
+    }
+
+    public var startDate: Date? { (totalClientTimespan?.start ?? startsOn).flatMap(ISO8601.parse) }
+    public var endDate: Date? { totalClientTimespan?.end.flatMap(ISO8601.parse) }
+
+    /// Decodes the flat and the wrapped form.
+    public static func decode(_ bytes: [UInt8]) throws -> Booking {
+        let decoder = JSONDecoder()
+        if let wrapped = try? decoder.decode(Wrapped.self, from: Data(bytes)) { return wrapped.booking }
+        return try decoder.decode(Booking.self, from: Data(bytes))
+    }
+
+    private struct Wrapped: Decodable {
+        let booking: Booking
+    }
+}
+
+/// A bookable service (`GET /service`).
+public struct BooxiService: Codable, Sendable, Equatable {
+    public var id: Int
+    public var name: String?
+    public var duration: Int?
+    public var bookingMethod: String?
+
+    public init(id: Int, name: String?, duration: Int?, bookingMethod: String?) {
+        self.id = id
+        self.name = name
+        self.duration = duration
+        self.bookingMethod = bookingMethod
+    }
+}
+
+/// A free slot (`GET /service/{id}/availability`).
+public struct AvailabilitySlot: Codable, Sendable, Equatable {
+    public var start: String
+    public var end: String?
+    public var serviceId: Int?
+    public var staffId: Int?
+    public var duration: Int?
+
+    public init(start: String, end: String?, serviceId: Int?, staffId: Int?, duration: Int?) {
+        self.start = start
+        self.end = end
+        self.serviceId = serviceId
+        self.staffId = staffId
+        self.duration = duration
+    }
+}
+
+struct ServiceList: Codable {
+    var offset: Int?
+    var limit: Int?
+    var total: Int?
+    var items: [BooxiService]
+}
+
+struct AvailabilityList: Codable {
+    var serviceAvailability: [AvailabilitySlot]
+    var cursor: String?
+}
+
+/// ISO-8601 / RFC 3339 with or without fractional seconds.
+public enum ISO8601 {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}

@@ -1,0 +1,64 @@
+import BooxiAPI
+import Foundation
+import HTTPSupport
+import Hummingbird
+
+/// `/simulator/...`: create bookings (firing `booking.confirmed`), inject faults, read call counts.
+/// For local runs and tests only; the simulator listens on loopback by default.
+extension BooxiSimulator {
+    struct NewBooking: Decodable {
+        var serviceId: Int
+        var startsOn: String
+        var staffId: Int?
+        var firstName: String?
+        var lastName: String?
+        var email: String?
+    }
+
+    struct CreatedBooking: Encodable {
+        var booking: Booking
+        var trackingCode: String
+    }
+
+    func addControlRoutes(to control: RouterGroup<AppRequestContext>) {
+        control.post("bookings") { request, context in
+            let new = try await request.decode(as: NewBooking.self, context: context)
+            guard let startsOn = ISO8601.parse(new.startsOn) else {
+                throw APIError(.badRequest, code: "invalid_starts_on", "startsOn must be ISO-8601")
+            }
+            do {
+                let booking = try await state.create(
+                    serviceID: new.serviceId, startsOn: startsOn, staffID: new.staffId, firstName: new.firstName ?? "Jane",
+                    lastName: new.lastName ?? "Doe", email: new.email ?? "jane.doe@example.com")
+                sender.send("booking.confirmed", booking)
+                let code = booking.client?.trackingPage?.viewURL?.split(separator: "/").last.map(String.init) ?? ""
+                return try Self.json(CreatedBooking(booking: booking, trackingCode: code))
+            } catch {
+                throw APIError(.badRequest, code: "invalid_booking", "cannot create this booking")
+            }
+        }
+        control.post("bookings/:id/complete") { _, context in
+            let id = try context.parameters.require("id")
+            guard var booking = await state.booking(id) else { throw APIError(.notFound, code: "not_found", "no such booking") }
+            booking.isCompleted = true
+            booking.client?.presence = "Arrived"
+            await state.insert(booking)
+            return try Self.json(booking)
+        }
+        control.get("faults") { _, _ in try Self.json(await faults.plan) }
+        control.put("faults") { request, context in
+            let plan = try await request.decode(as: FaultPlan.self, context: context)
+            await faults.set(plan)
+            return try Self.json(plan)
+        }
+        control.delete("faults") { _, _ in
+            await faults.set(FaultPlan())
+            return try Self.json(FaultPlan())
+        }
+        control.get("calls") { _, _ in try Self.json(await faults.calls) }
+        control.delete("calls") { _, _ in
+            await faults.resetCalls()
+            return jsonResponse(.ok, "{}")
+        }
+    }
+}

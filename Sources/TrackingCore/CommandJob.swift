@@ -1,0 +1,47 @@
+import Foundation
+
+/// A visitor's cancel or modify request, as queued for the workers (the job's payload). It holds
+/// the bookingId, which never leaves the server, and the code it came through.
+public struct CommandJob: Codable, Sendable, Equatable {
+    public enum Action: String, Codable, Sendable {
+        case cancel, modify
+    }
+
+    public var action: Action
+    public var bookingID: String
+    public var code: String
+    public var startsOn: String?
+    public var serviceID: Int?
+    public var staffID: Int?
+
+    public init(action: Action, bookingID: String, code: String, startsOn: String? = nil, serviceID: Int? = nil, staffID: Int? = nil) {
+        self.action = action
+        self.bookingID = bookingID
+        self.code = code
+        self.startsOn = startsOn
+        self.serviceID = serviceID
+        self.staffID = staffID
+    }
+}
+
+/// Where a command job stands, as the API reports it (`GET /api/tracking/:code/jobs/:jobId`).
+public struct CommandStatus: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        case queued, running, succeeded, failed
+    }
+
+    public var state: State
+    /// For `failed`: a sentence for the visitor.
+    public var reason: String?
+    /// Booxi's refusal code, if any (`BookingIsCompleted`, `StaffNotAvailable`, ...).
+    public var refusal: String?
+    /// For a successful modify: the tracking code the booking answers to now.
+    public var trackingCode: String?
+
+    public init(state: State, reason: String? = nil, refusal: String? = nil, trackingCode: String? = nil) {
+        self.state = state
+        self.reason = reason
+        self.refusal = refusal
+        self.trackingCode = trackingCode
+    }
+}

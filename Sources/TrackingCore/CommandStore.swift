@@ -1,0 +1,83 @@
+import Foundation
+import JobQueue
+import RedisClient
+
+/// The command jobs' side of Redis: enqueue with one command in flight per booking, status for
+/// polling, and a reply list the API waits on with `BLPOP`.
+public struct CommandStore: Sendable {
+    public let redis: RedisClient
+    public let keys: QueueKeys
+    /// How long a status stays readable, and the longest a booking stays locked by a lost job.
+    public let statusTTLSeconds: Int
+
+    public init(redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600) {
+        self.redis = redis
+        self.keys = keys
+        self.statusTTLSeconds = statusTTLSeconds
+    }
+
+    public enum EnqueueResult: Sendable, Equatable {
+        case queued(jobID: String)
+        /// Another command for this booking is in flight.
+        case busy(jobID: String)
+    }
+
+    public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
+        let envelope = JobEnvelope(kind: command.action.rawValue, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
+        let status = try JSONEncoder().encode(CommandStatus(state: .queued))
+        let reply = try await redis.eval(
+            Self.enqueueScript,
+            keys: [keys.bookingCommandLock(command.bookingID), keys.job(envelope.id), keys.commands],
+            arguments: [envelope.id, Array(status), envelope.encoded(), statusTTLSeconds])
+        let answer = reply.string ?? ""
+        if answer.hasPrefix("busy:") { return .busy(jobID: String(answer.dropFirst(5))) }
+        return .queued(jobID: envelope.id)
+    }
+
+    public func status(jobID: String) async throws -> CommandStatus? {
+        guard let bytes = try await redis.get(keys.job(jobID)) else { return nil }
+        return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
+    }
+
+    public func markRunning(jobID: String) async throws {
+        let status = try JSONEncoder().encode(CommandStatus(state: .running))
+        try await redis.send("SET", keys.job(jobID), Array(status), "EX", statusTTLSeconds)
+    }
+
+    /// Records the final status, wakes a waiting API request and frees the booking.
+    public func finish(jobID: String, bookingID: String, status: CommandStatus) async throws {
+        let encoded = Array(try JSONEncoder().encode(status))
+        try await redis.eval(
+            Self.finishScript,
+            keys: [keys.job(jobID), keys.jobReplies(jobID), keys.bookingCommandLock(bookingID)],
+            arguments: [encoded, statusTTLSeconds, jobID])
+    }
+
+    /// Waits up to `timeout` for the job's final status; nil if it is not done by then.
+    public func waitForResult(jobID: String, timeout: Duration) async throws -> CommandStatus? {
+        guard timeout > .zero, let bytes = try await redis.blpop(keys.jobReplies(jobID), timeout: timeout) else { return nil }
+        return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
+    }
+
+    /// KEYS: booking lock, job status, commands list. ARGV: jobId, status JSON, envelope, ttl.
+    static let enqueueScript = RedisScript(
+        """
+        local holder = redis.call('GET', KEYS[1])
+        if holder then return 'busy:' .. holder end
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[4]))
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[4]))
+        redis.call('LPUSH', KEYS[3], ARGV[3])
+        return 'queued'
+        """)
+
+    /// KEYS: job status, reply list, booking lock. ARGV: status JSON, ttl, jobId.
+    static let finishScript = RedisScript(
+        """
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
+        redis.call('DEL', KEYS[2])
+        redis.call('LPUSH', KEYS[2], ARGV[1])
+        redis.call('EXPIRE', KEYS[2], 60)
+        if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+        return 1
+        """)
+}

@@ -1,0 +1,89 @@
+import BooxiAPI
+import Foundation
+import JobQueue
+import Logging
+import TrackingCore
+
+/// Runs cancel and modify jobs against Booxi. Which errors retry is Booxi's error taxonomy's call
+/// (``BooxiError/isRetryable``); on success the cached booking (and, after a modify, the code
+/// mapping) is updated at once, before Booxi's webhook arrives.
+public struct CommandHandler: JobHandler {
+    public let kind = "command"
+    let booxi: BooxiClient
+    let mappings: MappingStore
+    let commands: CommandStore
+    let maxAttempts: Int
+    let logger: Logger
+
+    public init(booxi: BooxiClient, mappings: MappingStore, commands: CommandStore, maxAttempts: Int, logger: Logger) {
+        self.booxi = booxi
+        self.mappings = mappings
+        self.commands = commands
+        self.maxAttempts = maxAttempts
+        self.logger = logger
+    }
+
+    public func handle(_ jobs: [FetchedJob]) async throws -> [JobOutcome] {
+        var outcomes: [JobOutcome] = []
+        for job in jobs { outcomes.append(try await handle(job)) }
+        return outcomes
+    }
+
+    private func handle(_ job: FetchedJob) async throws -> JobOutcome {
+        guard let envelope = job.envelope,
+            let command = try? JSONDecoder().decode(CommandJob.self, from: Data(envelope.payload.utf8))
+        else { return .failed(reason: "not a command job") }
+        var logger = logger
+        logger[metadataKey: "jobId"] = "\(envelope.id)"
+        logger[metadataKey: "action"] = "\(command.action.rawValue)"
+        try await commands.markRunning(jobID: envelope.id)
+        do {
+            let status = try await execute(command)
+            try await commands.finish(jobID: envelope.id, bookingID: command.bookingID, status: status)
+            logger.info("command succeeded")
+            return .succeeded
+        } catch let error as BooxiError {
+            let lastAttempt = envelope.attempt + 1 >= maxAttempts
+            if error.isRetryable && !lastAttempt {
+                logger.notice("command will retry", metadata: ["error": "\(error)"])
+                return .retry(error: error.description, retryAfter: error.retryAfter)
+            }
+            let refusal: String? = if case .conflict(let code, _) = error { code } else { nil }
+            try await commands.finish(
+                jobID: envelope.id, bookingID: command.bookingID,
+                status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal ?? (error.isRetryable ? "Unavailable" : "Refused")))
+            logger.notice("command failed", metadata: ["error": "\(error)"])
+            return .failed(reason: error.description)
+        }
+    }
+
+    /// Calls Booxi and updates our copy; throws ``BooxiError``.
+    private func execute(_ command: CommandJob) async throws -> CommandStatus {
+        var updated: Booking?
+        switch command.action {
+        case .cancel:
+            updated = try await booxi.cancel(id: command.bookingID)
+        case .modify:
+            guard let startsOn = command.startsOn.flatMap(ISO8601.parse), let serviceID = command.serviceID else {
+                throw BooxiError.invalid("modify needs startsOn and serviceId")
+            }
+            updated = try await booxi.modify(id: command.bookingID, startsOn: startsOn, serviceID: serviceID, staffID: command.staffID)
+        }
+        if updated == nil { updated = try? await booxi.booking(id: command.bookingID).booking }
+        var newCode = command.code
+        if let updated {
+            // A modify may issue a new tracking code: map it now, retire the old one.
+            if let viewURL = updated.client?.trackingPage?.viewURL, let code = try? TrackingCode(viewURL: viewURL), code.value != command.code {
+                let event = WebhookEvent(
+                    kind: .modified, bookingID: command.bookingID, trackingCode: code, status: updated.status ?? "Approved",
+                    eventTime: JobEnvelope.nowMilliseconds())
+                _ = try await mappings.apply(event, receivedAt: JobEnvelope.nowMilliseconds())
+                newCode = code.value
+            }
+            let status = command.action == .cancel ? "Cancelled" : updated.status
+            try await mappings.storeBooking(
+                bookingID: command.bookingID, json: Array(try JSONEncoder().encode(updated)), status: status, endsAt: updated.endDate)
+        }
+        return CommandStatus(state: .succeeded, trackingCode: newCode)
+    }
+}
