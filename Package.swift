@@ -145,6 +145,9 @@ let package = Package(
             dependencies: [
                 "RedisClient", "TrackingConfig",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
         ),
@@ -168,6 +171,7 @@ let package = Package(
             name: "BooxiAPITests",
             dependencies: [
                 "BooxiAPI", "BooxiSimulator", "TestSupport", "RedisClient",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

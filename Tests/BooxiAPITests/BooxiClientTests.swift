@@ -1,0 +1,169 @@
+import AsyncHTTPClient
+import BooxiAPI
+import BooxiSimulator
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import RedisClient
+import TestSupport
+import Testing
+
+/// A simulator in-process, a Redis for the limiter, and clients against them.
+struct SimulatorTestCase {
+    let server: RedisServer
+    let redis: RedisClient
+    let services: BackgroundServices
+    let port: Int
+    let logs: LogCapture
+
+    static let apiKey = "sk-test-partner-key-0123456789"
+
+    static func start() async throws -> SimulatorTestCase {
+        let server = try RedisServer()
+        let redis = RedisClient(configuration: server.configuration())
+        let bound = BoundPort()
+        let simulator = BooxiSimulator(
+            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:9/none", webhookToken: nil),
+            http: HTTPClient.shared, logger: Logger(label: "test.simulator"))
+        let services = BackgroundServices([simulator.buildApplication(logger: Logger(label: "test.simulator"), onServerRunning: bound.onServerRunning)])
+        return SimulatorTestCase(server: server, redis: redis, services: services, port: await bound.value(), logs: LogCapture())
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)/booking/v1" }
+
+    func client(apiKey: String = apiKey, header: String = "Booxi-PartnerKey", perSecond: Int = 1000, perMinute: Int = 60_000, timeout: Duration = .seconds(5)) -> BooxiClient {
+        BooxiClient(
+            configuration: .init(baseURL: baseURL, apiKey: apiKey, apiKeyHeader: header, requestTimeout: timeout),
+            http: HTTPClient.shared,
+            limiter: OutboundRateLimiter(redis: redis, keyPrefix: "bxt:", perSecond: perSecond, perMinute: perMinute),
+            logger: logs.logger)
+    }
+
+    func control(_ method: HTTPMethod, _ path: String, _ json: String? = nil) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/simulator/\(path)")
+        request.method = method
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    func finish() async {
+        await services.stop()
+        await redis.shutdown()
+        server.stop()
+    }
+}
+
+@Suite("Booxi client against the simulator", .serialized)
+struct BooxiClientTests {
+    @Test func everyCallWorks() async throws {
+        let test = try await SimulatorTestCase.start()
+        defer { Task { await test.finish() } }
+        let booxi = test.client()
+        let (booking, raw) = try await booxi.booking(id: "A00006500")
+        #expect(booking.bookingId == "A00006500" && booking.items?.first?.serviceName == "Haircut")
+        #expect(booking.client?.trackingPage?.viewURL == "https://book.booxi.com/tracking/abc123XYZ")
+        #expect(!raw.isEmpty)
+        let services = try await booxi.services()
+        #expect(services.map(\.id) == [100, 101, 102])
+        let from = Date().addingTimeInterval(2 * 86_400)
+        let slots = try await booxi.availability(serviceID: 101, from: from, to: from.addingTimeInterval(86_400))
+        #expect(!slots.isEmpty && slots.allSatisfy { $0.serviceId == 101 && $0.duration == 60 })
+        let slot = try #require(slots.first)
+        let modified = try #require(try await booxi.modify(id: "A00006500", startsOn: ISO8601.parse(slot.start)!, serviceID: 101, staffID: slot.staffId))
+        #expect(modified.items?.first?.serviceId == 101 && modified.startsOn == slot.start)
+        #expect(modified.client?.trackingPage?.viewURL != booking.client?.trackingPage?.viewURL)
+        let cancelled = try await booxi.cancel(id: "A00006500")
+        #expect(cancelled?.status == "Cancelled")
+        // Both header names Booxi documents are accepted.
+        #expect(try await test.client(header: "x-api-key").booking(id: "A00006500").booking.status == "Cancelled")
+    }
+
+    @Test func everyErrorKindAndWhetherItRetries() async throws {
+        let test = try await SimulatorTestCase.start()
+        defer { Task { await test.finish() } }
+        let booxi = test.client(timeout: .milliseconds(500))
+        func error(_ body: () async throws -> Void) async -> BooxiError? {
+            do { try await body(); return nil } catch { return error as? BooxiError }
+        }
+        let notFound = await error { _ = try await booxi.booking(id: "A99999999") }
+        #expect(notFound == .notFound && notFound?.isRetryable == false)
+        let unauthorized = await error { _ = try await test.client(apiKey: "wrong").booking(id: "A00006500") }
+        #expect(unauthorized == .unauthorized && unauthorized?.isRetryable == false)
+        let invalid = await error { _ = try await booxi.modify(id: "A00006500", startsOn: Date().addingTimeInterval(86_400), serviceID: 999, staffID: nil) }
+        #expect(invalid?.isRetryable == false)
+        if case .invalid = invalid {} else { Issue.record("expected invalid, got \(String(describing: invalid))") }
+        let tooEarly = await error { _ = try await booxi.modify(id: "A00006500", startsOn: Date(), serviceID: 100, staffID: nil) }
+        #expect(tooEarly == .conflict(code: "TimeTooEarly", message: "The start time is too early"))
+        _ = try await test.control(.POST, "bookings/A00006500/complete")
+        let completed = await error { _ = try await booxi.cancel(id: "A00006500") }
+        #expect(completed == .conflict(code: "BookingIsCompleted", message: "The booking is completed") && completed?.isRetryable == false)
+
+        for status in [500, 503] {
+            _ = try await test.control(.PUT, "faults", #"{"failNext":1,"errorStatus":\#(status)}"#)
+            let server = await error { _ = try await booxi.services() }
+            #expect(server == .server(status: status) && server?.isRetryable == true)
+        }
+        _ = try await test.control(.PUT, "faults", #"{"failNext":1,"errorStatus":429,"retryAfterSeconds":1}"#)
+        let limited = await error { _ = try await booxi.services() }
+        #expect(limited == .rateLimited(retryAfter: .seconds(1)) && limited?.isRetryable == true)
+        // The 429 paused every caller for a second; a call that cannot wait that long says so.
+        let paused = await error { _ = try await booxi.services() }
+        if case .rateLimited = paused {} else { Issue.record("expected rateLimited during the pause, got \(String(describing: paused))") }
+        try await Task.sleep(for: .milliseconds(1_100))
+        _ = try await test.control(.PUT, "faults", #"{"timeoutRate":1,"timeoutMs":2000}"#)
+        let timeout = await error { _ = try await booxi.services() }
+        if case .transport = timeout {} else { Issue.record("expected transport, got \(String(describing: timeout))") }
+        #expect(timeout?.isRetryable == true)
+        _ = try await test.control(.DELETE, "faults")
+        let transport = await error { _ = try await BooxiClient(configuration: .init(baseURL: "http://127.0.0.1:9/booking/v1", apiKey: SimulatorTestCase.apiKey, requestTimeout: .milliseconds(500)), http: .shared, limiter: nil, logger: test.logs.logger).services() }
+        if case .transport = transport {} else { Issue.record("expected transport, got \(String(describing: transport))") }
+
+        // The key is in no error text and no log line.
+        for error in [notFound, unauthorized, invalid, tooEarly, completed, limited, timeout, transport] {
+            #expect(!"\(String(describing: error))".contains(SimulatorTestCase.apiKey))
+        }
+        #expect(!test.logs.text.contains(SimulatorTestCase.apiKey))
+        #expect(test.logs.text.contains("Booxi call failed"))
+    }
+
+    @Test func a429PausesEveryCallerUntilRetryAfter() async throws {
+        let test = try await SimulatorTestCase.start()
+        defer { Task { await test.finish() } }
+        let first = test.client()
+        let second = test.client()
+        _ = try await test.control(.PUT, "faults", #"{"failNext":1,"errorStatus":429,"retryAfterSeconds":1}"#)
+        _ = try? await first.services()
+        let started = ContinuousClock.now
+        _ = try await second.services()  // another instance: still waits for the pause
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
+    }
+
+    @Test func limiterHoldsTheRateAcrossTwoClients() async throws {
+        let test = try await SimulatorTestCase.start()
+        defer { Task { await test.finish() } }
+        let rate = 10
+        let clients = [test.client(perSecond: rate, perMinute: 6_000), test.client(perSecond: rate, perMinute: 6_000)]
+        _ = try await test.control(.DELETE, "calls")
+        let window = Duration.seconds(3)
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients {
+                for _ in 0..<4 {
+                    group.addTask {
+                        while ContinuousClock.now - started < window { _ = try await client.services() }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let calls = try JSONSerialization.jsonObject(with: Data(try await test.control(.GET, "calls").utf8)) as? [String: Int]
+        let total = calls?["GET /service"] ?? 0
+        // Burst (10) plus 10/s over ~3 s, shared: about 40; never near the 8 loops' unthrottled rate.
+        #expect(total >= 30 && total <= 50, "calls in \(window): \(total)")
+    }
+}
