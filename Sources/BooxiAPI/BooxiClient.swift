@@ -138,3 +138,8 @@ public struct BooxiClient: Sendable {
         path.hasPrefix("/booking/") ? "/booking/{id}" : String(path.prefix(while: { $0 != "?" }))
     }
 }
+
+extension BooxiClient {
+    /// The longest one call may take.
+    public var requestTimeout: Duration { configuration.requestTimeout }
+}

@@ -33,9 +33,7 @@ public struct WorkerRegistry: Sendable {
     /// If this process wins the reaper lock, recovers the jobs of every dead worker; returns how
     /// many jobs went back to the waiting lists (nil when another reaper holds the lock).
     public func reap(lockTTL: Duration) async throws -> Int? {
-        let token = UUID().uuidString
-        guard try await redis.send("SET", keys.reaperLock, token, "NX", "PX", Int(lockTTL.seconds * 1000)) == .status("OK")
-        else { return nil }
+        guard let token = try await redis.acquireLock(keys.reaperLock, ttl: lockTTL) else { return nil }
         var recovered = 0
         do {
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
@@ -48,10 +46,10 @@ public struct WorkerRegistry: Sendable {
                     ).int ?? 0
             }
         } catch {
-            _ = try? await redis.eval(Self.releaseLock, keys: [keys.reaperLock], arguments: [token])
+            try? await redis.releaseLock(keys.reaperLock, token: token)
             throw error
         }
-        _ = try await redis.eval(Self.releaseLock, keys: [keys.reaperLock], arguments: [token])
+        try await redis.releaseLock(keys.reaperLock, token: token)
         return recovered
     }
 
@@ -94,11 +92,5 @@ public struct WorkerRegistry: Sendable {
         redis.call('ZREM', KEYS[4], ARGV[1])
         redis.call('DEL', KEYS[5])
         return moved
-        """)
-
-    static let releaseLock = RedisScript(
-        """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
         """)
 }

@@ -132,9 +132,3 @@ public final class RedisClient: Sendable {
     }
 }
 
-extension Result where Failure == any Error {
-    /// `Result(catching:)` for async work.
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
-}

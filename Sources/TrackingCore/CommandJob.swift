@@ -37,11 +37,15 @@ public struct CommandStatus: Codable, Sendable, Equatable {
     public var refusal: String?
     /// For a successful modify: the tracking code the booking answers to now.
     public var trackingCode: String?
+    /// ``TrackingCode/logID`` of the code the job was requested through: a job is only visible
+    /// through that code. Never sent to the browser.
+    public var owner: String?
 
-    public init(state: State, reason: String? = nil, refusal: String? = nil, trackingCode: String? = nil) {
+    public init(state: State, reason: String? = nil, refusal: String? = nil, trackingCode: String? = nil, owner: String? = nil) {
         self.state = state
         self.reason = reason
         self.refusal = refusal
         self.trackingCode = trackingCode
+        self.owner = owner
     }
 }

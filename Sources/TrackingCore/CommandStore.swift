@@ -24,7 +24,7 @@ public struct CommandStore: Sendable {
 
     public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
         let envelope = JobEnvelope(kind: command.action.rawValue, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
-        let status = try JSONEncoder().encode(CommandStatus(state: .queued))
+        let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command)))
         let reply = try await redis.eval(
             Self.enqueueScript,
             keys: [keys.bookingCommandLock(command.bookingID), keys.job(envelope.id), keys.commands],
@@ -39,13 +39,20 @@ public struct CommandStore: Sendable {
         return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
     }
 
-    public func markRunning(jobID: String) async throws {
-        let status = try JSONEncoder().encode(CommandStatus(state: .running))
+    static func owner(of command: CommandJob) -> String? {
+        TrackingCode(command.code)?.logID
+    }
+
+    public func markRunning(jobID: String, command: CommandJob) async throws {
+        let status = try JSONEncoder().encode(CommandStatus(state: .running, owner: Self.owner(of: command)))
         try await redis.send("SET", keys.job(jobID), Array(status), "EX", statusTTLSeconds)
     }
 
     /// Records the final status, wakes a waiting API request and frees the booking.
-    public func finish(jobID: String, bookingID: String, status: CommandStatus) async throws {
+    public func finish(jobID: String, command: CommandJob, status: CommandStatus) async throws {
+        var status = status
+        status.owner = Self.owner(of: command)
+        let bookingID = command.bookingID
         let encoded = Array(try JSONEncoder().encode(status))
         try await redis.eval(
             Self.finishScript,

@@ -36,10 +36,10 @@ public struct CommandHandler: JobHandler {
         var logger = logger
         logger[metadataKey: "jobId"] = "\(envelope.id)"
         logger[metadataKey: "action"] = "\(command.action.rawValue)"
-        try await commands.markRunning(jobID: envelope.id)
+        try await commands.markRunning(jobID: envelope.id, command: command)
         do {
             let status = try await execute(command)
-            try await commands.finish(jobID: envelope.id, bookingID: command.bookingID, status: status)
+            try await commands.finish(jobID: envelope.id, command: command, status: status)
             logger.info("command succeeded")
             return .succeeded
         } catch let error as BooxiError {
@@ -50,7 +50,7 @@ public struct CommandHandler: JobHandler {
             }
             let refusal: String? = if case .conflict(let code, _) = error { code } else { nil }
             try await commands.finish(
-                jobID: envelope.id, bookingID: command.bookingID,
+                jobID: envelope.id, command: command,
                 status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal ?? (error.isRetryable ? "Unavailable" : "Refused")))
             logger.notice("command failed", metadata: ["error": "\(error)"])
             return .failed(reason: error.description)

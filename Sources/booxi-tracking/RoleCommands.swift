@@ -2,9 +2,11 @@ import ArgumentParser
 import Foundation
 import BooxiAPI
 import Ingress
+import ReadAPI
 import JobQueue
 import TrackingCore
 import Worker
+import ServiceLifecycle
 import TrackingConfig
 
 /// Loads the configuration or exits with the key that is wrong.
@@ -53,16 +55,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections)
         try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { role in
-            let keyPrefix = configuration.keyPrefix
-            let commands = CommandHandler(
-                booxi: try BooxiClient.make(configuration: configuration, role: role),
-                mappings: MappingStore(
-                    redis: role.redis, keys: MappingKeys(prefix: keyPrefix),
-                    retentionSeconds: configuration.worker.recordRetentionHours * 3600),
-                commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
-                maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
-            return buildWorkerServices(
-                configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: id)
+            try workerServices(configuration: configuration, role: role, workerID: id)
         }
     }
 }
@@ -71,12 +64,27 @@ struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "api", abstract: "Serve tracking lookups, cancel and modify, and the page at /track/:code.")
     @OptionGroup var options: CommonOptions
-    func run() async throws { throw notBuiltYet("api") }
+
+    func run() async throws {
+        let configuration = try await loadConfiguration(options)
+        var redis = configuration.redis
+        redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.api.blockingConnections)
+        try await RoleRunner.run(role: "api", configuration: configuration, redisConfiguration: redis) { role in
+            [buildReadAPIApplication(
+                configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
+                logger: role.logger)]
+        }
+    }
 }
 
-struct DevCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "dev", abstract: "Run every role in one process against a local Redis, for a first run.")
-    @OptionGroup var options: CommonOptions
-    func run() async throws { throw notBuiltYet("dev") }
+/// The worker's services with its command handler (Booxi calls).
+func workerServices(configuration: AppConfiguration, role: RoleResources, workerID: String?) throws -> [any Service] {
+    let keyPrefix = configuration.keyPrefix
+    let commands = CommandHandler(
+        booxi: try BooxiClient.make(configuration: configuration, role: role),
+        mappings: MappingStore(
+            redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
+        commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
+        maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
+    return buildWorkerServices(configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: workerID)
 }

@@ -25,7 +25,7 @@ enum RoleRunner {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         logger.info("starting", metadata: ["redis": "\(configuration.redis.displayAddress)"])
-        let result = await Result { try await group.run() }
+        let result = await Result(catching: { try await group.run() })
         try? await http.shutdown()
         await redis.shutdown()
         try result.get()
@@ -54,10 +54,4 @@ struct RoleResources {
     let redis: RedisClient
     let http: HTTPClient
     let logger: Logger
-}
-
-extension Result where Failure == any Error {
-    init(_ body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
-    }
 }

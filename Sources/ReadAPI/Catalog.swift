@@ -1,0 +1,76 @@
+import BooxiAPI
+import Foundation
+import HTTPSupport
+import Hummingbird
+import RedisClient
+
+/// Services and availability for the page's own modify flow, cached briefly in Redis (shared by
+/// replicas) so that browsing slots does not spend Booxi's call budget.
+struct Catalog: Sendable {
+    let redis: RedisClient
+    let booxi: BooxiClient
+    let keyPrefix: String
+    let servicesTTLSeconds = 300
+    let availabilityTTLSeconds = 60
+    let maxRange: TimeInterval = 14 * 86_400
+    let flights = SingleFlight<[UInt8]>()
+
+    func services(_ context: AppRequestContext) async throws -> [BooxiService] {
+        let bytes = try await cached(keyPrefix + "{c}:services", ttl: servicesTTLSeconds, context) {
+            Array(try JSONEncoder().encode(try await booxi.services().filter { ($0.bookingMethod ?? "Appointment") == "Appointment" }))
+        }
+        return (try? JSONDecoder().decode([BooxiService].self, from: Data(bytes))) ?? []
+    }
+
+    func availability(serviceID: Int, from: Date, to: Date, _ context: AppRequestContext) async throws -> [UInt8] {
+        let key = keyPrefix + "{c}:availability:\(serviceID):\(Int(from.timeIntervalSince1970)):\(Int(to.timeIntervalSince1970))"
+        return try await cached(key, ttl: availabilityTTLSeconds, context) {
+            let slots = try await booxi.availability(serviceID: serviceID, from: from, to: to)
+            return Array(try JSONEncoder().encode(["slots": slots.map { AvailabilitySlot(start: $0.start, end: $0.end, serviceId: $0.serviceId, staffId: $0.staffId, duration: $0.duration) }]))
+        }
+    }
+
+    private func cached(_ key: String, ttl: Int, _ context: AppRequestContext, fetch: @escaping @Sendable () async throws -> [UInt8]) async throws -> [UInt8] {
+        if let bytes = try? await redis.get(key) { return bytes }
+        do {
+            return try await flights.run(key: key) {
+                let bytes = try await fetch()
+                try? await redis.send("SET", key, bytes, "EX", ttl)
+                return bytes
+            }
+        } catch let error as BooxiError {
+            context.logger.warning("catalog fetch failed", metadata: ["error": "\(error)"])
+            throw APIError.unavailable("the booking system is not reachable right now", retryAfterSeconds: 10)
+        }
+    }
+}
+
+extension TrackingAPI {
+    /// `GET /api/tracking/:code/services`: only for a code that resolves, so this is no open proxy.
+    func services(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try throttle(lookups, request, context)
+        _ = try await view(try code(context), context)
+        let services = try await catalog.services(context).map { ["id": $0.id, "name": $0.name ?? "", "duration": $0.duration ?? 0] as [String: Any] }
+        return jsonResponse(.ok, bytes: Array(try JSONSerialization.data(withJSONObject: ["services": services], options: [.sortedKeys])))
+    }
+
+    /// `GET /api/tracking/:code/availability?serviceId=&from=&to=` (at most 14 days).
+    func availability(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try throttle(lookups, request, context)
+        _ = try await view(try code(context), context)
+        let query = request.uri.queryParameters
+        guard let serviceID = query["serviceId"].flatMap({ Int(String($0)) }) else {
+            throw APIError(.badRequest, code: "invalid_service", "serviceId is required")
+        }
+        guard let from = query["from"].flatMap({ ISO8601.parse(String($0)) }), let to = query["to"].flatMap({ ISO8601.parse(String($0)) }),
+            from < to
+        else { throw APIError(.badRequest, code: "invalid_range", "from and to must be ISO-8601 with from before to") }
+        guard to.timeIntervalSince(from) <= catalog.maxRange else {
+            throw APIError(.badRequest, code: "range_too_long", "at most 14 days at a time")
+        }
+        guard try await catalog.services(context).contains(where: { $0.id == serviceID }) else {
+            throw APIError(.badRequest, code: "unknown_service", "unknown serviceId")
+        }
+        return jsonResponse(.ok, bytes: try await catalog.availability(serviceID: serviceID, from: from, to: to, context))
+    }
+}

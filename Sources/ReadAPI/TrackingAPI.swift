@@ -1,0 +1,75 @@
+import BooxiAPI
+import Foundation
+import HTTPSupport
+import HTTPTypes
+import Hummingbird
+import JobQueue
+import Logging
+import NIOCore
+import RedisClient
+import TrackingConfig
+import TrackingCore
+
+/// The read API's pieces, shared by its routes.
+struct TrackingAPI: Sendable {
+    let settings: APISettings
+    let reader: BookingReader
+    let commands: CommandStore
+    let catalog: Catalog
+    let lookups: RequestThrottle
+    let actions: RequestThrottle
+    let clientAddress: ClientAddressResolver
+    let metrics = APIMetrics()
+
+    /// The same answer for a malformed and an unknown code, so neither tells anything.
+    static let notFound = APIError(.notFound, code: "not_found", "no booking for this tracking code")
+
+    func code(_ context: AppRequestContext) throws -> TrackingCode {
+        guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw Self.notFound }
+        return code
+    }
+
+    func throttle(_ throttle: RequestThrottle, _ request: Request, _ context: AppRequestContext) throws {
+        let client = clientAddress.clientAddress(peer: context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("x-forwarded-for")!]) ?? "unknown"
+        if let retryAfter = throttle.admit(client: client) {
+            metrics.throttled.increment()
+            throw APIError.rateLimited(retryAfterSeconds: retryAfter)
+        }
+    }
+
+    func view(_ code: TrackingCode, _ context: AppRequestContext) async throws -> TrackingView {
+        do {
+            return try await reader.view(for: code, cutoffMinutes: settings.actionCutoffMinutes)
+        } catch BookingReader.Failure.notFound {
+            throw Self.notFound
+        } catch BookingReader.Failure.unavailable {
+            throw APIError.unavailable("the booking system is not reachable right now", retryAfterSeconds: 10)
+        } catch let error as RedisError {
+            context.logger.warning("lookup failed: Redis unavailable", metadata: ["error": "\(error)"])
+            throw APIError.unavailable("temporarily unavailable", retryAfterSeconds: 5)
+        }
+    }
+
+    /// `GET /api/tracking/:code`
+    func lookup(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try throttle(lookups, request, context)
+        let started = ContinuousClock.now
+        let code = try code(context)
+        let view = try await view(code, context)
+        metrics.lookupDuration.record(duration: ContinuousClock.now - started)
+        return jsonResponse(.ok, bytes: view.encoded())
+    }
+}
+
+extension TrackingAPI {
+    /// Builds the routes under `/api/tracking/:code`.
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let group = router.group("api/tracking/:code")
+        group.get { request, context in try await lookup(request, context) }
+        group.post("cancel") { request, context in try await cancel(request, context) }
+        group.post("modify") { request, context in try await modify(request, context) }
+        group.get("jobs/:jobId") { request, context in try await jobStatus(request, context) }
+        group.get("services") { request, context in try await services(request, context) }
+        group.get("availability") { request, context in try await availability(request, context) }
+    }
+}

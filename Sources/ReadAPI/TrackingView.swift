@@ -1,0 +1,57 @@
+import BooxiAPI
+import Foundation
+import TrackingCore
+
+/// What the tracking page gets for a code: enough to show the booking and offer actions, nothing
+/// of Booxi's internals (no bookingId, merchantId, staff ids or e-mail).
+public struct TrackingView: Codable, Sendable, Equatable {
+    public struct Client: Codable, Sendable, Equatable {
+        public var firstName: String?
+        public var lastName: String?
+    }
+
+    public struct Actions: Codable, Sendable, Equatable {
+        public var canCancel: Bool
+        public var canModify: Bool
+    }
+
+    public var trackingCode: String
+    public var status: String
+    public var isCompleted: Bool
+    public var startsOn: String?
+    public var endsOn: String?
+    /// Minutes.
+    public var duration: Int?
+    public var serviceName: String?
+    public var serviceId: Int?
+    public var client: Client
+    public var actions: Actions
+    /// True when Booxi could not be reached and this is the last copy we had.
+    public var stale: Bool
+
+    /// Builds the view from our record (its status wins: it knows a cancellation before Booxi's
+    /// copy does) and the cached booking.
+    init(record: BookingRecord, booking: Booking?, stale: Bool, cutoffMinutes: Int, now: Date = Date()) {
+        trackingCode = record.code
+        status = record.status
+        isCompleted = booking?.isCompletedVisit ?? false
+        startsOn = booking?.totalClientTimespan?.start ?? booking?.startsOn
+        endsOn = booking?.totalClientTimespan?.end
+        duration = booking?.totalClientTimespan?.duration ?? booking?.items?.compactMap(\.duration).reduce(0, +)
+        serviceName = booking?.items?.compactMap(\.serviceName).joined(separator: ", ")
+        serviceId = booking?.items?.first?.serviceId
+        client = Client(firstName: booking?.client?.firstName ?? record.firstName, lastName: booking?.client?.lastName ?? record.lastName)
+        let open = !record.isCancelled && !isCompleted && booking?.status != "Cancelled"
+        let start = booking?.startDate
+        let beforeCutoff = start.map { $0.timeIntervalSince(now) > Double(cutoffMinutes * 60) } ?? true
+        let notPast = start.map { $0 > now } ?? true
+        actions = Actions(canCancel: open && beforeCutoff && notPast, canModify: open && beforeCutoff && notPast)
+        self.stale = stale
+    }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+}

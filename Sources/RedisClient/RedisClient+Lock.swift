@@ -1,0 +1,22 @@
+import Foundation
+
+/// A simple lease lock: `SET key token NX PX ttl`, released by compare-and-delete so a holder whose
+/// lease expired never deletes someone else's lock.
+extension RedisClient {
+    /// The token to release the lock with, or nil when someone else holds it.
+    public func acquireLock(_ key: String, ttl: Duration) async throws -> String? {
+        let token = UUID().uuidString
+        let ms = max(1, Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))
+        return try await send("SET", key, token, "NX", "PX", ms) == .status("OK") ? token : nil
+    }
+
+    public func releaseLock(_ key: String, token: String) async throws {
+        try await eval(Self.compareAndDelete, keys: [key], arguments: [token])
+    }
+
+    static let compareAndDelete = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """)
+}
