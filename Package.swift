@@ -178,6 +178,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ReadAPITests",
+            dependencies: [
+                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient",
+                "TrackingConfig",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "IngressTests",
             dependencies: [
                 "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig",

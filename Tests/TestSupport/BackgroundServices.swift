@@ -6,16 +6,31 @@ import ServiceLifecycle
 /// Services (apps, workers) running in the test process until ``stop()``: a graceful shutdown,
 /// as SIGTERM would trigger.
 public final class BackgroundServices: Sendable {
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
+    private let group: ServiceGroup?
+    private let task: Task<Void, any Error>?
+    private let children: [BackgroundServices]
 
     public init(_ services: [any Service]) {
         let group = ServiceGroup(services: services, logger: Logger(label: "test.services"))
         self.group = group
         task = Task { try await group.run() }
+        children = []
+    }
+
+    private init(children: [BackgroundServices]) {
+        group = nil
+        task = nil
+        self.children = children
+    }
+
+    /// Several groups stopped one after the other, in the given order.
+    public static func composite(_ groups: [BackgroundServices]) -> BackgroundServices {
+        BackgroundServices(children: groups)
     }
 
     public func stop() async {
+        for child in children { await child.stop() }
+        guard let group, let task else { return }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
     }

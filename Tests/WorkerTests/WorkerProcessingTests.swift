@@ -79,11 +79,12 @@ struct WorkerProcessingTests {
         // A worker that took two jobs and died (its heartbeat expired).
         try await test.queue.enqueue(JobEnvelope(kind: "webhook", payload: webhookBody("booking.confirmed", booking: "R1", code: "reaped01")))
         try await test.queue.enqueue(JobEnvelope(kind: "cancel", payload: "{}"))
-        try await registry.heartbeat(workerID: "ghost", ttl: .milliseconds(100))
+        try await registry.heartbeat(workerID: "ghost", ttl: .seconds(30))
         _ = try await test.queue.fetch(from: test.keys.webhooks, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         _ = try await test.queue.fetch(from: test.keys.commands, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         #expect(try await registry.reap(lockTTL: .seconds(1)) == 0)  // still alive
-        try await Task.sleep(for: .milliseconds(150))
+        try await test.redis.send("PEXPIRE", test.keys.heartbeat("ghost"), 1)  // its heartbeat runs out
+        try await Task.sleep(for: .milliseconds(20))
         // Only one reaper at a time.
         try await test.redis.send("SET", test.keys.reaperLock, "someone-else", "PX", 1000)
         #expect(try await registry.reap(lockTTL: .seconds(1)) == nil)

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+@Suite("Read API: the full flow over the simulator, a real worker and Redis", .serialized)
+struct ReadAPIFlowTests {
+    @Test func confirmedCancelledAndModifiedThroughThePage() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        var everything = ""
+
+        let code = try await system.book()
+        let lookup = try await system.api("/api/tracking/\(code)")
+        everything += lookup.body
+        #expect(lookup.json["status"] as? String == "Approved")
+        #expect(lookup.json["serviceName"] as? String == "Haircut" && lookup.json["duration"] as? Int == 30)
+        #expect((lookup.json["client"] as? [String: String])?["firstName"] == "Ana")
+        #expect((lookup.json["actions"] as? [String: Bool])?["canCancel"] == true)
+        #expect(lookup.headers.first(name: "referrer-policy") == "no-referrer")
+
+        // Modify to another service and slot: the old code stops resolving, the new one resolves.
+        let services = try await system.api("/api/tracking/\(code)/services")
+        #expect(services.body.contains("Colour"))
+        let from = Date().addingTimeInterval(5 * 86_400)
+        let availability = try await system.api(
+            "/api/tracking/\(code)/availability?serviceId=101&from=\(iso(from))&to=\(iso(from.addingTimeInterval(86_400)))")
+        let slot = try #require((availability.json["slots"] as? [[String: Any]])?.first)
+        let modify = try await system.api(.POST, "/api/tracking/\(code)/modify", json: #"{"startsOn":"\#(slot["start"]!)","serviceId":101}"#)
+        everything += modify.body
+        #expect(modify.status == 200, "\(modify.body)")
+        let newCode = try #require(modify.json["trackingCode"] as? String)
+        #expect(newCode != code && modify.json["serviceName"] as? String == "Colour")
+        #expect(try await system.api("/api/tracking/\(code)").status == 404)
+        #expect(try await system.api("/api/tracking/\(newCode)").json["startsOn"] as? String == slot["start"] as? String)
+
+        // Cancel: 200 with the new state at once, before Booxi's webhook is processed.
+        let cancel = try await system.api(.POST, "/api/tracking/\(newCode)/cancel")
+        everything += cancel.body
+        #expect(cancel.status == 200 && cancel.json["status"] as? String == "Cancelled")
+        #expect((cancel.json["actions"] as? [String: Bool])?["canCancel"] == false)
+        let again = try await system.api(.POST, "/api/tracking/\(newCode)/cancel")
+        #expect(again.status == 409 && again.json["code"] as? String == "already_cancelled")
+        // The simulator's own webhooks arrive later and change nothing.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await system.api("/api/tracking/\(newCode)").json["status"] as? String == "Cancelled")
+
+        everything += try await system.api("/api/tracking/\(newCode)").body
+        #expect(!everything.contains("A0000") && !everything.contains(SystemTestCase.apiKey) && !everything.contains("@example.com"))
+        #expect(!everything.contains("merchantId") && !everything.contains("staffId"))
+    }
+
+    @Test func slowBooxiAnswers202ThenTheJobSucceeds() async throws {
+        let system = try await SystemTestCase.start(["BXT_API_COMMAND_WAIT_MS": "200"])
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        _ = try await system.simulator(.PUT, "faults", #"{"latencyMs":800}"#)
+        let accepted = try await system.api(.POST, "/api/tracking/\(code)/cancel")
+        #expect(accepted.status == 202)
+        let statusURL = try #require(accepted.json["statusUrl"] as? String)
+        #expect(statusURL.hasPrefix("/api/tracking/\(code)/jobs/"))
+        // Another change while this one runs: 409.
+        let busy = try await system.api(.POST, "/api/tracking/\(code)/cancel")
+        #expect(busy.status == 409 && busy.json["code"] as? String == "in_progress")
+        let first = try await system.api(statusURL)
+        #expect(["queued", "running"].contains(first.json["state"] as? String ?? ""))
+        try await system.waitUntil { try await system.api(statusURL).json["state"] as? String == "succeeded" }
+        #expect(try await system.api("/api/tracking/\(code)").json["status"] as? String == "Cancelled")
+        // A job is only visible through its own code.
+        let other = try await system.book(hour: 12)
+        #expect(try await system.api(statusURL.replacingOccurrences(of: code, with: other)).status == 404)
+    }
+
+    @Test func booxiErrorsRetryThenSucceed() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        _ = try await system.simulator(.PUT, "faults", #"{"failNext":2,"errorStatus":500}"#)
+        let cancel = try await system.api(.POST, "/api/tracking/\(code)/cancel")
+        #expect(cancel.status == 200 && cancel.json["status"] as? String == "Cancelled")
+        #expect(try await system.simulator(.GET, "calls").json["PUT /booking/{id}"] as? Int == 3)
+    }
+
+    @Test func refusalsAndBadInput() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        // Booxi refuses: the booking was completed at the business (we did not know yet).
+        let booking = try await system.redis.send("GET", "bxt:{m}:code:\(code)").string ?? ""
+        _ = try await system.simulator(.POST, "bookings/\(booking)/complete")
+        let refused = try await system.api(.POST, "/api/tracking/\(code)/cancel")
+        #expect(refused.status == 422 && refused.json["code"] as? String == "BookingIsCompleted")
+        #expect(refused.json["error"] as? String == "This appointment is already completed.")
+
+        let other = try await system.book(hour: 13)
+        let cases: [(String, Int, String)] = [
+            (#"not json"#, 400, "invalid_body"),
+            (#"{"startsOn":"tomorrow","serviceId":100}"#, 400, "invalid_starts_on"),
+            (#"{"startsOn":"2001-01-01T10:00:00Z","serviceId":100}"#, 400, "starts_on_in_past"),
+            (#"{"startsOn":"\#(iso(Date().addingTimeInterval(86_400 * 4)))","serviceId":999}"#, 400, "unknown_service"),
+        ]
+        for (body, status, errorCode) in cases {
+            let reply = try await system.api(.POST, "/api/tracking/\(other)/modify", json: body)
+            #expect(reply.status == status && reply.json["code"] as? String == errorCode, "\(body): \(reply.body)")
+        }
+        let range = try await system.api("/api/tracking/\(other)/availability?serviceId=100&from=2030-01-01T00:00:00Z&to=2030-03-01T00:00:00Z")
+        #expect(range.status == 400 && range.json["code"] as? String == "range_too_long")
+        // Unknown and malformed codes answer the same.
+        let unknown = try await system.api("/api/tracking/doesNotExist123")
+        let malformed = try await system.api("/api/tracking/bad%20code!")
+        #expect(unknown.status == 404 && malformed.status == 404 && unknown.body == malformed.body)
+        #expect(try await system.api("/api/tracking/doesNotExist123/services").status == 404)
+    }
+
+    @Test func lookupsAreThrottledPerClient() async throws {
+        let system = try await SystemTestCase.start(["BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "5"])
+        defer { Task { await system.finish() } }
+        var statuses: [Int] = []
+        for _ in 0..<8 { statuses.append(try await system.api("/api/tracking/abcdefgh").status) }
+        #expect(statuses.prefix(5).allSatisfy { $0 == 404 })
+        #expect(statuses.suffix(3).allSatisfy { $0 == 429 })
+        let limited = try await system.api("/api/tracking/abcdefgh")
+        #expect(limited.json["code"] as? String == "rate_limited" && Int(limited.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
+    }
+
+    @Test func cacheServesStaleWhenBooxiIsDownAndOneCallServesAStorm() async throws {
+        let system = try await SystemTestCase.start(["BXT_API_CACHE_TTL_SECONDS": "1"])
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        try await Task.sleep(for: .milliseconds(1_100))  // the cached copy is now older than the TTL
+        _ = try await system.simulator(.DELETE, "calls")
+        _ = try await system.simulator(.PUT, "faults", #"{"latencyMs":200}"#)
+        let replies = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<40 { group.addTask { try await system.api("/api/tracking/\(code)").status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(replies.allSatisfy { $0 == 200 })
+        #expect(try await system.bookingCalls() == 1)
+
+        try await Task.sleep(for: .milliseconds(1_100))
+        _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":503}"#)
+        let stale = try await system.api("/api/tracking/\(code)")
+        #expect(stale.status == 200 && stale.json["stale"] as? Bool == true && stale.json["status"] as? String == "Approved")
+
+        // Nothing cached and Booxi down: 503.
+        _ = try await system.simulator(.DELETE, "faults")
+        let fresh = try await system.book(hour: 15)
+        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.redis.send("GET", "bxt:{m}:code:\(fresh)").string ?? "")", "booking", "fetchedAt")
+        _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":503}"#)
+        let down = try await system.api("/api/tracking/\(fresh)")
+        #expect(down.status == 503 && down.json["code"] as? String == "unavailable")
+    }
+}
+
+func iso(_ date: Date) -> String { date.formatted(.iso8601) }

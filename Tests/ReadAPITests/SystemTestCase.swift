@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import BooxiAPI
+import BooxiSimulator
+import Foundation
+import Ingress
+import JobQueue
+import Logging
+import NIOCore
+import NIOHTTP1
+import ReadAPI
+import RedisClient
+import TestSupport
+import Testing
+import TrackingConfig
+import TrackingCore
+import Worker
+
+/// The whole system in one test process: a throwaway Redis, the simulator, the ingress, a worker
+/// and the API, each on its own port, talking over real HTTP.
+struct SystemTestCase {
+    static let apiKey = "sk-partner-secret-for-tests-0123456789"
+
+    let server: RedisServer
+    let redis: RedisClient
+    let services: BackgroundServices
+    let ingressPort: Int
+    let apiPort: Int
+    let simulatorPort: Int
+    let configuration: AppConfiguration
+
+    static func start(_ environment: [String: String] = [:]) async throws -> SystemTestCase {
+        let server = try RedisServer()
+        var redisConfiguration = server.configuration(poolSize: 8)
+        redisConfiguration.blockingPoolSize = 80
+        let redis = RedisClient(configuration: redisConfiguration)
+        let configuration = try await testConfiguration(redis: server, [
+            "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
+            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000",
+        ].merging(environment) { _, new in new })
+        let logger = Logger(label: "test.system")
+        let http = HTTPClient.shared
+
+        let ingressBound = BoundPort()
+        let ingress = try buildIngressApplication(configuration: configuration, redis: redis, logger: logger, onServerRunning: ingressBound.onServerRunning)
+        let ingressServices = BackgroundServices([ingress])
+        let ingressPort = await ingressBound.value()
+
+        let simulatorBound = BoundPort()
+        let simulator = BooxiSimulator(
+            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: nil),
+            http: http, logger: logger)
+        let simulatorServices = BackgroundServices([simulator.buildApplication(logger: logger, onServerRunning: simulatorBound.onServerRunning)])
+        let simulatorPort = await simulatorBound.value()
+
+        let booxi = BooxiClient(
+            configuration: .init(baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: apiKey, requestTimeout: .seconds(3)),
+            http: http,
+            limiter: OutboundRateLimiter(redis: redis, keyPrefix: "bxt:", perSecond: 1000, perMinute: 60_000),
+            logger: logger)
+        let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
+        let handler = CommandHandler(
+            booxi: booxi, mappings: mappings, commands: CommandStore(redis: redis, keys: QueueKeys()),
+            maxAttempts: configuration.retry.maxAttempts, logger: logger)
+        let workerServices = buildWorkerServices(configuration: configuration, redis: redis, commandHandler: handler, logger: logger, workerID: "system-test")
+
+        let apiBound = BoundPort()
+        let api = buildReadAPIApplication(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
+        let services = BackgroundServices(workerServices + [api])
+        let apiPort = await apiBound.value()
+        return SystemTestCase(
+            server: server, redis: redis, services: .composite([services, simulatorServices, ingressServices]),
+            ingressPort: ingressPort, apiPort: apiPort, simulatorPort: simulatorPort, configuration: configuration)
+    }
+
+    struct Reply {
+        let status: Int
+        let body: String
+        let headers: HTTPHeaders
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:] }
+    }
+
+    func request(_ port: Int, _ method: HTTPMethod, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+        let body = String(buffer: try await response.body.collect(upTo: 4 << 20))
+        return Reply(status: Int(response.status.code), body: body, headers: response.headers)
+    }
+
+    func api(_ method: HTTPMethod, _ path: String, json: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        try await request(apiPort, method, path, json: json, headers: headers)
+    }
+
+    func api(_ path: String) async throws -> Reply {
+        try await request(apiPort, .GET, path)
+    }
+
+    func simulator(_ method: HTTPMethod, _ path: String, _ json: String? = nil) async throws -> Reply {
+        try await request(simulatorPort, method, "/simulator/\(path)", json: json)
+    }
+
+    /// Creates a booking in the simulator (which sends `booking.confirmed` through the ingress) and
+    /// waits until its code resolves; returns the code.
+    func book(serviceID: Int = 100, daysAhead: Int = 3, hour: Int = 10) async throws -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let start = calendar.startOfDay(for: Date().addingTimeInterval(Double(daysAhead) * 86_400)).addingTimeInterval(Double(hour) * 3600)
+        let reply = try await simulator(.POST, "bookings", #"{"serviceId":\#(serviceID),"startsOn":"\#(ISO8601.format(start))","firstName":"Ana","lastName":"Lima"}"#)
+        let code = try #require(reply.json["trackingCode"] as? String)
+        try await waitUntil { try await api("/api/tracking/\(code)").status == 200 }
+        return code
+    }
+
+    func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if (try? await condition()) == true { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw SystemTestError.timedOut
+    }
+
+    func bookingCalls() async throws -> Int {
+        (try await simulator(.GET, "calls").json["GET /booking/{id}"] as? Int) ?? 0
+    }
+
+    func finish() async {
+        await services.stop()
+        await redis.shutdown()
+        server.stop()
+    }
+}
+
+enum SystemTestError: Error { case timedOut }
+
