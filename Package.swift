@@ -5,7 +5,8 @@ let package = Package(
     name: "booxi-tracking",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "booxi-tracking", targets: ["booxi-tracking"])
+        .executable(name: "booxi-tracking", targets: ["booxi-tracking"]),
+        .executable(name: "booxi-tracking-bench", targets: ["Bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -137,6 +138,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Measurements for scripts/bench.sh (never timed unit tests).
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "RedisClient", "JobQueue", "TrackingCore", "HTTPSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // Test helpers: throwaway redis-server instances, free ports, child processes.
