@@ -14,7 +14,8 @@ func loadConfiguration(_ options: CommonOptions) async throws -> AppConfiguratio
     do {
         return try await AppConfiguration.load(overrideFile: options.config)
     } catch let error as ConfigurationError {
-        throw ValidationError("configuration error: \(error)")
+        FileHandle.standardError.write(Data("booxi-tracking: configuration error: \(error)\n".utf8))
+        throw ExitCode(78)  // EX_CONFIG
     }
 }
 

@@ -39,6 +39,7 @@ public final class RedisServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
+        ChildProcesses.track(process.processIdentifier)
         lock.withLock { self.process = process }
         try waitUntil(reachable: true)
     }
@@ -95,4 +96,21 @@ public final class RedisServer: @unchecked Sendable {
 
 public enum RedisServerError: Error {
     case notReady(Int)
+}
+
+/// Every child a test started, killed when the test process exits: tests stop their servers in
+/// `defer` blocks that may not get to run before the process ends.
+enum ChildProcesses {
+    nonisolated(unsafe) private static var pids: Set<Int32> = []
+    private static let lock = NSLock()
+    private static let registered: Void = {
+        atexit {
+            ChildProcesses.lock.withLock { for pid in ChildProcesses.pids { kill(pid, SIGKILL) } }
+        }
+    }()
+
+    static func track(_ pid: Int32) {
+        _ = registered
+        lock.withLock { _ = pids.insert(pid) }
+    }
 }

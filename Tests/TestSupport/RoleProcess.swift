@@ -26,6 +26,7 @@ public final class RoleProcess: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        ChildProcesses.track(process.processIdentifier)
         // scripts/test.sh kills whatever a crashed test run left behind through these pid files.
         try? "\(process.processIdentifier)".write(to: logFile.appendingPathExtension("pid"), atomically: true, encoding: .utf8)
     }

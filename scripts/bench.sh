@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Benchmarks with baselines measured in the same run (this machine is noisy: compare ratios).
+#   scripts/bench.sh [redis] [ingress] [worker] [api]     (default: all)
+# Prints one table per section. Release build; wrk and redis-benchmark from Debian.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$ROOT"
+ensure_base_deps
+ensure_packages wrk procps
+SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(redis ingress worker api)
+DURATION="${BXT_BENCH_SECONDS:-10}"
+
+log "building release binaries"
+swift build -c release --product booxi-tracking >/dev/null
+swift build -c release --product booxi-tracking-bench >/dev/null
+BIN_DIR="$(swift build -c release --show-bin-path)"
+BIN="$BIN_DIR/booxi-tracking"; BENCH="$BIN_DIR/booxi-tracking-bench"
+
+WORK="$(mktemp -d /tmp/bxt-bench.XXXXXX)"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT INT TERM
+start_throwaway_redis "$WORK/redis"; PIDS+=("$REDIS_PID")
+export BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BOOXI_PARTNER_API_KEY=bench-key BXT_LOG_LEVEL=error
+R() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; die "$1 not up"; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; die "port $1 not up"; }
+rss_mib() { echo $(( $(ps -o rss= -p "$1") / 1024 )); }
+# wrk_run URL SCRIPT -> sets RPS P50 P99 TOTAL NON2XX
+wrk_run() {
+    local out; out="$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$2" "$1")"
+    RPS="$(echo "$out" | awk '/Requests\/sec/ {print int($2)}')"
+    P50="$(echo "$out" | awk '$1=="50%" {print $2}')"; P99="$(echo "$out" | awk '$1=="99%" {print $2}')"
+    TOTAL="$(echo "$out" | awk '/requests in/ {print $1}')"
+    NON2XX="$(echo "$out" | awk '/Non-2xx/ {print $5}')"; NON2XX="${NON2XX:-0}"
+}
+row() { printf '| %-44s | %14s | %10s | %10s | %8s |\n' "$@"; }
+header() { printf '\n### %s\n\n' "$1"; row "what" "rate (/s)" "p50" "p99" "RSS MiB"; row "---" "---" "---" "---" "---"; }
+
+bench_redis() {
+    local ours; ours="$("$BENCH" redis --url "$BXT_REDIS_URL")"
+    local ours_rate ours_p50 ours_p99
+    ours_rate="$(echo "$ours" | awk -F= '/pipelined/ {print $2}')"; ours_p50="$(echo "$ours" | awk -F= '/single_p50/ {printf "%.3f ms", $2}')"
+    ours_p99="$(echo "$ours" | awk -F= '/single_p99/ {printf "%.3f ms", $2}')"
+    local base_rate base_p50 base_p99
+    base_rate="$(redis-benchmark -p "$REDIS_PORT" -t lpush -P 32 -n 400000 -q --csv | awk -F'"' '/LPUSH/ {print int($4)}')"
+    local single; single="$(redis-benchmark -p "$REDIS_PORT" -t lpush -P 1 -c 1 -n 20000 --csv | awk -F'"' '/LPUSH/ {print $10" "$14}')"
+    base_p50="$(echo "$single" | awk '{printf "%.3f ms", $1}')"; base_p99="$(echo "$single" | awk '{printf "%.3f ms", $2}')"
+    header "redis: our client vs redis-benchmark (same server, same run)"
+    row "redis-benchmark LPUSH -P 32 (50 clients)" "$base_rate" "" "" ""
+    row "RedisClient pipelined LPUSH (8 x depth 32)" "$ours_rate" "" "" ""
+    row "redis-benchmark LPUSH -P 1 -c 1 (latency)" "" "$base_p50" "$base_p99" ""
+    row "RedisClient single LPUSH (latency)" "" "$ours_p50" "$ours_p99" ""
+    printf '\npipelined ratio: %s%% of redis-benchmark (goal >= 50%%); single p50 ratio: %s (goal <= 1.5)\n' \
+        "$(( ours_rate * 100 / base_rate ))" "$(awk -v a="${ours_p50% ms}" -v b="${base_p50% ms}" 'BEGIN {printf "%.2f", a / b}')"
+    R DEL mylist >/dev/null
+}
+
+bench_ingress() {
+    export BXT_BENCH_BODY="$ROOT/Tests/Fixtures/webhook-confirmed.json"
+    local port; port="$(free_port)"
+    "$BENCH" bare-server --port "$port" >/dev/null 2>&1 & local bare=$!; PIDS+=("$bare")
+    wait_port "$port"
+    wrk_run "http://127.0.0.1:$port/webhooks/booxi" scripts/bench/post-webhook.lua
+    local bare_rps=$RPS bare_p50=$P50 bare_p99=$P99 bare_rss; bare_rss="$(rss_mib "$bare")"
+    kill "$bare"
+    R DEL "bxt:{q}:webhooks" >/dev/null
+    port="$(free_port)"
+    BXT_INGRESS_PORT="$port" BXT_INGRESS_HOST=127.0.0.1 "$BIN" ingress >"$WORK/ingress.log" 2>&1 & local ingress=$!; PIDS+=("$ingress")
+    wait_http "http://127.0.0.1:$port/healthz"
+    wrk_run "http://127.0.0.1:$port/webhooks/booxi" scripts/bench/post-webhook.lua
+    local rss; rss="$(rss_mib "$ingress")"
+    local queued; queued="$(R LLEN "bxt:{q}:webhooks")"
+    kill "$ingress"
+    header "ingress: wrk -c64 POST fixture for ${DURATION}s"
+    row "bare Hummingbird route (baseline, no Redis)" "$bare_rps" "$bare_p50" "$bare_p99" "$bare_rss"
+    row "booxi-tracking ingress (acked after LPUSH)" "$RPS" "$P50" "$P99" "$rss"
+    printf '\nratio: %s%% of the bare route (goal >= 65%%); 200s: %s, list length: %s (%s)\n' \
+        "$(( RPS * 100 / bare_rps ))" "$(( TOTAL - NON2XX ))" "$queued" \
+        "$([ "$(( TOTAL - NON2XX ))" -le "$queued" ] && echo "every acknowledged webhook is in Redis" || echo "MISMATCH")"
+    R DEL "bxt:{q}:webhooks" >/dev/null
+}
+
+bench_worker() {
+    local count="${BXT_BENCH_EVENTS:-200000}"
+    header "worker: apply $count preloaded booking.confirmed envelopes"
+    for workers in 1 2; do
+        R FLUSHALL >/dev/null
+        "$BENCH" preload --url "$BXT_REDIS_URL" --count "$count"
+        local started; started="$(date +%s.%N)"
+        local wpids=()
+        for index in $(seq 1 "$workers"); do
+            BXT_WORKER_PORT="$(free_port)" "$BIN" worker --id "bench-$index" >"$WORK/worker-$index.log" 2>&1 & wpids+=($!); PIDS+=($!)
+        done
+        while [ "$(R LLEN "bxt:{q}:webhooks")" != "0" ]; do sleep 0.05; done
+        while [ "$(R EVAL "local n=0 for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 0)" != "0" ]; do sleep 0.02; done
+        local elapsed; elapsed="$(echo "$(date +%s.%N) - $started" | bc)"
+        local rss; rss="$(rss_mib "${wpids[0]}")"
+        for pid in "${wpids[@]}"; do kill "$pid"; done
+        local mapped; mapped="$(R EVAL "return #redis.call('KEYS','bxt:{m}:code:*')" 0)"
+        row "$workers worker process(es), $mapped mapped" "$(echo "$count / $elapsed" | bc)" "" "" "$rss"
+    done
+}
+
+bench_api() {
+    R FLUSHALL >/dev/null
+    "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
+    local sim_port api_port ingress_port
+    sim_port=8790; api_port="$(free_port)"; ingress_port="$(free_port)"
+    # The fair-use limiter (5/s) would dominate the cancel timing; here we measure our own overhead.
+    export BXT_BOOXI_REQUESTS_PER_SECOND=10000 BXT_BOOXI_REQUESTS_PER_MINUTE=600000
+    BXT_SIMULATOR_PORT=$sim_port BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:$ingress_port/webhooks/booxi" "$BIN" simulator >"$WORK/sim.log" 2>&1 & PIDS+=($!)
+    BXT_INGRESS_PORT=$ingress_port "$BIN" ingress >"$WORK/ingress.log" 2>&1 & PIDS+=($!)
+    BXT_WORKER_PORT="$(free_port)" BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" "$BIN" worker >"$WORK/worker.log" 2>&1 & PIDS+=($!)
+    BXT_API_PORT=$api_port BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
+        BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_API_ACTIONS_PER_MINUTE_PER_IP=100000 "$BIN" api >"$WORK/api.log" 2>&1 & local api=$!; PIDS+=("$api")
+    wait_http "http://127.0.0.1:$api_port/readyz"; wait_http "http://127.0.0.1:$sim_port/healthz"
+    curl -fs -X DELETE "http://127.0.0.1:$sim_port/simulator/calls" >/dev/null
+    BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$api_port" scripts/bench/lookup.lua
+    local rss; rss="$(rss_mib "$api")"
+    local calls; calls="$(curl -fs "http://127.0.0.1:$sim_port/simulator/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("GET /booking/{id}", 0))')"
+    local cancel; cancel="$("$BENCH" cancel-latency --api "http://127.0.0.1:$api_port" --simulator "http://127.0.0.1:$sim_port" --count 50)"
+    header "api: wrk -c64 GET /api/tracking/:code over 10,000 cached codes for ${DURATION}s"
+    row "lookups (non-2xx: $NON2XX)" "$RPS" "$P50" "$P99" "$rss"
+    row "cancel round trip, simulator at 0 latency ($(echo "$cancel" | awk '/cancels/ {print $2}'))" "" \
+        "$(echo "$cancel" | awk -F= '/cancel_p50/ {printf "%.1f ms", $2}')" "$(echo "$cancel" | awk -F= '/cancel_p99/ {printf "%.1f ms", $2}')" ""
+    printf '\nBooxi calls during the lookup run: %s for %s lookups (%s per 1,000)\n' "$calls" "$TOTAL" \
+        "$(awk -v c="$calls" -v t="$TOTAL" 'BEGIN {printf "%.3f", c * 1000 / t}')"
+}
+
+ensure_packages bc
+for section in "${SECTIONS[@]}"; do "bench_$section"; done
