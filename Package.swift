@@ -118,7 +118,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            // The tracking page: static HTML, CSS and plain JavaScript, no Node toolchain.
+            resources: [.copy("Page")]
         ),
         .target(
             name: "BooxiSimulator",

@@ -6,6 +6,9 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
 ensure_base_deps
+# The tracking page is tested in a real headless Chromium driven by Selenium.
+ensure_packages chromium chromium-driver
+python3 -c "import selenium, pytest" 2>/dev/null || python3 -m pip install -q selenium pytest
 
 log "building (debug, with tests)"
 swift build --build-tests
@@ -31,3 +34,8 @@ log "throwaway redis-server on port $REDIS_PORT"
 log "running tests"
 # Bounded, so a hung test cannot eat the CI budget.
 timeout 1800 swift test --skip-build "$@"
+
+if [ $# -eq 0 ]; then
+    log "running the tracking page in Chromium (screenshots in test-output/screenshots)"
+    timeout 600 python3 -m pytest -q -p no:cacheprovider Tests/Browser
+fi

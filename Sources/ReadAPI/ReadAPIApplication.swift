@@ -14,7 +14,7 @@ import TrackingCore
 public func buildReadAPIApplication(
     configuration: AppConfiguration, redis: RedisClient, booxi: BooxiClient, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     Observability.bootstrap(role: "api")
     let settings = configuration.api
     let mappings = MappingStore(
@@ -34,6 +34,7 @@ public func buildReadAPIApplication(
     router.add(middleware: JSONErrorMiddleware())
     addOperationalRoutes(to: router) { await redis.isReachable() }
     api.addRoutes(to: router)
+    try TrackingPage(settings: configuration.page, frameAncestors: settings.frameAncestors).addRoutes(to: router)
     return Application(
         router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         onServerRunning: onServerRunning, logger: logger)

@@ -15,6 +15,7 @@ public struct AppConfiguration: Sendable {
     public var api: APISettings
     public var booxi: BooxiSettings
     public var simulator: SimulatorSettings
+    public var page: PageSettings
     public var secrets: Secrets
 
     /// Where the defaults live unless `BXT_DEFAULTS_FILE` names another file.
@@ -53,6 +54,7 @@ public struct AppConfiguration: Sendable {
         api = try APISettings(settings: settings)
         booxi = try BooxiSettings(settings: settings)
         simulator = try SimulatorSettings(settings: settings)
+        page = try PageSettings(settings: settings)
     }
 
     private static func jsonFile(_ path: String, key: String) async throws -> FileProvider<JSONSnapshot> {

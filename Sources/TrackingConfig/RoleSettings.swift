@@ -1,3 +1,5 @@
+import Foundation
+
 /// Settings of the `ingress` role.
 public struct IngressSettings: Sendable {
     public var host: String
@@ -188,5 +190,49 @@ public struct SimulatorSettings: Sendable {
         host = try s.string("simulator.host")
         port = try s.int("simulator.port", in: 0...65535)
         webhookURL = try s.string("simulator.webhookUrl")
+    }
+}
+
+/// Branding and behaviour of the tracking page at `/track/:code`.
+public struct PageSettings: Sendable {
+    public var businessName: String
+    public var logoURL: String
+    public var primaryColor: String
+    public var supportContact: String
+    /// `auto` (from `Accept-Language`), `en` or `fr`.
+    public var language: String
+    /// The appointments' time zone (IANA name), for formatting dates.
+    public var timeZone: String
+    /// `builtin` (our service/day/slot flow) or `widget` (Booxi's BookNow widget in modify mode).
+    public var modifyMode: String
+    public var widgetScriptURL: String
+
+    init(settings s: SettingsReader) throws {
+        businessName = try s.string("page.businessName")
+        logoURL = try s.string("page.logoUrl")
+        primaryColor = try s.string("page.primaryColor")
+        guard primaryColor.range(of: "^#[0-9a-fA-F]{6}$", options: .regularExpression) != nil else {
+            throw ConfigurationError(key: "page.primaryColor", reason: "must be a colour like #2f5d8a")
+        }
+        supportContact = try s.string("page.supportContact")
+        language = try s.string("page.language", oneOf: ["auto", "en", "fr"])
+        timeZone = try s.string("page.timeZone")
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw ConfigurationError(key: "page.timeZone", reason: "'\(timeZone)' is not an IANA time zone")
+        }
+        modifyMode = try s.string("page.modifyMode", oneOf: ["builtin", "widget"])
+        widgetScriptURL = try s.string("page.widgetScriptUrl")
+        guard widgetScriptURL.hasPrefix("https://") || widgetScriptURL.hasPrefix("http://127.0.0.1") || widgetScriptURL.hasPrefix("/") else {
+            throw ConfigurationError(key: "page.widgetScriptUrl", reason: "must be an https URL (or a path on this server)")
+        }
+        if !logoURL.isEmpty && !(logoURL.hasPrefix("https://") || logoURL.hasPrefix("/")) {
+            throw ConfigurationError(key: "page.logoUrl", reason: "must be an https URL or a path")
+        }
+    }
+
+    /// The origin of an absolute URL (`https://host[:port]`), for the Content-Security-Policy.
+    public static func origin(of url: String) -> String? {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
+        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }

@@ -25,7 +25,7 @@ struct DevCommand: AsyncParsableCommand {
             return [
                 simulator.buildApplication(logger: role.logger),
                 try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger),
-                buildReadAPIApplication(
+                try buildReadAPIApplication(
                     configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
                     logger: role.logger),
             ] + (try workerServices(configuration: configuration, role: role, workerID: nil))

@@ -71,7 +71,7 @@ struct APICommand: AsyncParsableCommand {
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.api.blockingConnections)
         try await RoleRunner.run(role: "api", configuration: configuration, redisConfiguration: redis) { role in
-            [buildReadAPIApplication(
+            [try buildReadAPIApplication(
                 configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
                 logger: role.logger)]
         }

@@ -64,7 +64,7 @@ struct SystemTestCase {
         let workerServices = buildWorkerServices(configuration: configuration, redis: redis, commandHandler: handler, logger: logger, workerID: "system-test")
 
         let apiBound = BoundPort()
-        let api = buildReadAPIApplication(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
+        let api = try buildReadAPIApplication(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
         let services = BackgroundServices(workerServices + [api])
         let apiPort = await apiBound.value()
         return SystemTestCase(
