@@ -8,7 +8,7 @@ cd "$ROOT"
 ensure_base_deps
 # The tracking page is tested in a real headless Chromium driven by Selenium.
 ensure_packages chromium chromium-driver
-python3 -c "import selenium, pytest" 2>/dev/null || python3 -m pip install -q selenium pytest
+python3 -c "import selenium, pytest, yaml" 2>/dev/null || python3 -m pip install -q selenium pytest pyyaml
 
 log "building (debug, with tests)"
 swift build --build-tests
@@ -36,6 +36,6 @@ log "running tests"
 timeout 1800 swift test --skip-build "$@"
 
 if [ $# -eq 0 ]; then
-    log "running the tracking page in Chromium (screenshots in test-output/screenshots)"
-    timeout 600 python3 -m pytest -q -p no:cacheprovider Tests/Browser
+    log "running the tracking page in Chromium (screenshots in test-output/screenshots) and the deployment checks"
+    timeout 600 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment
 fi

@@ -1,0 +1,64 @@
+"""Docker cannot run here, so the compose file and Dockerfile are checked structurally against the
+CLI and the configuration they must match."""
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+DEFAULTS = json.loads((ROOT / "config/default.json").read_text())
+SERVICES = COMPOSE["services"]
+
+
+def cli_subcommands():
+    help_text = subprocess.run([BIN, "--help"], capture_output=True, text=True, check=True).stdout
+    section = help_text.split("SUBCOMMANDS:")[1]
+    return {line.split()[0] for line in section.splitlines() if line.startswith("  ") and line.split()}
+
+
+def test_services_and_commands_match_the_cli():
+    assert set(SERVICES) == {"redis", "ingress", "worker", "api", "simulator"}
+    subcommands = cli_subcommands()
+    for name in ("ingress", "worker", "api", "simulator"):
+        command = SERVICES[name]["command"]
+        assert command[0] in subcommands, f"{name}: {command} is not a booxi-tracking subcommand"
+        assert command[0] == name
+
+
+def test_ports_and_health_checks_match_the_configuration():
+    ports = {"ingress": DEFAULTS["ingress"]["port"], "api": DEFAULTS["api"]["port"], "worker": DEFAULTS["worker"]["port"],
+             "simulator": DEFAULTS["simulator"]["port"]}
+    for name, port in ports.items():
+        check = " ".join(SERVICES[name]["healthcheck"]["test"])
+        path = "/healthz" if name == "simulator" else "/readyz"
+        assert f"127.0.0.1:{port}{path}" in check, f"{name} health check: {check}"
+        published = SERVICES[name].get("ports", [])
+        assert all(mapping.endswith(f":{port}") for mapping in published)
+    assert "ports" not in SERVICES["worker"], "workers must scale with --scale worker=N, so no fixed host port"
+
+
+def test_redis_persistence_and_secrets():
+    command = " ".join(SERVICES["redis"]["command"])
+    assert "--appendonly yes" in command and "--appendfsync everysec" in command and "--maxmemory-policy noeviction" in command
+    assert SERVICES["redis"]["volumes"]
+    assert SERVICES["simulator"]["profiles"] == ["dev"]
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert not re.search(r"(API_KEY|TOKENS|SECRET)[^\n]*[:=]\s*\S", text.replace("env_file", "")), "secrets belong in .env"
+    for name in ("ingress", "worker", "api"):
+        assert SERVICES[name]["env_file"] == [".env"]
+        assert SERVICES[name]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert ".env" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_dockerfile_is_multi_stage_with_hiredis():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM ", dockerfile, re.M)
+    assert len(stages) == 2
+    assert "libhiredis-dev" in dockerfile and "libhiredis0.14" in dockerfile
+    assert "booxi-tracking_ReadAPI.resources" in dockerfile, "the page's resources must ship next to the binary"
+    assert "COPY config" in dockerfile
