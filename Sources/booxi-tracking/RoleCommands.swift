@@ -19,12 +19,6 @@ func loadConfiguration(_ options: CommonOptions) async throws -> AppConfiguratio
     }
 }
 
-/// A role that is planned but not part of this build yet: it says so and exits non-zero.
-func notBuiltYet(_ role: String) -> ExitCode {
-    FileHandle.standardError.write(Data("booxi-tracking \(role): this role is not built yet.\n".utf8))
-    return ExitCode(2)
-}
-
 struct IngressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingress",
@@ -38,7 +32,7 @@ struct IngressCommand: AsyncParsableCommand {
         redis.commandTimeout = configuration.ingress.pushDeadline
         redis.poolWaitTimeout = configuration.ingress.pushDeadline
         try await RoleRunner.run(role: "ingress", configuration: configuration, redisConfiguration: redis) { role in
-            [try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger)]
+            try ingressServices(configuration: configuration, role: role)
         }
     }
 }
@@ -71,21 +65,8 @@ struct APICommand: AsyncParsableCommand {
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.api.blockingConnections)
         try await RoleRunner.run(role: "api", configuration: configuration, redisConfiguration: redis) { role in
-            [try buildReadAPIApplication(
-                configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
-                logger: role.logger)]
+            try apiServices(configuration: configuration, role: role)
         }
     }
 }
 
-/// The worker's services with its command handler (Booxi calls).
-func workerServices(configuration: AppConfiguration, role: RoleResources, workerID: String?) throws -> [any Service] {
-    let keyPrefix = configuration.keyPrefix
-    let commands = CommandHandler(
-        booxi: try BooxiClient.make(configuration: configuration, role: role),
-        mappings: MappingStore(
-            redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
-        commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
-        maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
-    return buildWorkerServices(configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: workerID)
-}

@@ -21,14 +21,8 @@ struct SimulatorServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await loadConfiguration(options)
-        let settings = configuration.simulator
         try await RoleRunner.run(role: "simulator", configuration: configuration) { role in
-            let simulator = BooxiSimulator(
-                settings: .init(
-                    host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey,
-                    webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first),
-                http: role.http, logger: role.logger)
-            return [simulator.buildApplication(logger: role.logger)]
+            simulatorServices(configuration: configuration, role: role)
         }
     }
 }

@@ -1,0 +1,45 @@
+import BooxiAPI
+import BooxiSimulator
+import Ingress
+import JobQueue
+import ReadAPI
+import ServiceLifecycle
+import TrackingConfig
+import TrackingCore
+import Worker
+
+// The services of each role, built from configuration; the role commands and `dev` compose them.
+
+func ingressServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
+    [try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger)]
+}
+
+func apiServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
+    [
+        try buildReadAPIApplication(
+            configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
+            logger: role.logger)
+    ]
+}
+
+/// The worker's services with its command handler (Booxi calls).
+func workerServices(configuration: AppConfiguration, role: RoleResources, workerID: String?) throws -> [any Service] {
+    let keyPrefix = configuration.keyPrefix
+    let commands = CommandHandler(
+        booxi: try BooxiClient.make(configuration: configuration, role: role),
+        mappings: MappingStore(
+            redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
+        commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
+        maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
+    return buildWorkerServices(configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: workerID)
+}
+
+func simulatorServices(configuration: AppConfiguration, role: RoleResources) -> [any Service] {
+    let settings = configuration.simulator
+    let simulator = BooxiSimulator(
+        settings: .init(
+            host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey,
+            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first),
+        http: role.http, logger: role.logger)
+    return [simulator.buildApplication(logger: role.logger)]
+}
