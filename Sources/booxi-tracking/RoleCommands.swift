@@ -1,12 +1,5 @@
 import ArgumentParser
 import Foundation
-import BooxiAPI
-import Ingress
-import ReadAPI
-import JobQueue
-import TrackingCore
-import Worker
-import ServiceLifecycle
 import TrackingConfig
 
 /// Loads the configuration or exits with the key that is wrong.
