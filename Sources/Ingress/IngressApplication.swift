@@ -44,9 +44,8 @@ public func buildIngressApplication(
         tokenInPath: settings.tokenInPath,
         oauth: oauth,
         signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets) : nil)
-    let batcher = PushBatcher(redis: redis, maxBatch: settings.maxBatch, logger: logger)
     let receiver = WebhookReceiver(
-        settings: settings, keys: QueueKeys(prefix: configuration.keyPrefix), authenticator: authenticator, batcher: batcher,
+        settings: settings, keys: QueueKeys(prefix: configuration.keyPrefix), authenticator: authenticator, redis: redis,
         metrics: IngressMetrics())
 
     let router = Router(context: AppRequestContext.self)
@@ -66,7 +65,6 @@ public func buildIngressApplication(
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-        services: [batcher],
         onServerRunning: onServerRunning,
         logger: logger)
 }

@@ -15,7 +15,8 @@ struct WebhookReceiver: Sendable {
     let settings: IngressSettings
     let keys: QueueKeys
     let authenticator: WebhookAuthenticator
-    let batcher: PushBatcher
+    /// Its auto-pipelining group-commits concurrent pushes into shared round trips.
+    let redis: RedisClient
     let metrics: IngressMetrics
 
     /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
@@ -70,18 +71,19 @@ struct WebhookReceiver: Sendable {
         }
         let envelope = JobEnvelope(kind: "webhook", payload: payload.text, headers: headers.isEmpty ? nil : headers)
         let eventID = HTTPField.Name(settings.dedupeIDHeader).flatMap { request.headers[$0] } ?? payload.eventID
-        let item: PushBatcher.Item =
-            if let eventID {
-                .script(Self.pushOnce, keys: [keys.webhooks, keys.seen(eventID)],
-                    arguments: [envelope.encoded(), Array(String(settings.dedupeWindowSeconds).utf8)])
-            } else {
-                .command(RedisCommand("LPUSH", keys.webhooks, envelope.encoded()))
-            }
+        var push = RedisPipeline()
+        if let eventID {
+            push.append(
+                Self.pushOnce, keys: [keys.webhooks, keys.seen(eventID)],
+                arguments: [envelope.encoded(), Array(String(settings.dedupeWindowSeconds).utf8)])
+        } else {
+            push.append(RedisCommand("LPUSH", keys.webhooks, envelope.encoded()))
+        }
 
         let started = ContinuousClock.now
         let reply: RedisReply
         do {
-            reply = try await batcher.submit(item)
+            reply = try await redis.execute(push)[0]
         } catch {
             throw unavailable(error, context)
         }

@@ -10,6 +10,7 @@ public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
     let pool: RedisConnectionPool
     let blockingPool: RedisConnectionPool
+    let autoPipeline: RedisAutoPipeline
     let logger: Logger
 
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "booxi-tracking.redis")) {
@@ -18,6 +19,12 @@ public final class RedisClient: Sendable {
         self.pool = RedisConnectionPool(configuration: configuration, maxConnections: configuration.poolSize, logger: logger)
         self.blockingPool = RedisConnectionPool(
             configuration: configuration, maxConnections: configuration.blockingPoolSize, logger: logger)
+        let pool = self.pool
+        self.autoPipeline = RedisAutoPipeline(maxFlushers: configuration.poolSize) { commands in
+            try await Self.withConnection(from: pool) { connection in
+                commands.count == 1 ? [try connection.send(commands[0])] : try connection.send(pipeline: commands)
+            }
+        }
     }
 
     /// Closes every connection and stops the I/O threads. Calls after this fail with ``RedisError/closed``.
@@ -39,7 +46,7 @@ public final class RedisClient: Sendable {
 
     /// Sends one command and returns an error reply as a value instead of throwing it.
     public func sendReturningErrors(_ command: RedisCommand) async throws -> RedisReply {
-        try await withConnection(from: pool) { connection in try connection.send(command) }
+        try await autoPipeline.submit([command])[0]
     }
 
     /// Sends every command of the pipeline in one round trip and returns one reply per command.
@@ -47,7 +54,7 @@ public final class RedisClient: Sendable {
     public func execute(_ pipeline: RedisPipeline) async throws -> [RedisReply] {
         guard !pipeline.isEmpty else { return [] }
         let commands = pipeline.commands
-        var replies = try await withConnection(from: pool) { connection in try connection.send(pipeline: commands) }
+        var replies = try await autoPipeline.submit(commands)
         let unloaded = pipeline.scripts.filter { RedisScript.isNoScript(replies[$0.key]) }
         if !unloaded.isEmpty {
             // The server lost its script cache (restart, SCRIPT FLUSH): those EVALSHAs did not run.
@@ -55,9 +62,7 @@ public final class RedisClient: Sendable {
             let loads = heal.count
             let indices = unloaded.keys.sorted()
             for index in indices { heal.append(commands[index]) }
-            let healed = try await withConnection(from: pool) { [heal] connection in
-                try connection.send(pipeline: heal.commands)
-            }
+            let healed = try await autoPipeline.submit(heal.commands)
             for (offset, index) in indices.enumerated() { replies[index] = healed[loads + offset] }
         }
         return replies
@@ -105,7 +110,7 @@ public final class RedisClient: Sendable {
         (try? await send("PING")) == .status("PONG")
     }
 
-    private func withConnection<T: Sendable>(
+    private static func withConnection<T: Sendable>(
         from pool: RedisConnectionPool, _ body: @escaping @Sendable (RedisConnection) throws -> T
     ) async throws -> T {
         let connection = try await pool.lease()

@@ -8,7 +8,6 @@ public struct IngressSettings: Sendable {
     public var bodyLimitBytes: Int
     public var pushDeadline: Duration
     public var retryAfterSeconds: Int
-    public var maxBatch: Int
     public var dedupeIDField: String
     public var dedupeIDHeader: String
     public var dedupeWindowSeconds: Int
@@ -27,7 +26,6 @@ public struct IngressSettings: Sendable {
         bodyLimitBytes = try s.int("ingress.bodyLimitBytes", in: 1...(64 << 20))
         pushDeadline = try s.milliseconds("ingress.pushDeadlineMs", in: 1...60_000)
         retryAfterSeconds = try s.int("ingress.retryAfterSeconds", in: 1...3600)
-        maxBatch = try s.int("ingress.maxBatch", in: 1...100_000)
         dedupeIDField = try s.string("ingress.dedupe.idField")
         dedupeIDHeader = try s.string("ingress.dedupe.idHeader")
         dedupeWindowSeconds = try s.int("ingress.dedupe.windowSeconds", in: 1...(90 * 86_400))
