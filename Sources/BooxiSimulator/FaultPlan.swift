@@ -1,7 +1,7 @@
 import Foundation
 
-/// Fault injection, set by config or `PUT /simulator/faults`: latency, errors by status (a rate or
-/// the next N calls), timeouts, and webhook duplicates and reordering.
+/// Fault injection, set by `PUT /simulator/faults`: latency, errors by status (a rate or the next
+/// N calls), timeouts, dropped connections, and webhook duplicates and reordering.
 public struct FaultPlan: Codable, Sendable, Equatable {
     public var latencyMs: Int = 0
     /// Share of API calls answered with `errorStatus` (0...1).
@@ -14,6 +14,8 @@ public struct FaultPlan: Codable, Sendable, Equatable {
     /// Share of API calls that hang for `timeoutMs` before answering (a client timeout).
     public var timeoutRate: Double = 0
     public var timeoutMs: Int = 30_000
+    /// Share of API calls whose connection is dropped mid-response (0...1).
+    public var dropRate: Double = 0
     /// Every webhook is delivered twice.
     public var duplicateWebhooks: Bool = false
     /// Webhooks are delayed by a random 0...N ms, so they can arrive out of order.
@@ -32,6 +34,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
         retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? d.retryAfterSeconds
         timeoutRate = try c.decodeIfPresent(Double.self, forKey: .timeoutRate) ?? d.timeoutRate
         timeoutMs = try c.decodeIfPresent(Int.self, forKey: .timeoutMs) ?? d.timeoutMs
+        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? d.dropRate
         duplicateWebhooks = try c.decodeIfPresent(Bool.self, forKey: .duplicateWebhooks) ?? d.duplicateWebhooks
         reorderWebhooksMs = try c.decodeIfPresent(Int.self, forKey: .reorderWebhooksMs) ?? d.reorderWebhooksMs
     }
@@ -40,6 +43,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
         case pass
         case fail(status: Int)
         case hang(milliseconds: Int)
+        case drop
     }
 
     /// What to do with the next call; consumes one `failNext`.
@@ -49,6 +53,7 @@ public struct FaultPlan: Codable, Sendable, Equatable {
             return .fail(status: errorStatus)
         }
         if timeoutRate > 0 && Double.random(in: 0..<1) < timeoutRate { return .hang(milliseconds: timeoutMs) }
+        if dropRate > 0 && Double.random(in: 0..<1) < dropRate { return .drop }
         if errorRate > 0 && Double.random(in: 0..<1) < errorRate { return .fail(status: errorStatus) }
         return .pass
     }

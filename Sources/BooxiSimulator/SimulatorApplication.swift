@@ -18,24 +18,30 @@ public struct BooxiSimulator: Sendable {
         public var webhookURL: String
         public var webhookToken: String?
         public var faults: FaultPlan
+        public var seed: SimulatorSeed
 
-        public init(host: String, port: Int, apiKey: String?, webhookURL: String, webhookToken: String?, faults: FaultPlan = FaultPlan()) {
+        public init(
+            host: String, port: Int, apiKey: String?, webhookURL: String, webhookToken: String?, seed: SimulatorSeed,
+            faults: FaultPlan = FaultPlan()
+        ) {
             self.host = host
             self.port = port
             self.apiKey = apiKey
             self.webhookURL = webhookURL
             self.webhookToken = webhookToken
+            self.seed = seed
             self.faults = faults
         }
     }
 
-    let state = SimulatorState(services: SimulatorState.defaultServices)
+    let state: SimulatorState
     let faults: FaultInjector
     let sender: WebhookSender
     let settings: Settings
 
     public init(settings: Settings, http: HTTPClient, logger: Logger) {
         self.settings = settings
+        state = SimulatorState(seed: settings.seed)
         faults = FaultInjector(plan: settings.faults)
         sender = WebhookSender(url: settings.webhookURL, token: settings.webhookToken, http: http, faults: faults, logger: logger)
     }
@@ -108,6 +114,9 @@ public struct BooxiSimulator: Sendable {
         switch await faults.decide(route: route) {
         case .pass: break
         case .hang(let milliseconds): try await Task.sleep(for: .milliseconds(milliseconds))
+        case .drop:
+            // Headers go out, then the body fails: the server closes the connection mid-response.
+            return Response(status: .ok, body: ResponseBody(contentLength: 100) { _ in throw SimulatorRefusal.dropped })
         case .fail(let status):
             var response = Self.booxiError(HTTPResponse.Status(code: status), code: "Injected", message: "injected fault")
             if status == 429 { response.headers[.retryAfter] = String(await faults.plan.retryAfterSeconds) }
@@ -122,6 +131,7 @@ public struct BooxiSimulator: Sendable {
             case .notFound: return Self.booxiError(.notFound, code: "NotFound", message: "Not found")
             case .invalid(let message): return Self.booxiError(.badRequest, code: "InvalidRequest", message: message)
             case .conflict(let error, let message): return Self.booxiError(.conflict, code: "Conflict", message: message, error: error)
+            case .dropped: throw refusal
             }
         }
     }

@@ -7,28 +7,27 @@ import Foundation
 actor SimulatorState {
     private(set) var bookings: [String: Booking]
     let services: [BooxiService]
-    let staff = [42, 43]
+    let staff: [Int]
     private var nextNumber = 6501
 
-    init(services: [BooxiService]) {
-        self.services = services
-        // The design's sample booking, tomorrow at 14:00 UTC, under the fixture's tracking code.
+    init(seed: SimulatorSeed) {
+        services = seed.services
+        staff = seed.staff.isEmpty ? [42] : seed.staff
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let tomorrow = calendar.startOfDay(for: Date().addingTimeInterval(86_400)).addingTimeInterval(14 * 3600)
-        var sample = Self.makeBooking(
-            id: "A00006500", service: services[0], startsOn: tomorrow, staffID: 42,
-            client: .init(firstName: "Jane", lastName: "Doe", email: "jane.doe@example.com", presence: "Expecting",
-                          trackingPage: .init(viewURL: "https://book.booxi.com/tracking/abc123XYZ")))
-        sample.createdOn = ISO8601.format(Date())
-        bookings = [sample.bookingId: sample]
+        var seeded: [String: Booking] = [:]
+        for entry in seed.bookings {
+            guard let service = seed.services.first(where: { $0.id == entry.serviceId }) else { continue }
+            let day = calendar.startOfDay(for: Date().addingTimeInterval(Double(entry.daysFromNow) * 86_400))
+            var booking = Self.makeBooking(
+                id: entry.bookingId, service: service, startsOn: day.addingTimeInterval(Double(entry.hourUTC) * 3600), staffID: entry.staffId,
+                client: .init(firstName: entry.firstName, lastName: entry.lastName, email: entry.email, presence: "Expecting",
+                              trackingPage: .init(viewURL: "https://book.booxi.com/tracking/" + entry.trackingCode)))
+            booking.createdOn = ISO8601.format(Date())
+            seeded[booking.bookingId] = booking
+        }
+        bookings = seeded
     }
-
-    static let defaultServices = [
-        BooxiService(id: 100, name: "Haircut", duration: 30, bookingMethod: "Appointment"),
-        BooxiService(id: 101, name: "Colour", duration: 60, bookingMethod: "Appointment"),
-        BooxiService(id: 102, name: "Beard trim", duration: 15, bookingMethod: "Appointment"),
-    ]
 
     func booking(_ id: String) -> Booking? { bookings[id] }
 
@@ -135,4 +134,6 @@ enum SimulatorRefusal: Error {
     case notFound
     case invalid(String)
     case conflict(String, String)
+    /// Fault injection: the connection is dropped.
+    case dropped
 }

@@ -183,8 +183,11 @@ public struct SimulatorSettings: Sendable {
     public var host: String
     public var port: Int
     public var webhookURL: String
+    /// JSON with the services, staff and bookings the simulator starts with.
+    public var seedFile: String
 
     init(settings s: SettingsReader) throws {
+        seedFile = try s.string("simulator.seedFile")
         host = try s.string("simulator.host")
         port = try s.int("simulator.port", in: 0...65535)
         webhookURL = try s.string("simulator.webhookUrl")

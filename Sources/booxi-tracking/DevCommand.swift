@@ -13,7 +13,7 @@ struct DevCommand: AsyncParsableCommand {
         var redis = configuration.redis
         redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.api.blockingConnections + configuration.worker.blockingConnections)
         try await RoleRunner.run(role: "dev", configuration: configuration, redisConfiguration: redis) { role in
-            simulatorServices(configuration: configuration, role: role)
+            (try simulatorServices(configuration: configuration, role: role))
                 + (try ingressServices(configuration: configuration, role: role))
                 + (try apiServices(configuration: configuration, role: role))
                 + (try workerServices(configuration: configuration, role: role, workerID: nil))

@@ -34,12 +34,16 @@ func workerServices(configuration: AppConfiguration, role: RoleResources, worker
     return buildWorkerServices(configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: workerID)
 }
 
-func simulatorServices(configuration: AppConfiguration, role: RoleResources) -> [any Service] {
+func simulatorServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
     let settings = configuration.simulator
+    let seed: SimulatorSeed
+    do { seed = try SimulatorSeed.load(path: settings.seedFile) } catch {
+        throw ConfigurationError(key: "simulator.seedFile", reason: "\(error)")
+    }
     let simulator = BooxiSimulator(
         settings: .init(
             host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey,
-            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first),
+            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first, seed: seed),
         http: role.http, logger: role.logger)
     return [simulator.buildApplication(logger: role.logger)]
 }

@@ -22,7 +22,7 @@ struct SimulatorServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await loadConfiguration(options)
         try await RoleRunner.run(role: "simulator", configuration: configuration) { role in
-            simulatorServices(configuration: configuration, role: role)
+            try simulatorServices(configuration: configuration, role: role)
         }
     }
 }

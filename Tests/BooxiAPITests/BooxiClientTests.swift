@@ -24,7 +24,8 @@ struct SimulatorTestCase {
         let redis = RedisClient(configuration: server.configuration())
         let bound = BoundPort()
         let simulator = BooxiSimulator(
-            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:9/none", webhookToken: nil),
+            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:9/none", webhookToken: nil,
+                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path)),
             http: HTTPClient.shared, logger: Logger(label: "test.simulator"))
         let services = BackgroundServices([simulator.buildApplication(logger: Logger(label: "test.simulator"), onServerRunning: bound.onServerRunning)])
         return SimulatorTestCase(server: server, redis: redis, services: services, port: await bound.value(), logs: LogCapture())
@@ -119,12 +120,15 @@ struct BooxiClientTests {
         let timeout = await error { _ = try await booxi.services() }
         if case .transport = timeout {} else { Issue.record("expected transport, got \(String(describing: timeout))") }
         #expect(timeout?.isRetryable == true)
+        _ = try await test.control(.PUT, "faults", #"{"dropRate":1}"#)
+        let dropped = await error { _ = try await booxi.services() }
+        if case .transport = dropped {} else { Issue.record("expected transport for a dropped connection, got \(String(describing: dropped))") }
         _ = try await test.control(.DELETE, "faults")
         let transport = await error { _ = try await BooxiClient(configuration: .init(baseURL: "http://127.0.0.1:9/booking/v1", apiKey: SimulatorTestCase.apiKey, requestTimeout: .milliseconds(500)), http: .shared, limiter: nil, logger: test.logs.logger).services() }
         if case .transport = transport {} else { Issue.record("expected transport, got \(String(describing: transport))") }
 
         // The key is in no error text and no log line.
-        for error in [notFound, unauthorized, invalid, tooEarly, completed, limited, timeout, transport] {
+        for error in [notFound, unauthorized, invalid, tooEarly, completed, limited, timeout, dropped, transport] {
             #expect(!"\(String(describing: error))".contains(SimulatorTestCase.apiKey))
         }
         #expect(!test.logs.text.contains(SimulatorTestCase.apiKey))

@@ -47,7 +47,8 @@ struct SystemTestCase {
 
         let simulatorBound = BoundPort()
         let simulator = BooxiSimulator(
-            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: nil),
+            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: nil,
+                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path)),
             http: http, logger: logger)
         let simulatorServices = BackgroundServices([simulator.buildApplication(logger: logger, onServerRunning: simulatorBound.onServerRunning)])
         let simulatorPort = await simulatorBound.value()
