@@ -13,7 +13,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "booxi-tracking-bench",
         abstract: "Measurements for scripts/bench.sh.",
-        subcommands: [RedisBench.self, BareServer.self, Preload.self, SeedCodes.self, CancelLatency.self])
+        subcommands: [RedisBench.self, BareServer.self, Preload.self, SeedCodes.self, CancelLatency.self, EndToEndLatency.self])
 }
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
@@ -174,5 +174,78 @@ struct CancelLatency: AsyncParsableCommand {
         print("cancels=\(codes.count) ok=\(ok)")
         print("cancel_p50_ms=\(percentile(latencies, 0.5))")
         print("cancel_p99_ms=\(percentile(latencies, 0.99))")
+    }
+}
+
+/// Webhooks at a fixed rate through the ingress; for each, the time until its code resolves in
+/// Redis (the worker applied it).
+struct EndToEndLatency: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "e2e-latency", abstract: "Webhook sent → mapping visible, at a fixed rate.")
+    @Option var ingress: String
+    @Option var url: String
+    @Option var rate = 2_000
+    @Option var seconds = 5
+
+    actor Pending {
+        var sent: [String: ContinuousClock.Instant] = [:]
+        var latencies: [Double] = []
+        func add(_ code: String, _ at: ContinuousClock.Instant) { sent[code] = at }
+        func oldest(_ n: Int) -> [String] { Array(sent.keys.prefix(n)) }
+        func seen(_ code: String, _ at: ContinuousClock.Instant) {
+            if let start = sent.removeValue(forKey: code) { latencies.append(Bench.seconds(at - start) * 1000) }
+        }
+        var count: Int { sent.count }
+    }
+
+    func run() async throws {
+        let redis = RedisClient(configuration: try RedisConfiguration(url: url))
+        let pending = Pending()
+        let total = rate * seconds
+        let start = ContinuousClock.now
+        let run = UUID().uuidString.prefix(6)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // Monitor: pipelined EXISTS over the codes still pending, every millisecond.
+                let deadline = start + .seconds(seconds + 10)
+                while ContinuousClock.now < deadline {
+                    let codes = await pending.oldest(500)
+                    if codes.isEmpty && ContinuousClock.now > start + .seconds(seconds) { return }
+                    if !codes.isEmpty {
+                        var pipeline = RedisPipeline()
+                        for code in codes { pipeline.append("EXISTS", "bxt:{m}:code:\(code)") }
+                        let replies = try await redis.execute(pipeline)
+                        let now = ContinuousClock.now
+                        for (code, reply) in zip(codes, replies) where reply == .integer(1) { await pending.seen(code, now) }
+                    }
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            }
+            for index in 0..<total {
+                let due = start + .microseconds(Int64(index) * 1_000_000 / Int64(rate))
+                if due > ContinuousClock.now { try await Task.sleep(until: due) }
+                let code = "e2e\(run)x\(index)"
+                await pending.add(code, ContinuousClock.now)
+                group.addTask {
+                    var request = HTTPClientRequest(url: ingress + "/webhooks/booxi")
+                    request.method = .POST
+                    request.headers.add(name: "content-type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: #"{"event":"booking.confirmed","booking":{"confirmationNumber":"E\#(index)","status":"Approved","client":{"firstName":"F","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\#(code)"}}}}"#))
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                    _ = try await response.body.collect(upTo: 1 << 16)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let latencies = await pending.latencies.sorted()
+        print("e2e_sent=\(total) e2e_visible=\(latencies.count) lost=\(await pending.count)")
+        print("e2e_p50_ms=\(percentile(latencies, 0.5))")
+        print("e2e_p99_ms=\(percentile(latencies, 0.99))")
+        await redis.shutdown()
+    }
+}
+
+extension Bench {
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -15,7 +15,7 @@ public final class RoleProcess: @unchecked Sendable {
 
     public init(_ arguments: [String], environment: [String: String]) throws {
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("bxt-\(arguments.first ?? "role")-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         process.executableURL = Self.executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BXT_") }
