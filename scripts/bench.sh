@@ -103,12 +103,14 @@ bench_worker() {
     done
     R FLUSHALL >/dev/null
     local ingress_port; ingress_port="$(free_port)"
-    BXT_INGRESS_PORT="$ingress_port" "$BIN" ingress >"$WORK/ingress-e2e.log" 2>&1 & PIDS+=($!)
-    BXT_WORKER_PORT="$(free_port)" BXT_WORKER_BATCH_SIZE=16 "$BIN" worker --id bench-e2e >"$WORK/worker-e2e.log" 2>&1 & PIDS+=($!)
+    BXT_INGRESS_PORT="$ingress_port" "$BIN" ingress >"$WORK/ingress-e2e.log" 2>&1 & local e2e_ingress=$!; PIDS+=($!)
+    BXT_WORKER_PORT="$(free_port)" BXT_WORKER_BATCH_SIZE=16 "$BIN" worker --id bench-e2e >"$WORK/worker-e2e.log" 2>&1 & local e2e_worker=$!; PIDS+=($!)
     wait_http "http://127.0.0.1:$ingress_port/readyz"
     local e2e; e2e="$("$BENCH" e2e-latency --ingress "http://127.0.0.1:$ingress_port" --url "$BXT_REDIS_URL" --rate 2000 --seconds 5)"
     row "webhook → mapping visible at 2,000/s ($(echo "$e2e" | awk '/e2e_sent/ {print $2}'))" "2000" \
         "$(echo "$e2e" | awk -F= '/e2e_p50/ {printf "%.1f ms", $2}')" "$(echo "$e2e" | awk -F= '/e2e_p99/ {printf "%.1f ms", $2}')" ""
+    # Stop them: a leftover worker would compete for the next section's command jobs.
+    kill "$e2e_ingress" "$e2e_worker"; wait "$e2e_ingress" "$e2e_worker" 2>/dev/null || true
 }
 
 bench_api() {

@@ -27,15 +27,35 @@ actor RedisAutoPipeline {
     }
 
     func submit(_ commands: [RedisCommand]) async throws -> [RedisReply] {
-        try await withCheckedThrowingContinuation { continuation in
+        if pending.isEmpty && flushers < maxFlushers {
+            // Nothing queued and a connection free: this caller makes the round trip itself, no
+            // extra task. Calls arriving meanwhile queue up; a drain task takes them afterwards.
+            flushers += 1
+            tripSize.record(commands.count)
+            let replies: [RedisReply]
+            do {
+                replies = try await roundTrip(commands)
+            } catch {
+                flushers -= 1
+                startDrainIfNeeded()
+                throw error
+            }
+            flushers -= 1
+            startDrainIfNeeded()
+            return replies
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             pending.append(Pending(commands: commands, continuation: continuation))
             pendingCommands += commands.count
-            if flushers < maxFlushers {
-                flushers += 1
-                // Lives only while there is something to send; it ends when `pending` is empty.
-                Task { await self.drain() }
-            }
+            startDrainIfNeeded()
         }
+    }
+
+    private func startDrainIfNeeded() {
+        guard !pending.isEmpty, flushers < maxFlushers else { return }
+        flushers += 1
+        // Lives only while there is something to send; it ends when `pending` is empty.
+        Task { await self.drain() }
     }
 
     private func drain() async {
