@@ -20,9 +20,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
+func seconds(_ duration: Duration) -> Double { duration.seconds }
 
 struct RedisBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "redis", abstract: "Pipelined LPUSH throughput and single-command latency.")
@@ -192,7 +190,7 @@ struct EndToEndLatency: AsyncParsableCommand {
         func add(_ code: String, _ at: ContinuousClock.Instant) { sent[code] = at }
         func oldest(_ n: Int) -> [String] { Array(sent.keys.prefix(n)) }
         func seen(_ code: String, _ at: ContinuousClock.Instant) {
-            if let start = sent.removeValue(forKey: code) { latencies.append(Bench.seconds(at - start) * 1000) }
+            if let start = sent.removeValue(forKey: code) { latencies.append((at - start).seconds * 1000) }
         }
         var count: Int { sent.count }
     }
@@ -241,11 +239,5 @@ struct EndToEndLatency: AsyncParsableCommand {
         print("e2e_p50_ms=\(percentile(latencies, 0.5))")
         print("e2e_p99_ms=\(percentile(latencies, 0.99))")
         await redis.shutdown()
-    }
-}
-
-extension Bench {
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

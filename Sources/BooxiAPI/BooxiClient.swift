@@ -90,9 +90,7 @@ public struct BooxiClient: Sendable {
         let response: HTTPClientResponse
         let bytes: [UInt8]
         do {
-            let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout.components.seconds) * 1_000_000_000
-                + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
-            response = try await http.execute(request, timeout: timeout)
+            response = try await http.execute(request, timeout: .milliseconds(configuration.requestTimeout.milliseconds))
             bytes = Array(buffer: try await response.body.collect(upTo: 4 << 20))
         } catch {
             // AsyncHTTPClient's errors name the host and the failure, never our headers.

@@ -37,8 +37,7 @@ public struct OutboundRateLimiter: Sendable {
 
     /// Every caller pauses until `retryAfter` has passed (Booxi answered 429).
     public func pause(for retryAfter: Duration) async throws {
-        let ms = max(1, Int(retryAfter.components.seconds * 1000) + Int(retryAfter.components.attoseconds / 1_000_000_000_000_000))
-        try await redis.send("SET", pauseKey, "1", "PX", ms)
+        try await redis.send("SET", pauseKey, "1", "PX", max(1, Int(retryAfter.milliseconds)))
     }
 
     /// KEYS: bucket hash, pause key. ARGV: now(ms), perSecond, perMinute, cost.

@@ -1,3 +1,5 @@
+import RedisClient
+
 /// When to try a failed job again: exponential backoff with full jitter (a uniformly random delay
 /// between zero and `min(cap, base · 2^attempt)`), never sooner than a `Retry-After` the remote
 /// side asked for, and at most `maxAttempts` attempts in all.
@@ -28,10 +30,6 @@ public struct RetryPolicy: Sendable, Equatable {
         guard let retryAfter else { return jittered }
         return max(jittered, retryAfter)
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// How a job attempt ended, decided in one place per job kind: the processor classifies errors,

@@ -15,7 +15,7 @@ public struct WorkerRegistry: Sendable {
 
     public func heartbeat(workerID: String, ttl: Duration) async throws {
         var pipeline = RedisPipeline()
-        pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.seconds * 1000))
+        pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.milliseconds))
         pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), workerID)
         for reply in try await redis.execute(pipeline) {
             if let message = reply.errorMessage { throw RedisError.server(message) }

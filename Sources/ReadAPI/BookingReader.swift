@@ -22,6 +22,11 @@ struct BookingReader: Sendable {
     }
 
     func view(for code: TrackingCode, cutoffMinutes: Int) async throws -> TrackingView {
+        try await lookup(code, cutoffMinutes: cutoffMinutes).view
+    }
+
+    /// The record behind a code and the view of it.
+    func lookup(_ code: TrackingCode, cutoffMinutes: Int) async throws -> (record: BookingRecord, view: TrackingView) {
         guard var record = try await mappings.resolve(code) else { throw Failure.notFound }
         var stale = false
         if !isFresh(record) {
@@ -35,7 +40,7 @@ struct BookingReader: Sendable {
             }
         }
         let booking = record.cachedBooking.flatMap { try? Booking.decode($0) }
-        return TrackingView(record: record, booking: booking, stale: stale, cutoffMinutes: cutoffMinutes)
+        return (record, TrackingView(record: record, booking: booking, stale: stale, cutoffMinutes: cutoffMinutes))
     }
 
     func isFresh(_ record: BookingRecord) -> Bool {

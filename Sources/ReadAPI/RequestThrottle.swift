@@ -1,4 +1,5 @@
 import Foundation
+import RedisClient
 import Synchronization
 
 /// Token buckets per client address plus one global bucket, in this process (each API replica
@@ -47,8 +48,6 @@ final class RequestThrottle: Sendable {
     }
 
     private static func refilled(_ bucket: Bucket, now: ContinuousClock.Instant, perSecond: Double, capacity: Double) -> Bucket {
-        let elapsed = now - bucket.updated
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Bucket(tokens: min(capacity, bucket.tokens + seconds * perSecond), updated: now)
+        Bucket(tokens: min(capacity, bucket.tokens + (now - bucket.updated).seconds * perSecond), updated: now)
     }
 }

@@ -59,8 +59,7 @@ extension TrackingAPI {
 
     /// The record and view, or 409 when the booking cannot change any more.
     private func actionable(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (BookingRecord, TrackingView) {
-        let view = try await view(code, context)
-        guard let record = try await reader.mappings.resolve(code) else { throw Self.notFound }
+        let (record, view) = try await lookup(code, context)
         if record.isCancelled { throw APIError(.conflict, code: "already_cancelled", "this appointment is already cancelled") }
         if view.isCompleted { throw APIError(.conflict, code: "completed", "this appointment is completed") }
         guard view.actions.canCancel else {

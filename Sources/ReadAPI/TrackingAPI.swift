@@ -38,8 +38,13 @@ struct TrackingAPI: Sendable {
     }
 
     func view(_ code: TrackingCode, _ context: AppRequestContext) async throws -> TrackingView {
+        try await lookup(code, context).view
+    }
+
+    /// The record and the view behind a code, with the reader's failures as HTTP errors.
+    func lookup(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (record: BookingRecord, view: TrackingView) {
         do {
-            return try await reader.view(for: code, cutoffMinutes: settings.actionCutoffMinutes)
+            return try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
         } catch BookingReader.Failure.notFound {
             throw Self.notFound
         } catch BookingReader.Failure.unavailable {

@@ -33,14 +33,7 @@ extension RedisClient {
     }
 
     public func hgetall(_ key: String) async throws -> [String: [UInt8]] {
-        let flat = try await send("HGETALL", key).array ?? []
-        var result: [String: [UInt8]] = [:]
-        var index = 0
-        while index + 1 < flat.count {
-            if let field = flat[index].string, let value = flat[index + 1].bytes { result[field] = value }
-            index += 2
-        }
-        return result
+        try await send("HGETALL", key).fields
     }
 
     /// `BLPOP key timeout`: the popped value, or nil when the timeout passed.

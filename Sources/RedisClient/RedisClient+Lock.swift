@@ -6,8 +6,7 @@ extension RedisClient {
     /// The token to release the lock with, or nil when someone else holds it.
     public func acquireLock(_ key: String, ttl: Duration) async throws -> String? {
         let token = UUID().uuidString
-        let ms = max(1, Int(ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000))
-        return try await send("SET", key, token, "NX", "PX", ms) == .status("OK") ? token : nil
+        return try await send("SET", key, token, "NX", "PX", max(1, Int(ttl.milliseconds))) == .status("OK") ? token : nil
     }
 
     public func releaseLock(_ key: String, token: String) async throws {

@@ -45,6 +45,18 @@ public enum RedisReply: Sendable, Hashable {
 
     public var isNull: Bool { self == .null }
 
+    /// A flat `[field, value, field, value, ...]` array (as `HGETALL` answers) as a dictionary.
+    public var fields: [String: [UInt8]] {
+        guard let flat = array else { return [:] }
+        var result: [String: [UInt8]] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let field = flat[index].string, let value = flat[index + 1].bytes { result[field] = value }
+            index += 2
+        }
+        return result
+    }
+
     /// The server's error message, if this is an error reply.
     public var errorMessage: String? {
         if case .error(let message) = self { return message }

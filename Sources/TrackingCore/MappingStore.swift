@@ -66,14 +66,8 @@ public struct MappingStore: Sendable {
     }
 
     static func record(from reply: RedisReply) -> BookingRecord? {
-        guard let flat = reply.array, !flat.isEmpty else { return nil }
-        var fields: [String: [UInt8]] = [:]
-        var index = 0
-        while index + 1 < flat.count {
-            if let name = flat[index].string, let value = flat[index + 1].bytes { fields[name] = value }
-            index += 2
-        }
-        return BookingRecord(fields: fields)
+        let fields = reply.fields
+        return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
     /// KEYS: record, new code key, retired set. ARGV: kind, bookingId, code, status, version,

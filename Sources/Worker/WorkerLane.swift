@@ -62,8 +62,7 @@ struct WorkerLane: Sendable {
             case .retry(let error, let retryAfter):
                 let attempt = (job.envelope?.attempt ?? 0) + 1
                 if let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter) {
-                    let due = JobEnvelope.nowMilliseconds() + Int64(delay.components.seconds * 1000)
-                        + Int64(delay.components.attoseconds / 1_000_000_000_000_000)
+                    let due = JobEnvelope.nowMilliseconds() + delay.milliseconds
                     try await queue.retry(job, workerID: workerID, dueAt: due, error: error)
                     metrics.outcome(kind: handler.kind, "retried")
                 } else {
