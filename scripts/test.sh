@@ -8,7 +8,7 @@ cd "$ROOT"
 ensure_base_deps
 # The tracking page is tested in a real headless Chromium driven by Selenium.
 ensure_packages chromium chromium-driver
-python3 -c "import selenium, pytest, yaml" 2>/dev/null || python3 -m pip install -q selenium pytest pyyaml
+python3 -c "import selenium, pytest, yaml, requests" 2>/dev/null || python3 -m pip install -q selenium pytest pyyaml requests
 
 log "building (debug, with tests)"
 swift build --build-tests
@@ -38,4 +38,6 @@ timeout 1800 swift test --skip-build "$@"
 if [ $# -eq 0 ]; then
     log "running the tracking page in Chromium (screenshots in test-output/screenshots) and the deployment checks"
     timeout 600 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment
+    log "running the short chaos, fault and fuzz scenarios (scripts/chaos.sh --short)"
+    BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
 fi

@@ -14,9 +14,15 @@ public struct WorkerRegistry: Sendable {
     }
 
     public func heartbeat(workerID: String, ttl: Duration) async throws {
+        try await heartbeat(workerIDs: [workerID], ttl: ttl)
+    }
+
+    public func heartbeat(workerIDs: [String], ttl: Duration) async throws {
         var pipeline = RedisPipeline()
-        pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.milliseconds))
-        pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), workerID)
+        for workerID in workerIDs {
+            pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.milliseconds))
+            pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), workerID)
+        }
         for reply in try await redis.execute(pipeline) {
             if let message = reply.errorMessage { throw RedisError.server(message) }
         }
@@ -24,10 +30,22 @@ public struct WorkerRegistry: Sendable {
 
     /// A worker that stops cleanly returns what it still holds and leaves the registry.
     public func deregister(workerID: String) async throws {
+        try await recover(workerID, mode: "shutdown", note: "")
+    }
+
+    /// A live lane that lost track of what it held (a failed round trip) returns it to the
+    /// waiting lists, without counting an attempt and staying registered.
+    @discardableResult
+    public func returnHeld(workerID: String) async throws -> Int {
+        try await recover(workerID, mode: "live", note: "").int ?? 0
+    }
+
+    @discardableResult
+    private func recover(_ workerID: String, mode: String, note: String) async throws -> RedisReply {
         try await redis.eval(
             Self.recover,
             keys: [keys.processing(workerID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(workerID)],
-            arguments: [workerID, "0", "returned by worker \(workerID) at shutdown"])
+            arguments: [workerID, mode, note])
     }
 
     /// If this process wins the reaper lock, recovers the jobs of every dead worker; returns how
@@ -38,12 +56,7 @@ public struct WorkerRegistry: Sendable {
         do {
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
             for workerID in workers {
-                recovered +=
-                    try await redis.eval(
-                        Self.recover,
-                        keys: [keys.processing(workerID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(workerID)],
-                        arguments: [workerID, "1", "worker \(workerID) stopped without finishing (crash)"]
-                    ).int ?? 0
+                recovered += try await recover(workerID, mode: "dead", note: "worker \(workerID) stopped without finishing (crash)").int ?? 0
             }
         } catch {
             try? await redis.releaseLock(keys.reaperLock, token: token)
@@ -67,11 +80,12 @@ public struct WorkerRegistry: Sendable {
         return result
     }
 
-    /// KEYS: processing, webhooks, commands, workers, heartbeat. ARGV: workerId, onlyIfDead (1/0),
-    /// note. Returns the number of jobs handed back. A crash counts as an attempt.
+    /// KEYS: processing, webhooks, commands, workers, heartbeat. ARGV: workerId, mode, note.
+    /// Modes: `dead` (only if the heartbeat expired; counts the attempt; deregisters), `shutdown`
+    /// (deregisters), `live` (keeps the registration). Returns the number of jobs handed back.
     static let recover = RedisScript(
         """
-        if ARGV[2] == '1' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+        if ARGV[2] == 'dead' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
         local moved = 0
         while true do
           local job = redis.call('RPOP', KEYS[1])
@@ -80,7 +94,7 @@ public struct WorkerRegistry: Sendable {
           local target = KEYS[3]
           if ok and type(decoded) == 'table' then
             if decoded['kind'] == 'webhook' then target = KEYS[2] end
-            if ARGV[2] == '1' then
+            if ARGV[2] == 'dead' then
               decoded['attempt'] = (tonumber(decoded['attempt']) or 0) + 1
               decoded['lastError'] = ARGV[3]
               job = cjson.encode(decoded)
@@ -89,8 +103,10 @@ public struct WorkerRegistry: Sendable {
           redis.call('RPUSH', target, job)
           moved = moved + 1
         end
-        redis.call('ZREM', KEYS[4], ARGV[1])
-        redis.call('DEL', KEYS[5])
+        if ARGV[2] ~= 'live' then
+          redis.call('ZREM', KEYS[4], ARGV[1])
+          redis.call('DEL', KEYS[5])
+        end
         return moved
         """)
 }

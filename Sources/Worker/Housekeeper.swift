@@ -7,7 +7,8 @@ import Logging
 struct Housekeeper: Sendable {
     let queue: JobQueue
     let registry: WorkerRegistry
-    let workerID: String
+    /// The queue identities of this worker's lanes, each with its heartbeat.
+    let laneIDs: [String]
     let heartbeatTTL: Duration
     let reaperInterval: Duration
     let metrics: WorkerMetrics
@@ -20,7 +21,7 @@ struct Housekeeper: Sendable {
         while !isStopping() && !Task.isCancelled {
             do {
                 if sinceHeartbeat >= heartbeatTTL / 3 {
-                    try await registry.heartbeat(workerID: workerID, ttl: heartbeatTTL)
+                    try await registry.heartbeat(workerIDs: laneIDs, ttl: heartbeatTTL)
                     sinceHeartbeat = .zero
                 }
                 let promoted = try await queue.promoteDue()

@@ -9,7 +9,8 @@ struct WorkerLane: Sendable {
     let source: String
     let handler: any JobHandler
     let queue: JobQueue
-    let workerID: String
+    /// This lane's queue identity: its processing list and heartbeat.
+    let laneID: String
     let batchSize: Int
     let blockTimeout: Duration
     let retryPolicy: RetryPolicy
@@ -19,15 +20,24 @@ struct WorkerLane: Sendable {
     /// Runs until `isStopping()` says so; a batch in hand is always finished first.
     func run(isStopping: @escaping @Sendable () -> Bool) async {
         var failures = 0
+        // A restarted worker with the same id, or a lane whose round trips failed, may hold jobs
+        // it no longer tracks: they go back to the waiting list before the next fetch.
+        var mustReturnHeld = true
         while !isStopping() && !Task.isCancelled {
             do {
-                let jobs = try await queue.fetch(from: source, workerID: workerID, maxBatch: batchSize, blockTimeout: blockTimeout)
+                if mustReturnHeld {
+                    let returned = try await WorkerRegistry(redis: queue.redis, keys: queue.keys).returnHeld(workerID: laneID)
+                    if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
+                    mustReturnHeld = false
+                }
+                let jobs = try await queue.fetch(from: source, workerID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
                 if !jobs.isEmpty { try await process(jobs) }
                 failures = 0
             } catch {
                 // Redis unreachable: whatever was fetched stays in the processing list, so nothing is
                 // lost; it is processed when Redis is back, or recovered by a reaper if we die.
                 failures += 1
+                mustReturnHeld = true
                 let pause = Duration.milliseconds(min(50 << min(failures, 5), 1_000))
                 if failures == 1 || failures % 20 == 0 {
                     logger.warning("lane paused: Redis unavailable", metadata: ["lane": "\(handler.kind)", "error": "\(error)"])
@@ -43,7 +53,7 @@ struct WorkerLane: Sendable {
         var fresh: [FetchedJob] = []
         for job in jobs {
             if let attempt = job.envelope?.attempt, attempt >= retryPolicy.maxAttempts {
-                try await queue.deadLetter(job, workerID: workerID, reason: "gave up after \(attempt) attempts")
+                try await queue.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts")
                 metrics.outcome(kind: handler.kind, "dead")
             } else {
                 fresh.append(job)
@@ -57,21 +67,21 @@ struct WorkerLane: Sendable {
                 done.append(job)
                 metrics.outcome(kind: handler.kind, "succeeded")
             case .failed(let reason):
-                try await queue.deadLetter(job, workerID: workerID, reason: reason)
+                try await queue.deadLetter(job, workerID: laneID, reason: reason)
                 metrics.outcome(kind: handler.kind, "dead")
             case .retry(let error, let retryAfter):
                 let attempt = (job.envelope?.attempt ?? 0) + 1
                 if let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter) {
                     let due = JobEnvelope.nowMilliseconds() + delay.milliseconds
-                    try await queue.retry(job, workerID: workerID, dueAt: due, error: error)
+                    try await queue.retry(job, workerID: laneID, dueAt: due, error: error)
                     metrics.outcome(kind: handler.kind, "retried")
                 } else {
-                    try await queue.deadLetter(job, workerID: workerID, reason: "gave up after \(attempt) attempts", lastError: error)
+                    try await queue.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: error)
                     metrics.outcome(kind: handler.kind, "dead")
                 }
             }
         }
-        try await queue.acknowledge(done, workerID: workerID)
+        try await queue.acknowledge(done, workerID: laneID)
         metrics.processing(kind: handler.kind).record(duration: ContinuousClock.now - started)
     }
 

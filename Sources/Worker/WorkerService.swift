@@ -41,21 +41,25 @@ public final class WorkerService: Service, Sendable {
         self.shutdownGrace = shutdownGrace
         let metrics = WorkerMetrics()
         registry = WorkerRegistry(redis: queue.redis, keys: queue.keys)
+        // Each lane has its own processing list (and queue identity `<workerId>-<n>`), so after a
+        // Redis outage a lane can return exactly what it held, and a reaper recovers lanes one by one.
+        var laneNumber = 0
         self.lanes = lanes.flatMap { lane in
             (0..<lane.count).map { _ in
-                WorkerLane(
-                    source: lane.source, handler: lane.handler, queue: queue, workerID: workerID, batchSize: batchSize,
+                defer { laneNumber += 1 }
+                return WorkerLane(
+                    source: lane.source, handler: lane.handler, queue: queue, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
                     blockTimeout: blockTimeout, retryPolicy: retryPolicy, metrics: metrics, logger: logger)
             }
         }
         housekeeper = Housekeeper(
-            queue: queue, registry: registry, workerID: workerID, heartbeatTTL: heartbeatTTL, reaperInterval: reaperInterval,
-            metrics: metrics, logger: logger)
+            queue: queue, registry: registry, laneIDs: self.lanes.map(\.laneID), heartbeatTTL: heartbeatTTL,
+            reaperInterval: reaperInterval, metrics: metrics, logger: logger)
     }
 
     public func run() async throws {
         // Register before fetching, so a crash right after the first fetch is already recoverable.
-        try? await registry.heartbeat(workerID: workerID, ttl: housekeeper.heartbeatTTL)
+        try? await registry.heartbeat(workerIDs: housekeeper.laneIDs, ttl: housekeeper.heartbeatTTL)
         logger.info("worker started", metadata: ["lanes": "\(lanes.count)"])
         await withGracefulShutdownHandler {
             await runUntilStopped()
@@ -63,7 +67,7 @@ public final class WorkerService: Service, Sendable {
             self.stopping.store(true, ordering: .relaxed)
         }
         do {
-            try await registry.deregister(workerID: workerID)
+            for lane in lanes { try await registry.deregister(workerID: lane.laneID) }
         } catch {
             logger.error("could not hand back held jobs; a reaper will recover them", metadata: ["error": "\(error)"])
         }

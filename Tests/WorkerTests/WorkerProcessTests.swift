@@ -49,23 +49,23 @@ struct WorkerProcessTests {
 
         let first = try Self.startWorker("victim", redis: server, port: freeLoopbackPort())
         defer { first.stop() }
-        let holding = try await Self.waitFor(.seconds(30)) { try await redis.llen("bxt:{q}:processing:victim") > 0 }
+        let holding = try await Self.waitFor(.seconds(30)) { try await redis.held(by: "victim") > 0 }
         #expect(holding, "the worker never held a batch; log:\n\(first.log)")
         first.signal(SIGKILL)
         let killedAt = ContinuousClock.now
         _ = await first.waitForExit()
-        let heldAtDeath = try await redis.llen("bxt:{q}:processing:victim")
+        let heldAtDeath = try await redis.held(by: "victim")
         #expect(heldAtDeath > 0)
 
         let second = try Self.startWorker("survivor", redis: server, port: freeLoopbackPort())
         defer { second.stop() }
-        let recovered = try await Self.waitFor(.seconds(30)) { try await redis.llen("bxt:{q}:processing:victim") == 0 }
+        let recovered = try await Self.waitFor(.seconds(30)) { try await redis.held(by: "victim") == 0 }
         let recoveryTime = ContinuousClock.now - killedAt
         #expect(recovered)
         #expect(recoveryTime < .seconds(30), "recovery took \(recoveryTime)")
         let drained = try await Self.waitFor(.seconds(120)) {
             let waiting = try await redis.llen("bxt:{q}:webhooks")
-            let held = try await redis.llen("bxt:{q}:processing:survivor")
+            let held = try await redis.held(by: "survivor")
             return waiting == 0 && held == 0
         }
         #expect(drained)
@@ -98,10 +98,9 @@ struct WorkerProcessTests {
         let processes = try ports.enumerated().map { try Self.startWorker("w\($0.offset)", redis: server, port: $0.element) }
         defer { processes.forEach { $0.stop() } }
         let drained = try await Self.waitFor(.seconds(120)) {
-            var pipeline = RedisPipeline()
-            pipeline.append("LLEN", "bxt:{q}:webhooks")
-            for index in 0..<workers { pipeline.append("LLEN", "bxt:{q}:processing:w\(index)") }
-            return try await redis.execute(pipeline).allSatisfy { $0 == .integer(0) }
+            let waiting = try await redis.llen("bxt:{q}:webhooks")
+            let held = try await redis.held(by: "w")
+            return waiting == 0 && held == 0
         }
         #expect(drained)
         // Each event was processed exactly once across the workers.

@@ -33,7 +33,7 @@ struct WorkerProcessingTests {
         // The bad body is kept as it came, so it can be inspected and replayed.
         #expect(dead.contains { $0.job.payload == "not json at all" })
         #expect(try await test.mappings.resolve(TrackingCode("goodcode1")!)?.bookingID == "OK1")
-        #expect(try await test.redis.llen(test.keys.processing("test-worker")) == 0)
+        #expect(try await test.redis.held(by: "test-worker") == 0)
         #expect(try await test.queue.depths().webhooks == 0)
     }
 
@@ -57,7 +57,21 @@ struct WorkerProcessingTests {
         handler.setOutcome(.succeeded)
         try await test.runWorker(lanes: [lane]) { try await test.queue.depths().commands == 0 && handler.calls == 4 }
         #expect(try await test.queue.depths() == QueueDepths(webhooks: 0, commands: 0, delayed: 0, dead: 0))
-        #expect(try await test.redis.llen(test.keys.processing("test-worker")) == 0)
+        #expect(try await test.redis.held(by: "test-worker") == 0)
+    }
+
+    @Test func aLaneReturnsJobsItHeldBeforeARestartOrAnOutage() async throws {
+        let test = try WorkerTestCase()
+        defer { Task { await test.finish() } }
+        // A job the lane's processing list holds but no lane tracks (say Redis went away between
+        // BLMOVE and its reply, or the worker restarted with the same id).
+        let body = webhookBody("booking.confirmed", booking: "H1", code: "heldcode1")
+        try await test.redis.send("LPUSH", test.keys.processing("test-worker-0"), JobEnvelope(kind: "webhook", payload: body).encoded())
+        try await test.runWorker(lanes: [test.webhookLane()]) {
+            try await test.mappings.resolve(TrackingCode("heldcode1")!) != nil
+        }
+        #expect(try await test.mappings.resolve(TrackingCode("heldcode1")!)?.bookingID == "H1")
+        #expect(try await test.redis.held(by: "test-worker") == 0)
     }
 
     @Test func permanentFailuresSkipRetries() async throws {
@@ -101,4 +115,12 @@ struct WorkerProcessingTests {
 
 extension RedisClient {
     func exists(_ key: String) async throws -> Bool { try await send("EXISTS", key) == .integer(1) }
+
+    /// Jobs held by every lane of a worker (`processing:<worker>-<n>`).
+    func held(by worker: String) async throws -> Int {
+        try await send(
+            "EVAL", "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do n = n + redis.call('LLEN', k) end return n", 0,
+            "bxt:{q}:processing:\(worker)-*"
+        ).int ?? -1
+    }
 }

@@ -1,0 +1,475 @@
+#!/usr/bin/env python3
+"""Chaos, fault and fuzz scenarios against real processes on loopback (issue: prove it under load).
+
+Each scenario starts its own redis-server and booxi-tracking processes, runs for a bounded time,
+stops everything and prints a row; the process exits non-zero if a scenario's invariant failed.
+    python3 scripts/chaos/chaos.py [--short] [scenario ...]
+Scenarios: worker-crashes redis-restart booxi-outage ingress-sigterm fuzz soak enumeration
+"""
+import argparse
+import concurrent.futures as futures
+import json
+import os
+import random
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/release/booxi-tracking"))
+FAILURES = []
+ROWS = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class System:
+    """redis-server plus booxi-tracking roles, each its own process."""
+
+    def __init__(self, appendfsync="everysec", env=None):
+        self.work = Path(tempfile.mkdtemp(prefix="bxt-chaos-"))
+        self.redis_port = free_port()
+        self.appendfsync = appendfsync
+        self.procs = {}
+        self.ports = {name: free_port() for name in ("ingress", "api", "simulator")}
+        self.env = {**os.environ, "BXT_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+                    "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BOOXI_PARTNER_API_KEY": "chaos-key",
+                    "BXT_LOG_LEVEL": "warning", "BXT_INGRESS_PORT": str(self.ports["ingress"]), "BXT_INGRESS_HOST": "127.0.0.1",
+                    "BXT_API_PORT": str(self.ports["api"]), "BXT_API_HOST": "127.0.0.1", "BXT_SIMULATOR_PORT": str(self.ports["simulator"]),
+                    "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{self.ports['ingress']}/webhooks/booxi",
+                    "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{self.ports['simulator']}/booking/v1",
+                    "BXT_WORKER_HEARTBEAT_TTL_MS": "3000", "BXT_WORKER_REAPER_INTERVAL_MS": "1000",
+                    "BXT_SIMULATOR_SEED_FILE": str(ROOT / "config/simulator-seed.json"), **(env or {})}
+        self.start_redis()
+
+    def start_redis(self):
+        self.procs["redis"] = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(self.work), "--save", "",
+             "--appendonly", "yes", "--appendfsync", self.appendfsync], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.wait(lambda: self.redis("PING") == "PONG")
+
+    def redis(self, *args):
+        result = subprocess.run(["redis-cli", "-p", str(self.redis_port), *map(str, args)], capture_output=True, text=True)
+        return result.stdout.strip()
+
+    def start(self, name, *args, env=None):
+        log = open(self.work / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen([BIN, *args], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        return self.procs[name]
+
+    def start_worker(self, name):
+        return self.start(name, "worker", "--id", name, env={"BXT_WORKER_PORT": str(free_port())})
+
+    def healthy(self, port, path="/healthz"):
+        self.wait(lambda: requests.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200)
+
+    @staticmethod
+    def wait(condition, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if condition():
+                    return True
+            except Exception:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("timed out waiting")
+
+    def rss_mib(self, name):
+        try:
+            return int(Path(f"/proc/{self.procs[name].pid}/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+        except Exception:
+            return -1
+
+    def lua_count(self, pattern):
+        return int(self.redis("EVAL", f"return #redis.call('KEYS', '{pattern}')", 0) or 0)
+
+    def held(self, worker=""):
+        """Jobs in the processing lists of a worker's lanes (of every worker when empty)."""
+        pattern = f"bxt:{{q}}:processing:{worker}-*" if worker else "bxt:{q}:processing:*"
+        return int(self.redis("EVAL", "local n=0 for _,k in ipairs(redis.call('KEYS',ARGV[1])) do n=n+redis.call('LLEN',k) end return n", 0, pattern) or -1)
+
+    def drained(self):
+        return self.redis("LLEN", "bxt:{q}:webhooks") == "0" and self.redis("LLEN", "bxt:{q}:commands") == "0" \
+            and self.redis("ZCARD", "bxt:{q}:delayed") == "0" and self.held() == 0
+
+    def stop(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def webhook(code, booking):
+    return json.dumps({"event": "booking.confirmed", "booking": {"confirmationNumber": booking, "status": "Approved",
+                       "client": {"firstName": "C", "trackingPage": {"viewURL": f"https://book.booxi.com/tracking/{code}"}}}})
+
+
+class Load:
+    """Posts unique booking.confirmed webhooks at a steady rate; remembers which were acknowledged."""
+
+    def __init__(self, system, rate, prefix):
+        self.system, self.rate, self.prefix = system, rate, prefix
+        self.acked, self.statuses, self.latencies = [], {}, []
+        self.stop_flag = threading.Event()
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def post(self, index):
+        code = f"{self.prefix}{index}"
+        started = time.time()
+        try:
+            response = requests.post(f"http://127.0.0.1:{self.system.ports['ingress']}/webhooks/booxi", data=webhook(code, f"{self.prefix.upper()}{index}"),
+                                     headers={"content-type": "application/json"}, timeout=5)
+            status = response.status_code
+        except requests.RequestException:
+            status = "error"
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 200:
+                self.acked.append(code)
+                self.latencies.append((time.time() - started) * 1000)
+
+    def run(self):
+        with futures.ThreadPoolExecutor(32) as pool:
+            index, start = 0, time.time()
+            while not self.stop_flag.is_set():
+                due = start + index / self.rate
+                if due > time.time():
+                    time.sleep(due - time.time())
+                pool.submit(self.post, index)
+                index += 1
+        self.sent = index
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        self.thread.join()
+
+
+def check(name, condition, detail):
+    if not condition:
+        FAILURES.append(f"{name}: {detail}")
+
+
+def row(scenario, **figures):
+    ROWS.append((scenario, figures))
+    print(f"{scenario}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+
+
+def missing_codes(system, codes):
+    missing = []
+    for chunk in range(0, len(codes), 500):
+        part = codes[chunk:chunk + 500]
+        script = "local n={} for i,k in ipairs(KEYS) do if redis.call('EXISTS',k)==0 then table.insert(n,k) end end return n"
+        out = system.redis("EVAL", script, len(part), *[f"bxt:{{m}}:code:{c}" for c in part])
+        missing += [line for line in out.splitlines() if line]
+    return missing
+
+
+def worker_crashes(short):
+    system = System()
+    try:
+        system.start("ingress", "ingress"); system.healthy(system.ports["ingress"])
+        workers = [system.start_worker(f"w{i}") for i in range(3)]
+        names, recoveries, kills, serial = [f"w{i}" for i in range(3)], [], 0, 3
+        duration = 12 if short else 60
+        with Load(system, 300, "crash") as load:
+            end = time.time() + duration
+            while time.time() < end:
+                time.sleep(3)
+                victim = random.choice(names)
+                system.procs[victim].send_signal(signal.SIGKILL); system.procs[victim].wait()
+                killed_at, kills = time.time(), kills + 1
+                names.remove(victim)
+                fresh = f"w{serial}"; serial += 1
+                system.start_worker(fresh); names.append(fresh)
+                threading.Thread(target=lambda v=victim, t=killed_at: system.wait(
+                    lambda: system.held(v) == 0, 60) and recoveries.append(time.time() - t), daemon=True).start()
+        system.wait(system.drained, 90)
+        time.sleep(0.5)
+        missing = missing_codes(system, load.acked)
+        mapped = system.lua_count("bxt:{m}:code:crash*")
+        row("worker-crashes", sent=load.sent, acknowledged=len(load.acked), applied=mapped, missing=len(missing), kills=kills,
+            max_recovery_s=round(max(recoveries or [0]), 1), dead=system.redis("LLEN", "bxt:{q}:dead"))
+        check("worker-crashes", not missing, f"{len(missing)} acknowledged webhooks not applied")
+        check("worker-crashes", mapped == len(set(load.acked)) or mapped >= len(load.acked), "mapping count differs")
+        check("worker-crashes", max(recoveries or [0]) <= 30, "recovery above 30 s")
+    finally:
+        system.stop()
+
+
+def redis_restart(short):
+    for mode in ("always", "everysec"):
+        system = System(appendfsync=mode)
+        try:
+            system.start("ingress", "ingress"); system.healthy(system.ports["ingress"])
+            system.start_worker("w0")
+            with Load(system, 400, f"rr{mode}") as load:
+                time.sleep(3)
+                system.procs["redis"].send_signal(signal.SIGKILL); system.procs["redis"].wait()
+                down_at = time.time()
+                time.sleep(2)
+                system.start_redis()
+                up_at = time.time()
+                time.sleep(4 if short else 10)
+            try:
+                system.wait(system.drained, 60)
+            except RuntimeError:
+                print("not drained:", {k: system.redis("LLEN", k) for k in ("bxt:{q}:webhooks", "bxt:{q}:commands", "bxt:{q}:dead")},
+                      "held:", system.held())
+                raise
+            missing = missing_codes(system, load.acked)
+            row(f"redis-restart ({mode})", sent=load.sent, acknowledged=len(load.acked), status_503=load.statuses.get(503, 0),
+                errors=load.statuses.get("error", 0), lost=len(missing), down_s=round(up_at - down_at, 1),
+                loss_window_ms=round(len(missing) / 400 * 1000))
+            if mode == "always":
+                check("redis-restart", not missing, f"{len(missing)} acknowledged webhooks lost with appendfsync always")
+            else:
+                check("redis-restart", len(missing) <= 400 * 1.5, "loss above the documented ~1 s window")
+            check("redis-restart", load.statuses.get(503, 0) > 0, "no 503 while Redis was down")
+        finally:
+            system.stop()
+
+
+def booxi_outage(short):
+    system = System(env={"BXT_RETRY_BASE_MS": "200", "BXT_RETRY_CAP_MS": "1000", "BXT_RETRY_MAX_ATTEMPTS": "30",
+                         "BXT_API_COMMAND_WAIT_MS": "200", "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "100000",
+                         "BXT_BOOXI_REQUESTS_PER_SECOND": "200", "BXT_BOOXI_REQUESTS_PER_MINUTE": "12000"})
+    try:
+        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
+            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_worker("w0")
+        sim = f"http://127.0.0.1:{system.ports['simulator']}/simulator"
+        api = f"http://127.0.0.1:{system.ports['api']}/api/tracking"
+        codes = []
+        for i in range(20):
+            start = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + (3 + i // 16) * 86400)) + f"{9 + (i % 16) // 2:02d}:{(i % 2) * 30:02d}:00Z"
+            codes.append(requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": start}).json()["trackingCode"])
+        for code in codes:
+            system.wait(lambda: requests.get(f"{api}/{code}").status_code == 200)
+        requests.put(f"{sim}/faults", json={"errorRate": 0.34, "errorStatus": 500, "timeoutRate": 0.33, "timeoutMs": 1500})
+        jobs = {}
+        for code in codes:
+            response = requests.post(f"{api}/{code}/cancel")
+            jobs[code] = response.json().get("statusUrl") if response.status_code == 202 else response.status_code
+        time.sleep(3 if short else 10)
+        requests.put(f"{sim}/faults", json={"failNext": 0})
+        requests.put(f"{sim}/faults", json={"errorRate": 1, "errorStatus": 429, "retryAfterSeconds": 1})
+        time.sleep(2)
+        requests.delete(f"{sim}/faults")
+        system.wait(system.drained, 120)
+        states = [requests.get(f"http://127.0.0.1:{system.ports['api']}{url}").json().get("state") if isinstance(url, str) else "succeeded"
+                  for url in jobs.values()]
+        statuses = [requests.get(f"{api}/{code}").json().get("status") for code in codes]
+        calls = requests.get(f"{sim}/calls").json()
+        row("booxi-outage", commands=len(codes), succeeded=states.count("succeeded"), failed=states.count("failed"),
+            cancelled=statuses.count("Cancelled"), booxi_puts=calls.get("PUT /booking/{id}", 0), dead=system.redis("LLEN", "bxt:{q}:dead"))
+        check("booxi-outage", states.count("succeeded") == len(codes), f"jobs not all succeeded: {states}")
+        check("booxi-outage", statuses.count("Cancelled") == len(codes), "not all bookings cancelled")
+    finally:
+        system.stop()
+
+
+def ingress_sigterm(short):
+    system = System()
+    try:
+        system.start("ingress", "ingress"); system.healthy(system.ports["ingress"])
+        with Load(system, 1500, "term") as load:
+            time.sleep(2)
+            system.procs["ingress"].send_signal(signal.SIGTERM)
+            exit_code = system.procs["ingress"].wait(20)
+            time.sleep(0.5)
+        queued = set()
+        for raw in system.redis("LRANGE", "bxt:{q}:webhooks", 0, -1).splitlines():
+            try:
+                payload = json.loads(json.loads(raw)["payload"])
+                queued.add(payload["booking"]["client"]["trackingPage"]["viewURL"].rsplit("/", 1)[1])
+            except Exception:
+                pass
+        missing = [code for code in load.acked if code not in queued]
+        row("ingress-sigterm", sent=load.sent, acknowledged=len(load.acked), queued=len(queued), missing=len(missing), exit_code=exit_code)
+        check("ingress-sigterm", not missing and exit_code == 0, f"{len(missing)} acknowledged missing, exit {exit_code}")
+    finally:
+        system.stop()
+
+
+def fuzz_bodies(count):
+    rng = random.Random(42)
+    valid = json.loads(webhook("fuzzcode", "F1"))
+    def mutate():
+        kind = rng.randrange(9)
+        if kind == 0: return bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+        if kind == 1: text = json.dumps(valid); return text[: rng.randrange(len(text))].encode()
+        if kind == 2: return ("[" * 5000 + "]" * 5000).encode() if rng.random() < .5 else ('{"a":' * 3000 + "1" + "}" * 3000).encode()
+        if kind == 3: return json.dumps({"event": "booking.confirmed", "x": "y" * rng.randrange(1000, 300000)}).encode()
+        if kind == 4: return json.dumps({"event": rng.choice([1, None, [], {}, True, "booking.confirmed"]), "booking": rng.choice([1, "x", [], None])}).encode()
+        if kind == 5: return json.dumps({"event": "booking." + "".join(rng.choice("\u0000\u202e\ud7ff\u00e9\U0001F600abc") for _ in range(20))}).encode()
+        if kind == 6:
+            bad = json.loads(json.dumps(valid))
+            bad["booking"]["client"]["trackingPage"]["viewURL"] = rng.choice(["javascript:alert(1)", "https://evil.com/tracking/abcd", "https://book.booxi.com/tracking/a/b",
+                                                                              "https://book.booxi.com/tracking/" + "x" * 500, "", "https://book.booxi.com/tracking/%00%00"])
+            return json.dumps(bad).encode()
+        if kind == 7: return b'{"event":"booking.confirmed","booking":{"confirmationNumber":' + str(rng.random()).encode() + b"}}"
+        return json.dumps({"event": rng.choice(["booking.cancelled", "booking.modified", "x"]), "booking": {"confirmationNumber": "".join(rng.choice(string.printable) for _ in range(rng.randrange(0, 80)))}}).encode()
+    return [mutate() for _ in range(count)]
+
+
+def fuzz(short):
+    count = 2000 if short else 10000
+    system = System(env={"BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "1000000", "BXT_API_LOOKUPS_PER_SECOND_GLOBAL": "1000000",
+                         "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000000", "BXT_API_ACTIONS_PER_SECOND_GLOBAL": "1000000"})
+    try:
+        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
+            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_worker("w0")
+        ingress = f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi"
+        statuses, queued = {}, 0
+        rng = random.Random(7)
+        session = requests.Session()
+        for body in fuzz_bodies(count):
+            content_type = rng.choice(["application/json"] * 8 + ["text/plain", "application/xml", ""])
+            response = session.post(ingress, data=body, headers={"content-type": content_type} if content_type else {})
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            queued += response.status_code == 200
+        api = f"http://127.0.0.1:{system.ports['api']}"
+        api_statuses = {}
+        for i in range(count):
+            code = "".join(rng.choice(string.ascii_letters + string.digits + "-_%/.\\'\"<>é😀") for _ in range(rng.randrange(0, 200)))
+            path = rng.choice([f"/api/tracking/{requests.utils.quote(code, safe='')}", f"/api/tracking/{requests.utils.quote(code, safe='')}/cancel",
+                               f"/api/tracking/abc123XYZ/modify", f"/track/{requests.utils.quote(code, safe='')}",
+                               f"/api/tracking/abc123XYZ/availability?serviceId={rng.randrange(-5, 200)}&from={code[:20]}&to=x"])
+            method = "POST" if path.endswith(("/cancel", "/modify")) else "GET"
+            body = rng.choice([None, code.encode(), json.dumps({"startsOn": code, "serviceId": rng.choice([100, "x", None])}).encode()])
+            response = session.request(method, api + path, data=body, headers={"content-type": "application/json"})
+            api_statuses[response.status_code] = api_statuses.get(response.status_code, 0) + 1
+        system.wait(system.drained, 60)
+        applied = system.lua_count("bxt:{m}:code:*")
+        dead = int(system.redis("LLEN", "bxt:{q}:dead"))
+        dead_letters = [json.loads(line) for line in system.redis("LRANGE", "bxt:{q}:dead", 0, 20).splitlines() if line.startswith("{")]
+        server_errors = sum(n for s, n in statuses.items() if s >= 500) + sum(n for s, n in api_statuses.items() if s >= 500)
+        row("fuzz", ingress_bodies=count, ingress_statuses=dict(sorted(statuses.items())), queued=queued, dead_letters=dead,
+            applied=applied, api_requests=count, api_statuses=dict(sorted(api_statuses.items())), crashed=[n for n, p in system.procs.items() if p.poll() is not None])
+        check("fuzz", server_errors == 0, f"{server_errors} 5xx answers")
+        check("fuzz", all(p.poll() is None for p in system.procs.values()), "a process crashed")
+        check("fuzz", all(d.get("reason") for d in dead_letters), "a dead letter without a reason")
+        # Every queued body was applied (the valid ones; at most the seeded code too) or dead-lettered.
+        check("fuzz", queued <= dead + applied + 1 and dead + 1 >= queued - applied, f"queued {queued} vs dead {dead} + applied {applied}")
+    finally:
+        system.stop()
+
+
+def soak(short):
+    duration = 20 if short else 600
+    system = System(env={"BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "1000000", "BXT_API_LOOKUPS_PER_SECOND_GLOBAL": "1000000",
+                         "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000000", "BXT_BOOXI_REQUESTS_PER_SECOND": "50",
+                         "BXT_BOOXI_REQUESTS_PER_MINUTE": "3000"})
+    try:
+        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
+            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_worker("w0")
+        time.sleep(1)
+        rss_start = {name: system.rss_mib(name) for name in ("ingress", "api", "w0")}
+        api = f"http://127.0.0.1:{system.ports['api']}/api/tracking"
+        lookup_latencies, stop = [], threading.Event()
+        def lookups():
+            session = requests.Session()
+            while not stop.is_set():
+                started = time.time()
+                session.get(f"{api}/abc123XYZ")
+                lookup_latencies.append((time.time() - started) * 1000)
+        threads = [threading.Thread(target=lookups, daemon=True) for _ in range(4)]
+        for t in threads: t.start()
+        sim = f"http://127.0.0.1:{system.ports['simulator']}/simulator"
+        actions = 0
+        with Load(system, 200, "soak") as load:
+            end = time.time() + duration
+            while time.time() < end:
+                start = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + (5 + actions // 16) * 86400)) + f"{9 + (actions % 16) // 2:02d}:{(actions % 2) * 30:02d}:00Z"
+                created = requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": start})
+                if created.status_code == 200:
+                    code = created.json()["trackingCode"]
+                    try:
+                        System.wait(lambda: requests.get(f"{api}/{code}").status_code == 200, 10)
+                        requests.post(f"{api}/{code}/cancel")
+                        actions += 1
+                    except RuntimeError:
+                        pass
+                time.sleep(0.5)
+        stop.set()
+        for t in threads: t.join()
+        system.wait(system.drained, 60)
+        rss_end = {name: system.rss_mib(name) for name in ("ingress", "api", "w0")}
+        half = len(lookup_latencies) // 2
+        p99 = lambda xs: round(sorted(xs)[int(len(xs) * .99)], 1) if xs else 0
+        row("soak", seconds=duration, webhooks=len(load.acked), lookups=len(lookup_latencies), cancels=actions,
+            rss_start_mib=rss_start, rss_end_mib=rss_end, lookup_p99_first_half_ms=p99(lookup_latencies[:half]),
+            lookup_p99_second_half_ms=p99(lookup_latencies[half:]), queues_drained=system.drained())
+        check("soak", system.drained(), "queues did not return to zero")
+        check("soak", not missing_codes(system, load.acked), "acknowledged webhooks missing")
+    finally:
+        system.stop()
+
+
+def enumeration(short):
+    duration = 15 if short else 60
+    system = System(env={"BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "60"})
+    try:
+        system.start("api", "api"); system.healthy(system.ports["api"])
+        session, accepted, throttled = requests.Session(), 0, 0
+        end = time.time() + duration
+        while time.time() < end:
+            guess = "".join(random.choice(string.ascii_letters + string.digits) for _ in range(24))
+            status = session.get(f"http://127.0.0.1:{system.ports['api']}/api/tracking/{guess}").status_code
+            accepted += status == 404
+            throttled += status == 429
+        # The bucket starts full (a burst of 60), then refills at 60 per minute.
+        sustained = round(max(0, accepted - 60) / duration * 60)
+        row("enumeration", seconds=duration, guesses_answered=accepted, throttled=throttled, initial_burst=60,
+            sustained_per_minute=sustained, configured_per_minute=60)
+        check("enumeration", sustained <= 66, f"{sustained} guesses/min accepted after the burst")
+    finally:
+        system.stop()
+
+
+SCENARIOS = {"worker-crashes": worker_crashes, "redis-restart": redis_restart, "booxi-outage": booxi_outage,
+             "ingress-sigterm": ingress_sigterm, "fuzz": fuzz, "soak": soak, "enumeration": enumeration}
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--short", action="store_true", help="the bounded variants scripts/test.sh runs")
+    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS))
+    options = parser.parse_args()
+    for name in options.scenarios:
+        started = time.time()
+        try:
+            SCENARIOS[name](options.short)
+        except Exception as error:  # a scenario that cannot finish is a failure, not a crash of the suite
+            FAILURES.append(f"{name}: {error!r}")
+        print(f"  ({name} took {time.time() - started:.0f} s)", flush=True)
+    print("\n| scenario | figures |\n|---|---|")
+    for scenario, figures in ROWS:
+        print(f"| {scenario} | " + ", ".join(f"{k}: {v}" for k, v in figures.items()) + " |")
+    if FAILURES:
+        print("\nFAILED:\n  " + "\n  ".join(FAILURES))
+        sys.exit(1)
+    print("\nall invariants held")
