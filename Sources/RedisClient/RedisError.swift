@@ -20,12 +20,4 @@ public enum RedisError: Error, Sendable, Equatable, CustomStringConvertible {
         case .closed: "Redis client is shut down"
         }
     }
-
-    /// Whether the error means the connection is no longer usable.
-    public var breaksConnection: Bool {
-        switch self {
-        case .connection, .timeout, .protocolError, .closed: true
-        case .server: false
-        }
-    }
 }

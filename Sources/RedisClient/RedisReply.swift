@@ -43,8 +43,6 @@ public enum RedisReply: Sendable, Hashable {
         return nil
     }
 
-    public var isNull: Bool { self == .null }
-
     /// A flat `[field, value, field, value, ...]` array (as `HGETALL` answers) as a dictionary.
     public var fields: [String: [UInt8]] {
         guard let flat = array else { return [:] }
