@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 import RedisClient
 import ServiceLifecycle
 import TrackingConfig
@@ -17,7 +18,9 @@ enum RoleRunner {
         logger[metadataKey: "role"] = "\(role)"
         let redis = RedisClient(configuration: redisConfiguration ?? configuration.redis, logger: logger)
         // One HTTP client per process, for Booxi (or the simulator's webhooks), shut down at the end.
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.timeout.connect = .milliseconds(configuration.booxi.connectTimeout.milliseconds)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let resources = RoleResources(redis: redis, http: http, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
