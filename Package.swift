@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "JobQueue", "TrackingCore", "TestSupport", "RedisClient", "TrackingConfig",
+                "Worker", "JobQueue", "TrackingCore", "TestSupport", "RedisClient", "TrackingConfig", "BooxiAPI",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

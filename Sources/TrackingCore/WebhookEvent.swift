@@ -1,3 +1,4 @@
+import BooxiAPI
 import Foundation
 
 /// A Booxi webhook, decoded from its raw body with everything the mappings need. Extra fields are
@@ -57,7 +58,7 @@ public struct WebhookEvent: Sendable, Equatable {
         firstName = (client?["firstName"] as? String).map { String($0.prefix(100)) }
         lastName = (client?["lastName"] as? String).map { String($0.prefix(100)) }
         let timeText = (root["timestamp"] ?? root["eventTime"] ?? root["occurredAt"] ?? booking["modifiedOn"]) as? String
-        eventTime = timeText.flatMap(BooxiDate.parse).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        eventTime = timeText.flatMap(ISO8601.parse).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
     }
 }
 
@@ -77,17 +78,5 @@ public enum WebhookEventError: Error, Equatable, CustomStringConvertible {
         case .invalidField(let path): "invalid field \(path)"
         case .badViewURL(let error): "bad viewURL: \(error)"
         }
-    }
-}
-
-/// ISO-8601 dates as Booxi writes them, with or without fractional seconds.
-public enum BooxiDate {
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601)
     }
 }
