@@ -33,9 +33,10 @@ public struct JobQueue: Sendable {
         guard let first = try await redis.blmove(from: source, to: processing, timeout: blockTimeout) else { return [] }
         var raws = [first]
         if maxBatch > 1 {
-            var pipeline = RedisPipeline()
-            for _ in 1..<maxBatch { pipeline.append("LMOVE", source, processing, "RIGHT", "LEFT") }
-            raws += try await redis.execute(pipeline).compactMap(\.bytes)
+            // One script moves what is there, up to the batch size, without sending N commands
+            // when the list is short.
+            let more = try await redis.eval(Self.moveUpTo, keys: [source, processing], arguments: [maxBatch - 1])
+            raws += more.array?.compactMap(\.bytes) ?? []
         }
         return raws.map { FetchedJob(raw: $0, envelope: try? JobEnvelope.decode($0)) }
     }
@@ -86,6 +87,17 @@ public struct JobQueue: Sendable {
         let replies = try await redis.execute(pipeline).map { $0.int ?? 0 }
         return QueueDepths(webhooks: replies[0], commands: replies[1], delayed: replies[2], dead: replies[3])
     }
+
+    static let moveUpTo = RedisScript(
+        """
+        local moved = {}
+        for i = 1, tonumber(ARGV[1]) do
+          local job = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+          if not job then break end
+          moved[#moved + 1] = job
+        end
+        return moved
+        """)
 
     static let moveToDelayed = RedisScript(
         """
