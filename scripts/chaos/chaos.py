@@ -69,6 +69,12 @@ class System:
         self.procs[name] = subprocess.Popen([BIN, *args], env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         return self.procs[name]
 
+    def start_roles(self, *roles):
+        """Starts each HTTP role (simulator, ingress, api) and waits until it answers."""
+        for role in roles:
+            self.start(role, role)
+            self.healthy(self.ports[role])
+
     def start_worker(self, name):
         return self.start(name, "worker", "--id", name, env={"BXT_WORKER_PORT": str(free_port())})
 
@@ -114,6 +120,12 @@ class System:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def slot(index, first_day):
+    """The index-th free half-hour from 09:00 UTC, 16 a day, starting first_day days from now."""
+    day = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + (first_day + index // 16) * 86400))
+    return day + f"{9 + (index % 16) // 2:02d}:{(index % 2) * 30:02d}:00Z"
 
 
 def webhook(code, booking):
@@ -189,7 +201,7 @@ def missing_codes(system, codes):
 def worker_crashes(short):
     system = System()
     try:
-        system.start("ingress", "ingress"); system.healthy(system.ports["ingress"])
+        system.start_roles("ingress")
         workers = [system.start_worker(f"w{i}") for i in range(3)]
         names, recoveries, kills, serial = [f"w{i}" for i in range(3)], [], 0, 3
         duration = 12 if short else 60
@@ -222,8 +234,7 @@ def redis_restart(short):
     for mode in ("always", "everysec"):
         system = System(appendfsync=mode)
         try:
-            for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
-                system.start(name, *role); system.healthy(system.ports[name])
+            system.start_roles("simulator", "ingress", "api")
             system.start_worker("w0")
             # The design's sample booking, known to the simulator, for an API lookup after the restart.
             requests.post(f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi", headers={"content-type": "application/json"},
@@ -263,15 +274,13 @@ def booxi_outage(short):
                          "BXT_API_COMMAND_WAIT_MS": "200", "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "100000",
                          "BXT_BOOXI_REQUESTS_PER_SECOND": "200", "BXT_BOOXI_REQUESTS_PER_MINUTE": "12000"})
     try:
-        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
-            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_roles("simulator", "ingress", "api")
         system.start_worker("w0")
         sim = f"http://127.0.0.1:{system.ports['simulator']}/simulator"
         api = f"http://127.0.0.1:{system.ports['api']}/api/tracking"
         codes = []
         for i in range(25):
-            start = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + (3 + i // 16) * 86400)) + f"{9 + (i % 16) // 2:02d}:{(i % 2) * 30:02d}:00Z"
-            codes.append(requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": start}).json()["trackingCode"])
+            codes.append(requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": slot(i, 3)}).json()["trackingCode"])
         for code in codes:
             system.wait(lambda: requests.get(f"{api}/{code}").status_code == 200)
         requests.put(f"{sim}/faults", json={"errorRate": 0.34, "errorStatus": 500, "timeoutRate": 0.33, "timeoutMs": 1500})
@@ -314,7 +323,7 @@ def booxi_outage(short):
 def ingress_sigterm(short):
     system = System()
     try:
-        system.start("ingress", "ingress"); system.healthy(system.ports["ingress"])
+        system.start_roles("ingress")
         with Load(system, 1500, "term") as load:
             time.sleep(2)
             system.procs["ingress"].send_signal(signal.SIGTERM)
@@ -360,8 +369,7 @@ def fuzz(short):
     system = System(env={"BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "1000000", "BXT_API_LOOKUPS_PER_SECOND_GLOBAL": "1000000",
                          "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000000", "BXT_API_ACTIONS_PER_SECOND_GLOBAL": "1000000"})
     try:
-        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
-            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_roles("simulator", "ingress", "api")
         system.start_worker("w0")
         ingress = f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi"
         statuses, queued = {}, 0
@@ -405,8 +413,7 @@ def soak(short):
                          "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000000", "BXT_BOOXI_REQUESTS_PER_SECOND": "50",
                          "BXT_BOOXI_REQUESTS_PER_MINUTE": "3000"})
     try:
-        for name, role in (("simulator", ["simulator"]), ("ingress", ["ingress"]), ("api", ["api"])):
-            system.start(name, *role); system.healthy(system.ports[name])
+        system.start_roles("simulator", "ingress", "api")
         system.start_worker("w0")
         time.sleep(1)
         rss_start = {name: system.rss_mib(name) for name in ("ingress", "api", "w0")}
@@ -425,8 +432,7 @@ def soak(short):
         with Load(system, 200, "soak") as load:
             end = time.time() + duration
             while time.time() < end:
-                start = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + (5 + actions // 16) * 86400)) + f"{9 + (actions % 16) // 2:02d}:{(actions % 2) * 30:02d}:00Z"
-                created = requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": start})
+                created = requests.post(f"{sim}/bookings", json={"serviceId": 102, "startsOn": slot(actions, 5)})
                 if created.status_code == 200:
                     code = created.json()["trackingCode"]
                     try:
@@ -455,7 +461,7 @@ def enumeration(short):
     duration = 15 if short else 60
     system = System(env={"BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "60"})
     try:
-        system.start("api", "api"); system.healthy(system.ports["api"])
+        system.start_roles("api")
         session, accepted, throttled = requests.Session(), 0, 0
         end = time.time() + duration
         while time.time() < end:
