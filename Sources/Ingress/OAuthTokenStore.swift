@@ -13,8 +13,7 @@ struct OAuthTokenStore: Sendable {
     let tokenTTLSeconds: Int
 
     private func key(for token: some StringProtocol) -> String {
-        let digest = SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
-        return keyPrefix + "{i}:oauth:" + digest
+        keyPrefix + "{i}:oauth:" + SHA256.hash(data: Array(token.utf8)).hexString
     }
 
     func credentialsAreValid(clientID presentedID: String, clientSecret presentedSecret: String) -> Bool {

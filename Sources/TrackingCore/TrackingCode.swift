@@ -1,4 +1,5 @@
 import Crypto
+import RedisClient
 import Foundation
 
 /// A tracking code: the bearer secret in `https://book.booxi.com/tracking/CODE` and in our page's
@@ -40,7 +41,7 @@ public struct TrackingCode: Sendable, Hashable, CustomStringConvertible {
 
     /// First 12 hex digits of the code's SHA-256, for logs.
     public var logID: String {
-        SHA256.hash(data: Array(value.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(value.utf8)).prefix(6).hexString
     }
 
     public var description: String { "TrackingCode(\(logID))" }
