@@ -17,8 +17,8 @@ struct IngressTestCase {
     init(_ environment: [String: String] = [:], redisArguments: [String] = []) throws {
         server = try RedisServer(extraArguments: redisArguments)
         var configuration = server.configuration()
-        configuration.commandTimeout = .milliseconds(500)
-        configuration.poolWaitTimeout = .milliseconds(500)
+        configuration.commandTimeout = .seconds(2)
+        configuration.poolWaitTimeout = .seconds(2)
         redis = RedisClient(configuration: configuration)
         self.environment = environment
     }
