@@ -49,7 +49,15 @@ struct WorkerProcessTests {
 
         let first = try Self.startWorker("victim", redis: server, port: freeLoopbackPort())
         defer { first.stop() }
-        let holding = try await Self.waitFor(.seconds(30)) { try await redis.held(by: "victim") > 0 }
+        // Freeze the worker at a moment it holds a batch (SIGSTOP), so it is still holding it when
+        // SIGKILL arrives; batches come and go quickly, so a plain check-then-kill races.
+        let holding = try await Self.waitFor(.seconds(30)) {
+            guard try await redis.held(by: "victim") > 0 else { return false }
+            first.signal(SIGSTOP)
+            if try await redis.held(by: "victim") > 0 { return true }
+            first.signal(SIGCONT)
+            return false
+        }
         #expect(holding, "the worker never held a batch; log:\n\(first.log)")
         first.signal(SIGKILL)
         let killedAt = ContinuousClock.now
