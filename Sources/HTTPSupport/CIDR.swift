@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 
 /// An address range such as `10.0.0.0/8` or `2001:db8::/32`, for allow lists and trusted proxies.
@@ -50,6 +51,13 @@ public struct ClientAddressResolver: Sendable {
 
     public init(trustedProxies: [String]) {
         self.trustedProxies = trustedProxies.compactMap(CIDR.init)
+    }
+
+    static let forwardedForHeader = HTTPField.Name("x-forwarded-for")!
+
+    /// The client address of a request with these headers from this peer.
+    public func clientAddress(peer: SocketAddress?, headers: HTTPFields) -> String? {
+        clientAddress(peer: peer, forwardedFor: headers[Self.forwardedForHeader])
     }
 
     public func clientAddress(peer: SocketAddress?, forwardedFor: String?) -> String? {

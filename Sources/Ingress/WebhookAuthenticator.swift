@@ -30,8 +30,7 @@ struct WebhookAuthenticator: Sendable {
 
     func authenticate(request: Request, context: AppRequestContext, pathToken: String?, body: [UInt8]) async throws -> Void {
         if !allowList.isEmpty {
-            let client = clientAddress.clientAddress(
-                peer: context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("x-forwarded-for")!])
+            let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers)
             guard let client, allowList.contains(where: { $0.contains(client) }) else {
                 throw Refusal(status: .forbidden, reason: "source_not_allowed", message: "source address not allowed")
             }

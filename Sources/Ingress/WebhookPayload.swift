@@ -15,18 +15,55 @@ struct WebhookPayload {
         case missingEvent
     }
 
+    /// Validates the whole body as JSON but decodes only the two fields it needs (`JSONDecoder`
+    /// with a keyed container is several times cheaper than building a `[String: Any]`).
     init(body: [UInt8], idField: String) throws(Rejection) {
-        guard let text = String(validating: body, as: UTF8.self),
-            let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
-        else { throw .notJSON }
-        guard let dictionary = object as? [String: Any] else { throw .notAnObject }
-        guard let event = dictionary["event"] as? String, !event.isEmpty else { throw .missingEvent }
+        guard let text = String(validating: body, as: UTF8.self) else { throw .notJSON }
+        let decoder = JSONDecoder()
+        decoder.userInfo[Probe.idFieldKey] = idField
+        let probe: Probe
+        do {
+            probe = try decoder.decode(Probe.self, from: Data(body))
+        } catch DecodingError.typeMismatch {
+            throw .notAnObject
+        } catch {
+            throw .notJSON
+        }
+        guard let event = probe.event, !event.isEmpty else { throw .missingEvent }
         self.event = event
         self.text = text
-        switch dictionary[idField] {
-        case let id as String where !id.isEmpty && id.utf8.count <= 256: eventID = id
-        case let id as Int where !(dictionary[idField] is Bool): eventID = String(id)
-        default: eventID = nil
+        self.eventID = probe.eventID
+    }
+
+    /// The top level as a keyed container: decoding fails with `typeMismatch` when it is not an object.
+    private struct Probe: Decodable {
+        static let idFieldKey = CodingUserInfoKey(rawValue: "idField")!
+        let event: String?
+        let eventID: String?
+
+        init(from decoder: any Decoder) throws {
+            let object = try decoder.container(keyedBy: Key.self)
+            event = try? object.decodeIfPresent(String.self, forKey: Key("event"))
+            guard let idField = decoder.userInfo[Self.idFieldKey] as? String else {
+                eventID = nil
+                return
+            }
+            let key = Key(idField)
+            if let id = try? object.decodeIfPresent(String.self, forKey: key), !id.isEmpty, id.utf8.count <= 256 {
+                eventID = id
+            } else if let id = try? object.decodeIfPresent(Int.self, forKey: key) {
+                eventID = String(id)
+            } else {
+                eventID = nil
+            }
         }
+    }
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

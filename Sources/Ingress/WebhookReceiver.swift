@@ -18,6 +18,17 @@ struct WebhookReceiver: Sendable {
     /// Its auto-pipelining group-commits concurrent pushes into shared round trips.
     let redis: RedisClient
     let metrics: IngressMetrics
+    /// The header carrying the event id for de-duplication (`ingress.dedupe.idHeader`), parsed once.
+    let dedupeIDHeader: HTTPField.Name?
+
+    init(settings: IngressSettings, keys: QueueKeys, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
+        self.settings = settings
+        self.keys = keys
+        self.authenticator = authenticator
+        self.redis = redis
+        self.metrics = metrics
+        self.dedupeIDHeader = HTTPField.Name(settings.dedupeIDHeader)
+    }
 
     /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
     static let pushOnce = RedisScript(
@@ -30,7 +41,7 @@ struct WebhookReceiver: Sendable {
         """)
 
     /// Request headers kept in the envelope (never credentials).
-    static let keptHeaders = ["webhook-id", "webhook-timestamp", "user-agent", "x-request-id"]
+    static let keptHeaders: [HTTPField.Name] = ["webhook-id", "webhook-timestamp", "user-agent", "x-request-id"].map { HTTPField.Name($0)! }
 
     func receive(_ request: Request, context: AppRequestContext, pathToken: String?) async throws -> Response {
         var request = request
@@ -67,10 +78,10 @@ struct WebhookReceiver: Sendable {
 
         var headers: [String: String] = [:]
         for name in Self.keptHeaders {
-            if let field = HTTPField.Name(name), let value = request.headers[field] { headers[name] = value }
+            if let value = request.headers[name] { headers[name.canonicalName] = value }
         }
         let envelope = JobEnvelope(kind: "webhook", payload: payload.text, headers: headers.isEmpty ? nil : headers)
-        let eventID = HTTPField.Name(settings.dedupeIDHeader).flatMap { request.headers[$0] } ?? payload.eventID
+        let eventID = dedupeIDHeader.flatMap { request.headers[$0] } ?? payload.eventID
         var push = RedisPipeline()
         if let eventID {
             push.append(
@@ -88,17 +99,15 @@ struct WebhookReceiver: Sendable {
             throw unavailable(error, context)
         }
         metrics.pushDuration.record(duration: ContinuousClock.now - started)
-        var logger = context.logger
-        logger[metadataKey: "jobId"] = "\(envelope.id)"
-        logger[metadataKey: "event"] = "\(payload.event)"
+        // Inline metadata is only built when debug logging is on (hot path).
         switch reply {
         case .integer(0):
             metrics.duplicates.increment()
-            logger.debug("duplicate webhook delivery, not queued again")
+            context.logger.debug("duplicate webhook delivery, not queued again", metadata: ["jobId": "\(envelope.id)", "event": "\(payload.event)"])
             return jsonResponse(.ok, #"{"status":"duplicate"}"#)
         case .integer:
             metrics.accepted.increment()
-            logger.debug("webhook queued")
+            context.logger.debug("webhook queued", metadata: ["jobId": "\(envelope.id)", "event": "\(payload.event)"])
             return jsonResponse(.ok, #"{"status":"queued","id":"\#(envelope.id)"}"#)
         default:
             throw unavailable(RedisError.server(reply.errorMessage ?? "unexpected reply"), context)
@@ -117,9 +126,15 @@ struct WebhookReceiver: Sendable {
         return .unavailable("event not stored, retry later", retryAfterSeconds: settings.retryAfterSeconds)
     }
 
+    /// `application/json`, or any `application/...+json`, parameters ignored, case-insensitive.
+    /// Plain ASCII work: this runs on every delivery.
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-        return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+        let mediaType = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
+            .drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            .reversed().drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }.reversed()
+            .map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        return mediaType.elementsEqual("application/json".utf8)
+            || (mediaType.starts(with: "application/".utf8) && mediaType.reversed().starts(with: "nosj+".utf8))
     }
 }

@@ -30,7 +30,7 @@ struct TrackingAPI: Sendable {
     }
 
     func throttle(_ throttle: RequestThrottle, _ request: Request, _ context: AppRequestContext) throws {
-        let client = clientAddress.clientAddress(peer: context.remoteAddress, forwardedFor: request.headers[HTTPField.Name("x-forwarded-for")!]) ?? "unknown"
+        let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers) ?? "unknown"
         if let retryAfter = throttle.admit(client: client) {
             metrics.throttled.increment()
             throw APIError.rateLimited(retryAfterSeconds: retryAfter)

@@ -1,0 +1,38 @@
+@testable import Ingress
+import Testing
+
+@Suite("Ingress validation: body shape and Content-Type, without Redis")
+struct WebhookPayloadTests {
+    @Test func objectsWithAStringEventPass() throws {
+        let payload = try WebhookPayload(body: Array(#" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#.utf8), idField: "id")
+        #expect(payload.event == "booking.modified")
+        #expect(payload.eventID == "evt_1")
+        #expect(payload.text == #" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":42}"#.utf8), idField: "id").eventID == "42")
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":true}"#.utf8), idField: "id").eventID == nil)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":""}"#.utf8), idField: "id").eventID == nil)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","eventId":"x"}"#.utf8), idField: "id").eventID == nil)
+    }
+
+    @Test(arguments: [
+        ("not json", WebhookPayload.Rejection.notJSON), (#"{"event":"#, .notJSON), (#"{"event":"e"} trailing"#, .notJSON),
+        ("", .notJSON), ("[1,2]", .notAnObject), (#""text""#, .notAnObject), ("42", .notAnObject),
+        (#"{"event":42}"#, .missingEvent), (#"{"event":""}"#, .missingEvent), (#"{"booking":{}}"#, .missingEvent),
+    ])
+    func badBodiesAreRejectedWithTheirReason(body: String, reason: WebhookPayload.Rejection) {
+        #expect(throws: reason) { try WebhookPayload(body: Array(body.utf8), idField: "id") }
+    }
+
+    @Test func invalidUTF8IsNotJSON() {
+        #expect(throws: WebhookPayload.Rejection.notJSON) { try WebhookPayload(body: [0x7B, 0xFF, 0x7D], idField: "id") }
+    }
+
+    @Test func contentTypes() {
+        for accepted in ["application/json", "Application/JSON; charset=utf-8", " application/json ", "application/cloudevents+json", "application/json\t;v=1"] {
+            #expect(WebhookReceiver.isJSON(accepted), "\(accepted)")
+        }
+        for refused in [nil, "", "text/plain", "application/xml", "text/json", "application/jsonx", "application/+jsonp", "json"] as [String?] {
+            #expect(!WebhookReceiver.isJSON(refused), "\(refused ?? "nil")")
+        }
+    }
+}

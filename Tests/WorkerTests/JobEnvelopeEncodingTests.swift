@@ -1,0 +1,46 @@
+import Foundation
+import JobQueue
+import Testing
+
+@Suite("JobEnvelope: the hand-written JSON equals JSONEncoder's, and decodes back")
+struct JobEnvelopeEncodingTests {
+    static let oracle: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// Every ASCII control character, the characters JSON escapes, slashes and multi-byte text.
+    static let awkward: [String] = [
+        "", "plain", #"{"event":"booking.confirmed","n":1}"#, "quote \" backslash \\ slash / end",
+        String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) }), "\u{7F}\u{80}é😀\u{2028}\u{FEFF}",
+        "line\nbreak\r\ttab\u{8}\u{C}", "https://book.booxi.com/tracking/ABC",
+    ]
+
+    @Test(arguments: awkward)
+    func matchesJSONEncoder(text: String) throws {
+        for headers in [nil, [:], ["webhook-id": text, "a": "1", "user-agent": "Booxi/1"]] as [[String: String]?] {
+            for lastError in [nil, text] {
+                let envelope = JobEnvelope(
+                    id: "id-\(text.count)", kind: text, receivedAt: -1_700_000_000_123, attempt: 3, payload: text,
+                    headers: headers, lastError: lastError)
+                let expected = Array(try Self.oracle.encode(envelope))
+                #expect(envelope.encoded() == expected, "\(String(decoding: envelope.encoded(), as: UTF8.self))")
+                #expect(try JobEnvelope.decode(envelope.encoded()) == envelope)
+            }
+        }
+    }
+
+    @Test func randomTextRoundTrips() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let scalars = (0..<Int.random(in: 0..<40, using: &random)).compactMap { _ in
+                Unicode.Scalar(UInt32.random(in: 0..<0x1F000, using: &random))
+            }
+            let text = String(String.UnicodeScalarView(scalars))
+            let envelope = JobEnvelope(kind: "webhook", payload: text, headers: ["webhook-id": text])
+            #expect(envelope.encoded() == Array(try Self.oracle.encode(envelope)))
+            #expect(try JobEnvelope.decode(envelope.encoded()) == envelope)
+        }
+    }
+}
