@@ -27,11 +27,12 @@ struct RedisBench: AsyncParsableCommand {
     @Option var url: String
     @Option var count = 400_000
     @Option var depth = 32
-    @Option var concurrency = 8
+    @Option(help: "Callers sending pipelines at once (redis-benchmark's default is 50 clients).") var concurrency = 50
+    @Option(help: "Pooled connections (default: the configuration's default).") var pool: Int?
 
     func run() async throws {
         var configuration = try RedisConfiguration(url: url)
-        configuration.poolSize = concurrency
+        if let pool { configuration.poolSize = pool }
         let redis = RedisClient(configuration: configuration)
         let value = Array(repeating: UInt8(ascii: "x"), count: 3)
         let perTask = count / concurrency

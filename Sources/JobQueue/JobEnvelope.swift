@@ -15,7 +15,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var lastError: String?
 
     public init(
-        id: String = UUID().uuidString.lowercased(), kind: String, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
+        id: String = JobEnvelope.newID(), kind: String, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
         attempt: Int = 0, payload: String, headers: [String: String]? = nil, lastError: String? = nil
     ) {
         self.id = id
@@ -25,6 +25,19 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.payload = payload
         self.headers = headers
         self.lastError = lastError
+    }
+
+    /// A random (version 4) UUID in lower case. Foundation's `UUID()` opens `/dev/urandom` on every
+    /// call on Linux; this takes the bytes from `getrandom` through the standard library.
+    public static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            raw[6] = raw[6] & 0x0F | 0x40  // version 4
+            raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
+        }
+        let uuid = withUnsafeBytes(of: bytes) { raw in raw.load(as: uuid_t.self) }
+        return UUID(uuid: uuid).uuidString.lowercased()
     }
 
     public static func nowMilliseconds() -> Int64 {

@@ -24,7 +24,7 @@ public final class RedisClient: Sendable {
         // faster than one flusher per connection for both the ingress and the API (scripts/bench.sh).
         self.autoPipeline = RedisAutoPipeline(maxFlushers: max(1, configuration.poolSize / 4)) { commands in
             try await Self.withConnection(from: pool) { connection in
-                commands.count == 1 ? [try connection.send(commands[0])] : try connection.send(pipeline: commands)
+                try connection.send(pipeline: commands)
             }
         }
     }

@@ -62,28 +62,16 @@ final class RedisConnection: @unchecked Sendable {
     /// Sends one command and waits for its reply. Error replies are returned, not thrown:
     /// only transport and protocol failures throw.
     func send(_ command: RedisCommand) throws(RedisError) -> RedisReply {
-        try ensureUsable()
-        let raw = Self.withArgv(command.arguments) { argc, argv, lengths in
-            redisCommandArgv(context, argc, argv, lengths)
-        }
-        guard let raw else { throw markBroken() }
-        defer { freeReplyObject(raw) }
-        lastUsed = .now
-        return Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+        try send(pipeline: CollectionOfOne(command))[0]
     }
 
     /// Writes all commands, then reads all replies: one round trip for the whole batch.
-    func send(pipeline commands: [RedisCommand]) throws(RedisError) -> [RedisReply] {
+    func send(pipeline commands: some Collection<RedisCommand>) throws(RedisError) -> [RedisReply] {
         try ensureUsable()
-        for command in commands {
-            let status = Self.withArgv(command.arguments) { argc, argv, lengths in
-                redisAppendCommandArgv(context, argc, argv, lengths)
-            }
-            guard status == REDIS_OK else { throw markBroken() }
-        }
+        guard Self.append(commands, to: context) else { throw markBroken() }
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
-        for _ in commands {
+        for _ in 0..<commands.count {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw markBroken() }
             replies.append(Self.decode(raw.assumingMemoryBound(to: redisReply.self)))
@@ -146,28 +134,29 @@ final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    /// Lays the arguments out in one contiguous buffer and calls `body` with hiredis' argv form.
-    private static func withArgv<R>(
-        _ arguments: [[UInt8]],
-        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R
-    ) -> R {
-        var storage: [UInt8] = []
-        storage.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        var offsets: [Int] = []
-        var lengths: [Int] = []
-        for argument in arguments {
-            offsets.append(storage.count)
-            lengths.append(argument.count)
-            storage.append(contentsOf: argument)
-        }
-        storage.append(0)
-        return storage.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var argv: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
-            return argv.withUnsafeMutableBufferPointer { argvBuffer in
-                lengths.withUnsafeBufferPointer { lengthBuffer in
-                    body(Int32(arguments.count), argvBuffer.baseAddress!, lengthBuffer.baseAddress!)
+    private static let empty: StaticString = ""
+
+    /// Hands every command to hiredis in argv form (`redisAppendCommandArgv`, binary-safe). The
+    /// pointer and length arrays are laid out once for the whole batch, on the stack when small.
+    private static func append(_ commands: some Collection<RedisCommand>, to context: UnsafeMutablePointer<redisContext>) -> Bool {
+        let widest = commands.reduce(0) { max($0, $1.count) }
+        return withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: widest) { argv in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: widest) { lengths in
+                for command in commands {
+                    let status = command.bytes.withUnsafeBufferPointer { bytes -> Int32 in
+                        // Only a command of empty arguments has no buffer; any valid pointer does then.
+                        let base = UnsafeRawPointer(bytes.baseAddress ?? Self.empty.utf8Start).assumingMemoryBound(to: CChar.self)
+                        var start = 0
+                        for (index, end) in command.ends.enumerated() {
+                            argv[index] = base + start
+                            lengths[index] = end - start
+                            start = end
+                        }
+                        return redisAppendCommandArgv(context, Int32(command.count), argv.baseAddress!, lengths.baseAddress!)
+                    }
+                    guard status == REDIS_OK else { return false }
                 }
+                return true
             }
         }
     }

@@ -46,6 +46,18 @@ struct RedisReplyTests {
         let big = [UInt8](repeating: 0, count: 1 << 20)
         try await redis.send(RedisCommand("SET", "big", big))
         #expect(try await redis.get("big") == big)
+        // Empty arguments between others keep their place.
+        #expect(try await redis.send(RedisCommand("RPUSH", "parts", "", "a", [UInt8](), "", 7)) == .integer(5))
+        #expect(try await redis.send(RedisCommand("LRANGE", "parts", 0, -1)) == .array(["", "a", "", "", "7"].map { .bulkString(Array($0.utf8)) }))
+    }
+
+    @Test func commandsKeepEachArgumentsBytes() {
+        var command = RedisCommand("EVALSHA", "abc", 2, [UInt8](), "ké", [0, 0xFF] as [UInt8], "x"[...])
+        command.append(-12)
+        #expect(command.count == 8)
+        #expect(command.name == "EVALSHA")
+        #expect(command.arguments == [Array("EVALSHA".utf8), Array("abc".utf8), Array("2".utf8), [], Array("ké".utf8), [0, 0xFF], [0x78], Array("-12".utf8)])
+        #expect(RedisCommand("").arguments == [[]])
     }
 
     @Test func pipelineOfTenThousandCommandsIsOneBatchWithRepliesInOrder() async throws {

@@ -44,3 +44,17 @@ struct JobEnvelopeEncodingTests {
         }
     }
 }
+
+@Suite("JobEnvelope ids")
+struct JobEnvelopeIDTests {
+    @Test func idsAreLowerCaseVersion4UUIDsAndDistinct() {
+        let ids = (0..<2_000).map { _ in JobEnvelope.newID() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(50) {
+            let uuid = UUID(uuidString: id)
+            #expect(uuid != nil && id == id.lowercased(), "\(id)")
+            #expect(Array(id)[14] == "4", "version nibble of \(id)")
+            #expect("89ab".contains(Array(id)[19]), "variant of \(id)")
+        }
+    }
+}
