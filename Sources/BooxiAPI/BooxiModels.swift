@@ -95,15 +95,25 @@ public struct Booking: Codable, Sendable, Equatable {
     public var startDate: Date? { (totalClientTimespan?.start ?? startsOn).flatMap(ISO8601.parse) }
     public var endDate: Date? { totalClientTimespan?.end.flatMap(ISO8601.parse) }
 
-    /// Decodes the flat and the wrapped form.
+    /// Decodes the flat and the wrapped form, in one pass over the text.
     public static func decode(_ bytes: [UInt8]) throws -> Booking {
-        let decoder = JSONDecoder()
-        if let wrapped = try? decoder.decode(Wrapped.self, from: Data(bytes)) { return wrapped.booking }
-        return try decoder.decode(Booking.self, from: Data(bytes))
+        try JSONDecoder().decode(FlatOrWrapped.self, from: Data(bytes)).booking
     }
 
-    private struct Wrapped: Decodable {
+    /// `{"booking": {...}}` when the top level has a `booking` object, the booking itself otherwise.
+    private struct FlatOrWrapped: Decodable {
         let booking: Booking
+
+        private enum Keys: String, CodingKey { case booking }
+
+        init(from decoder: any Decoder) throws {
+            let top = try decoder.container(keyedBy: Keys.self)
+            if let wrapped = try? top.decodeIfPresent(Booking.self, forKey: .booking) {
+                booking = wrapped
+            } else {
+                booking = try Booking(from: decoder)
+            }
+        }
     }
 }
 

@@ -13,6 +13,7 @@ struct BookingReader: Sendable {
     let booxi: BooxiClient
     let cacheTTL: Duration
     let flights = SingleFlight<BookingRecord>()
+    let decoded: DecodedBookings
     let logger: Logger
 
     enum Failure: Error {
@@ -39,7 +40,7 @@ struct BookingReader: Sendable {
                 stale = true
             }
         }
-        let booking = record.cachedBooking.flatMap { try? Booking.decode($0) }
+        let booking = record.cachedBooking.flatMap { decoded.booking(id: record.bookingID, raw: $0) }
         return (record, TrackingView(record: record, booking: booking, stale: stale, cutoffMinutes: cutoffMinutes))
     }
 

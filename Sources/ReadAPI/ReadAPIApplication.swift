@@ -21,7 +21,9 @@ public func buildReadAPIApplication(
         redis: redis, keys: MappingKeys(prefix: configuration.keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600)
     let api = TrackingAPI(
         settings: settings,
-        reader: BookingReader(mappings: mappings, booxi: booxi, cacheTTL: .seconds(settings.cacheTTLSeconds), logger: logger),
+        reader: BookingReader(
+            mappings: mappings, booxi: booxi, cacheTTL: .seconds(settings.cacheTTLSeconds),
+            decoded: DecodedBookings(capacity: settings.decodedBookingsCapacity), logger: logger),
         commands: CommandStore(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),

@@ -1,5 +1,6 @@
 import BooxiAPI
 import Foundation
+import JobQueue
 import TrackingCore
 
 /// What the tracking page gets for a code: enough to show the booking and offer actions, nothing
@@ -49,9 +50,31 @@ public struct TrackingView: Codable, Sendable, Equatable {
         self.stale = stale
     }
 
+    /// The view as JSON, members sorted, as `JSONEncoder` writes it (once per lookup: written by
+    /// hand, it costs a fraction of the encoder's reflection; a test compares both).
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data())
+        var json = JSONText()
+        json.beginObject()
+        json.key("actions")
+        json.beginObject()
+        json.member("canCancel", actions.canCancel)
+        json.member("canModify", actions.canModify)
+        json.endObject()
+        json.key("client")
+        json.beginObject()
+        json.member("firstName", client.firstName)
+        json.member("lastName", client.lastName)
+        json.endObject()
+        json.member("duration", duration)
+        json.member("endsOn", endsOn)
+        json.member("isCompleted", isCompleted)
+        json.member("serviceId", serviceId)
+        json.member("serviceName", serviceName)
+        json.member("stale", stale)
+        json.member("startsOn", startsOn)
+        json.member("status", status)
+        json.member("trackingCode", trackingCode)
+        json.endObject()
+        return json.bytes
     }
 }

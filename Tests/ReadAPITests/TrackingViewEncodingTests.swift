@@ -1,0 +1,44 @@
+import BooxiAPI
+import Foundation
+@testable import ReadAPI
+@testable import TrackingCore
+import Testing
+
+@Suite("TrackingView: the hand-written JSON equals JSONEncoder's")
+struct TrackingViewEncodingTests {
+    static let oracle: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    static func record(status: String, firstName: String?) -> BookingRecord {
+        var fields: [String: [UInt8]] = ["bookingId": Array("B1".utf8), "code": Array("abcDEF123".utf8), "status": Array(status.utf8)]
+        fields["firstName"] = firstName.map { Array($0.utf8) }
+        return BookingRecord(fields: fields)!
+    }
+
+    static let bookings: [Booking?] = [
+        nil,
+        Booking(bookingId: "B1"),
+        Booking(
+            bookingId: "B1", status: "Approved", startsOn: "2030-01-02T10:00:00Z",
+            totalClientTimespan: .init(start: "2030-01-02T10:00:00Z", end: "2030-01-02T10:45:00Z", duration: 45),
+            items: [.init(serviceId: 7, serviceName: "Coupe \"homme\" / barbe", duration: 30), .init(serviceId: nil, serviceName: "Soin\té", duration: 15)],
+            client: .init(firstName: "Zoë", lastName: "O'Brien\\", email: "z@example.com", presence: nil, trackingPage: nil)),
+        Booking(bookingId: "B1", status: "Approved", isCompleted: true, startsOn: "2001-01-01T00:00:00Z", items: [],
+                client: .init(firstName: nil, lastName: "Doe", email: nil, presence: "Arrived", trackingPage: nil)),
+    ]
+
+    @Test(arguments: 0..<bookings.count)
+    func matchesJSONEncoder(index: Int) throws {
+        for (status, firstName) in [("Approved", "Jane" as String?), ("Cancelled", nil)] {
+            for stale in [false, true] {
+                let view = TrackingView(
+                    record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index], stale: stale, cutoffMinutes: 60)
+                let expected = Array(try Self.oracle.encode(view))
+                #expect(view.encoded() == expected, "\(String(decoding: view.encoded(), as: UTF8.self))")
+            }
+        }
+    }
+}
