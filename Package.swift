@@ -44,6 +44,7 @@ let package = Package(
             name: "TrackingConfig",
             dependencies: [
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
                 "RedisClient",
             ]
         ),

@@ -1,3 +1,5 @@
+import RedisClient
+
 /// Appends JSON text to a byte buffer, for the few documents on hot paths whose shape is fixed
 /// (an envelope per webhook, a tracking view per lookup), where `JSONEncoder`'s reflection costs
 /// more than the request. The output is what `JSONEncoder` with `.sortedKeys` and
@@ -111,16 +113,11 @@ public struct JSONText {
                 case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
                 default:
                     bytes.append(contentsOf: "u00".utf8)
-                    bytes.append(Self.hexDigit(byte >> 4))
-                    bytes.append(Self.hexDigit(byte & 0xF))
+                    bytes.append(contentsOf: CollectionOfOne(byte).hexString.utf8)
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }

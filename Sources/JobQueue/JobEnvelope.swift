@@ -1,4 +1,6 @@
 import Foundation
+import RedisClient
+import Synchronization
 
 /// What travels through the queues: one job with its bookkeeping. The payload is kept as the exact
 /// text it arrived with (a webhook body byte for byte, or a command's JSON).
@@ -27,18 +29,30 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.lastError = lastError
     }
 
-    /// A random (version 4) UUID in lower case. Foundation's `UUID()` opens `/dev/urandom` on every
-    /// call on Linux; this takes the bytes from `getrandom` through the standard library.
+    /// A unique job id shaped like a lower-case UUID: 64 random bits drawn once per process, then
+    /// a counter. Unique within the process by construction and across processes with the
+    /// randomness of the prefix; costs no system call (Foundation's `UUID()` opens `/dev/urandom`
+    /// on Linux, and this runs once per webhook).
     public static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (generator.next() as UInt64, generator.next() as UInt64)
-        withUnsafeMutableBytes(of: &bytes) { raw in
-            raw[6] = raw[6] & 0x0F | 0x40  // version 4
-            raw[8] = raw[8] & 0x3F | 0x80  // RFC 4122 variant
+        let count = idCounter.add(1, ordering: .relaxed).newValue
+        var bytes = [UInt8](repeating: 0, count: 16)
+        withUnsafeBytes(of: idPrefix.bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+        withUnsafeBytes(of: count.bigEndian) { bytes.replaceSubrange(8..<16, with: $0) }
+        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4, as a random UUID
+        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
+        let hex = Array(bytes.hexString.utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, digit) in hex.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { text.append(UInt8(ascii: "-")) }
+            text.append(digit)
         }
-        let uuid = withUnsafeBytes(of: bytes) { raw in raw.load(as: uuid_t.self) }
-        return UUID(uuid: uuid).uuidString.lowercased()
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let idPrefix = UInt64.random(in: .min ... .max)
+    /// Starts at a random value too, so two processes that drew the same prefix still differ.
+    private static let idCounter = Atomic<UInt64>(UInt64.random(in: 0 ... (UInt64.max >> 2)))
 
     public static func nowMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())

@@ -8,6 +8,7 @@ struct ResponseHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let allowedOrigins: Set<String>
     let contentSecurityPolicy: String
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let origin = request.headers[.origin].flatMap { allowedOrigins.contains($0) ? $0 : nil }
@@ -26,7 +27,7 @@ struct ResponseHeadersMiddleware: RouterMiddleware {
             response = try error.response(from: request, context: context)
         }
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[Self.referrerPolicy] = "no-referrer"
         if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = contentSecurityPolicy }
         if let origin { addCORS(&response.headers, origin: origin) }
         return response

@@ -43,11 +43,7 @@ enum RoleRunner {
             guard !didBootstrap else { return }
             didBootstrap = true
             let logLevel = Logger.Level(rawValue: level) ?? .info
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = logLevel
-                return handler
-            }
+            LoggingSystem.bootstrap { label in DeferredMetadataLogHandler(label: label, level: logLevel) }
         }
     }
 }
