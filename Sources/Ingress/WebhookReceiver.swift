@@ -31,7 +31,6 @@ struct WebhookReceiver: Sendable {
     }
 
     /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
-    static let noRedis = ProcessInfo.processInfo.environment["NOREDIS"] != nil
     static let pushOnce = RedisScript(
         """
         if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
@@ -95,7 +94,7 @@ struct WebhookReceiver: Sendable {
         let started = ContinuousClock.now
         let reply: RedisReply
         do {
-            reply = Self.noRedis ? .integer(1) : try await redis.execute(push)[0]
+            reply = try await redis.execute(push)[0]
         } catch {
             throw unavailable(error, context)
         }
