@@ -36,7 +36,7 @@ extension Array: RedisArgumentConvertible where Element == UInt8 {
     public func appendRedisArgument(to bytes: inout [UInt8]) { bytes.append(contentsOf: self) }
 }
 
-/// One Redis command: its name and arguments as byte strings (sent with `redisCommandArgv`,
+/// One Redis command: its name and arguments as byte strings (sent with `redisAppendCommandArgv`,
 /// never through a format string). The arguments lie back to back in one buffer, so building a
 /// command costs two allocations whatever its number of arguments.
 public struct RedisCommand: Sendable, Hashable {
