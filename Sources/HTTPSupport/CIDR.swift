@@ -57,12 +57,8 @@ public struct ClientAddressResolver: Sendable {
 
     /// The client address of a request with these headers from this peer.
     public func clientAddress(peer: SocketAddress?, headers: HTTPFields) -> String? {
-        clientAddress(peer: peer, forwardedFor: headers[Self.forwardedForHeader])
-    }
-
-    public func clientAddress(peer: SocketAddress?, forwardedFor: String?) -> String? {
         guard let peerIP = peer?.ipAddress else { return nil }
-        guard isTrusted(peerIP), let forwardedFor else { return Self.normalized(peerIP) }
+        guard isTrusted(peerIP), let forwardedFor = headers[Self.forwardedForHeader] else { return Self.normalized(peerIP) }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() where !isTrusted(hop) {
             return CIDR.bytes(of: hop) == nil ? nil : Self.normalized(hop)

@@ -49,11 +49,6 @@ public struct JSONText {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
-    public mutating func null() {
-        separate()
-        bytes.append(contentsOf: "null".utf8)
-    }
-
     /// Writes `name: value` when the value is there, nothing otherwise (as `encodeIfPresent`).
     public mutating func member(_ name: String, _ value: String?) {
         guard let value else { return }
