@@ -15,12 +15,18 @@ struct WebhookPayload {
         case missingEvent
     }
 
-    /// Validates the whole body as JSON but decodes only the two fields it needs (`JSONDecoder`
-    /// with a keyed container is several times cheaper than building a `[String: Any]`).
-    init(body: [UInt8], idField: String) throws(Rejection) {
-        guard let text = String(validating: body, as: UTF8.self) else { throw .notJSON }
+    /// The decoder ``init(body:decoder:)`` wants: it knows the configured id field. Made once per
+    /// receiver, not per delivery.
+    static func decoder(idField: String) -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.userInfo[Probe.idFieldKey] = idField
+        return decoder
+    }
+
+    /// Validates the whole body as JSON but decodes only the two fields it needs (`JSONDecoder`
+    /// with a keyed container is several times cheaper than building a `[String: Any]`).
+    init(body: [UInt8], decoder: JSONDecoder) throws(Rejection) {
+        guard let text = String(validating: body, as: UTF8.self) else { throw .notJSON }
         let probe: Probe
         do {
             probe = try decoder.decode(Probe.self, from: Data(body))
