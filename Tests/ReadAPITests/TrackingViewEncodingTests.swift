@@ -2,16 +2,11 @@ import BooxiAPI
 import Foundation
 @testable import ReadAPI
 @testable import TrackingCore
+import TestSupport
 import Testing
 
 @Suite("TrackingView: the hand-written JSON equals JSONEncoder's")
 struct TrackingViewEncodingTests {
-    static let oracle: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     static func record(status: String, firstName: String?) -> BookingRecord {
         var fields: [String: [UInt8]] = ["bookingId": Array("B1".utf8), "code": Array("abcDEF123".utf8), "status": Array(status.utf8)]
         fields["firstName"] = firstName.map { Array($0.utf8) }
@@ -36,7 +31,7 @@ struct TrackingViewEncodingTests {
             for stale in [false, true] {
                 let view = TrackingView(
                     record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index], stale: stale, cutoffMinutes: 60)
-                let expected = Array(try Self.oracle.encode(view))
+                let expected = try referenceJSON(view)
                 #expect(view.encoded() == expected, "\(String(decoding: view.encoded(), as: UTF8.self))")
             }
         }

@@ -26,3 +26,11 @@ public func fixture(_ name: String) throws -> [UInt8] {
     let local = projectRoot.appendingPathComponent("Tests/Fixtures/\(name)")
     return Array(try Data(contentsOf: local))
 }
+
+/// What the hand-written JSON (`JSONText`) must equal byte for byte: `JSONEncoder` with sorted keys
+/// and unescaped slashes.
+public func referenceJSON(_ value: some Encodable) throws -> [UInt8] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return Array(try encoder.encode(value))
+}

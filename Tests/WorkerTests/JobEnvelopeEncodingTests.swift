@@ -1,15 +1,10 @@
 import Foundation
 import JobQueue
+import TestSupport
 import Testing
 
 @Suite("JobEnvelope: the hand-written JSON equals JSONEncoder's, and decodes back")
 struct JobEnvelopeEncodingTests {
-    static let oracle: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
     /// Every ASCII control character, the characters JSON escapes, slashes and multi-byte text.
     static let awkward: [String] = [
         "", "plain", #"{"event":"booking.confirmed","n":1}"#, "quote \" backslash \\ slash / end",
@@ -24,7 +19,7 @@ struct JobEnvelopeEncodingTests {
                 let envelope = JobEnvelope(
                     id: "id-\(text.count)", kind: text, receivedAt: -1_700_000_000_123, attempt: 3, payload: text,
                     headers: headers, lastError: lastError)
-                let expected = Array(try Self.oracle.encode(envelope))
+                let expected = try referenceJSON(envelope)
                 #expect(envelope.encoded() == expected, "\(String(decoding: envelope.encoded(), as: UTF8.self))")
                 #expect(try JobEnvelope.decode(envelope.encoded()) == envelope)
             }
@@ -39,7 +34,7 @@ struct JobEnvelopeEncodingTests {
             }
             let text = String(String.UnicodeScalarView(scalars))
             let envelope = JobEnvelope(kind: "webhook", payload: text, headers: ["webhook-id": text])
-            #expect(envelope.encoded() == Array(try Self.oracle.encode(envelope)))
+            #expect(try envelope.encoded() == referenceJSON(envelope))
             #expect(try JobEnvelope.decode(envelope.encoded()) == envelope)
         }
     }
