@@ -27,11 +27,12 @@ R() { redis-cli -p "$REDIS_PORT" "$@"; }
 wait_http() { for _ in $(seq 1 100); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; die "$1 not up"; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; die "port $1 not up"; }
 rss_mib() { echo $(( $(ps -o rss= -p "$1") / 1024 )); }
-# wrk_run URL SCRIPT -> sets RPS P50 P99 TOTAL NON2XX, after a 2 s warm-up run that is not counted
-# (connections opened, scripts loaded, caches filled: steady state is what the goals are about).
+# wrk_run URL SCRIPT [AFTER_WARMUP] -> sets RPS P50 P99 TOTAL NON2XX, after a 2 s warm-up run that
+# is not counted (connections opened, scripts loaded, caches filled: steady state is what the
+# goals are about); AFTER_WARMUP, a command, runs between the two.
 wrk_run() {
     wrk -t2 -c64 -d2s -s "$2" "$1" >/dev/null
-    [ -z "${WARMED_UP_HOOK:-}" ] || "$WARMED_UP_HOOK"
+    [ -z "${3:-}" ] || "$3"
     local out; out="$(wrk -t2 -c64 -d"${DURATION}s" --latency -s "$2" "$1")"
     RPS="$(echo "$out" | awk '/Requests\/sec/ {print int($2)}')"
     P50="$(echo "$out" | awk '$1=="50%" {print $2}')"; P99="$(echo "$out" | awk '$1=="99%" {print $2}')"
@@ -75,7 +76,7 @@ bench_ingress() {
     port="$(free_port)"
     BXT_INGRESS_PORT="$port" BXT_INGRESS_HOST=127.0.0.1 "$BIN" ingress >"$WORK/ingress.log" 2>&1 & local ingress=$!; PIDS+=("$ingress")
     wait_http "http://127.0.0.1:$port/healthz"
-    WARMED_UP_HOOK=clear_webhooks wrk_run "http://127.0.0.1:$port/webhooks/booxi" scripts/bench/post-webhook.lua
+    wrk_run "http://127.0.0.1:$port/webhooks/booxi" scripts/bench/post-webhook.lua clear_webhooks
     local rss; rss="$(rss_mib "$ingress")"
     local queued; queued="$(R LLEN "bxt:{q}:webhooks")"
     kill "$ingress"
