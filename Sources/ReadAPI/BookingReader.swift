@@ -13,7 +13,7 @@ struct BookingReader: Sendable {
     let booxi: BooxiClient
     let cacheTTL: Duration
     let flights = SingleFlight<BookingRecord>()
-    let decoded: DecodedBookings
+    let cache: LookupCache
     let logger: Logger
 
     enum Failure: Error {
@@ -26,11 +26,17 @@ struct BookingReader: Sendable {
         try await lookup(code, cutoffMinutes: cutoffMinutes).view
     }
 
-    /// The record behind a code and the view of it.
+    /// The record behind a code and the view of it: from this replica's copy when Redis reported
+    /// no change since it was read and the booking is fresh, else from Redis (and Booxi).
     func lookup(_ code: TrackingCode, cutoffMinutes: Int) async throws -> (record: BookingRecord, view: TrackingView) {
+        if let hit = cache.entry(for: code), isFresh(hit.record) {
+            return (hit.record, TrackingView(entry: hit, stale: false, cutoffMinutes: cutoffMinutes))
+        }
+        let ticket = cache.ticket()
         guard var record = try await mappings.resolve(code) else { throw Failure.notFound }
         var stale = false
-        if !isFresh(record) {
+        let readFresh = isFresh(record)
+        if !readFresh {
             do {
                 record = try await flights.run(key: record.bookingID) { [record] in try await refresh(record) }
             } catch let error as BooxiError {
@@ -40,8 +46,10 @@ struct BookingReader: Sendable {
                 stale = true
             }
         }
-        let booking = record.cachedBooking.flatMap { decoded.booking(id: record.bookingID, raw: $0) }
-        return (record, TrackingView(record: record, booking: booking, stale: stale, cutoffMinutes: cutoffMinutes))
+        let entry = LookupCache.Entry(record: record)
+        // Only what Redis held as read is kept; a refresh's own write is reported and read back next time.
+        if readFresh, let ticket { cache.store(entry, for: code, ticket: ticket) }
+        return (record, TrackingView(entry: entry, stale: stale, cutoffMinutes: cutoffMinutes))
     }
 
     func isFresh(_ record: BookingRecord) -> Bool {

@@ -35,7 +35,7 @@ struct Catalog: Sendable {
         do {
             return try await flights.run(key: key) {
                 let bytes = try await fetch()
-                try? await redis.send("SET", key, bytes, "EX", ttl)
+                _ = try? await redis.send("SET", key, bytes, "EX", ttl)
                 return bytes
             }
         } catch let error as BooxiError {

@@ -78,7 +78,10 @@ extension TrackingAPI {
             jobID = id
         }
         context.logger.info("command queued", metadata: ["jobId": "\(jobID)", "action": "\(command.action.rawValue)"])
-        guard let status = try await commands.waitForResult(jobID: jobID, timeout: settings.commandWait) else {
+        let result = try await commands.waitForResult(jobID: jobID, timeout: settings.commandWait)
+        // Whatever the outcome, this replica's copy of the booking may be out of date now.
+        reader.cache.forget(TrackingCode(command.code)!)
+        guard let status = result else {
             metrics.command(command.action.rawValue, "accepted")
             let accepted = Accepted(jobId: jobID, statusUrl: "/api/tracking/\(command.code)/jobs/\(jobID)")
             return jsonResponse(.accepted, bytes: Array(try JSONEncoder().encode(accepted)))

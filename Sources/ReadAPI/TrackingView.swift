@@ -32,7 +32,9 @@ public struct TrackingView: Codable, Sendable, Equatable {
 
     /// Builds the view from our record (its status wins: it knows a cancellation before Booxi's
     /// copy does) and the cached booking.
-    init(record: BookingRecord, booking: Booking?, stale: Bool, cutoffMinutes: Int, now: Date = Date()) {
+    init(entry: LookupCache.Entry, stale: Bool, cutoffMinutes: Int, now: Date = Date()) {
+        let record = entry.record
+        let booking = entry.booking
         trackingCode = record.code
         status = record.status
         isCompleted = booking?.isCompletedVisit ?? false
@@ -43,7 +45,7 @@ public struct TrackingView: Codable, Sendable, Equatable {
         serviceId = booking?.items?.first?.serviceId
         client = Client(firstName: booking?.client?.firstName ?? record.firstName, lastName: booking?.client?.lastName ?? record.lastName)
         let open = !record.isCancelled && !isCompleted && booking?.status != "Cancelled"
-        let start = booking?.startDate
+        let start = entry.startDate
         let beforeCutoff = start.map { $0.timeIntervalSince(now) > Double(cutoffMinutes * 60) } ?? true
         let notPast = start.map { $0 > now } ?? true
         actions = Actions(canCancel: open && beforeCutoff && notPast, canModify: open && beforeCutoff && notPast)

@@ -81,6 +81,53 @@ final class RedisConnection: @unchecked Sendable {
         return replies
     }
 
+    /// Reads what the server pushes (pub/sub messages) and hands each reply to `onReply`, until the
+    /// connection fails or is interrupted (``interrupt()``), which throws. A link that goes quiet is
+    /// probed: after `heartbeat` without a reply a `PING` goes out, and if another `heartbeat`
+    /// passes without any reply the connection counts as dead (a half-open TCP link never fails a
+    /// read on its own).
+    func listen(heartbeat: Duration, _ onReply: (RedisReply) -> Void) throws(RedisError) -> Never {
+        try ensureUsable()
+        let pollTimeout = Int32(clamping: heartbeat.milliseconds)
+        var awaitingPong = false
+        while true {
+            var raw: UnsafeMutableRawPointer?
+            guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw markBroken() }
+            if let raw {
+                let reply = Self.decode(raw.assumingMemoryBound(to: redisReply.self))
+                freeReplyObject(raw)
+                awaitingPong = false
+                onReply(reply)
+                continue
+            }
+            var ready = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
+            switch poll(&ready, 1, pollTimeout) {
+            case 0 where awaitingPong:
+                isBroken = true
+                throw .timeout("\(configuration.displayAddress): no reply to PING within \(heartbeat)")
+            case 0:
+                try ping()
+                awaitingPong = true
+            case ..<0 where errno == EINTR:
+                continue
+            case ..<0:
+                isBroken = true
+                throw .connection("\(configuration.displayAddress): poll failed (errno \(errno))")
+            default:
+                guard redisBufferRead(context) == REDIS_OK else { throw markBroken() }
+            }
+        }
+    }
+
+    /// Writes a `PING` without waiting for its reply (``listen(heartbeat:_:)`` reads it).
+    private func ping() throws(RedisError) {
+        guard Self.append(CollectionOfOne(RedisCommand("PING")), to: context) else { throw markBroken() }
+        var done: Int32 = 0
+        while done == 0 {
+            guard redisBufferWrite(context, &done) == REDIS_OK else { throw markBroken() }
+        }
+    }
+
     /// Changes the socket timeout, e.g. for a blocking command that waits longer than usual.
     func setCommandTimeout(_ timeout: Duration) {
         redisSetTimeout(context, timeout.timeval)

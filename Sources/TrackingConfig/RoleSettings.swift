@@ -124,8 +124,8 @@ public struct APISettings: Sendable {
     public var port: Int
     public var commandWait: Duration
     public var cacheTTLSeconds: Int
-    /// Decoded bookings kept in memory per replica (0: decode on every lookup).
-    public var decodedBookingsCapacity: Int
+    /// Lookups kept in memory per replica while Redis reports changes (0: every lookup reads Redis).
+    public var lookupCacheCapacity: Int
     public var actionCutoffMinutes: Int
     public var lookupsPerMinutePerIP: Int
     public var lookupsPerSecondGlobal: Int
@@ -140,7 +140,7 @@ public struct APISettings: Sendable {
         port = try s.int("api.port", in: 0...65535)
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
         cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
-        decodedBookingsCapacity = try s.int("api.decodedBookingsCapacity", in: 0...1_000_000)
+        lookupCacheCapacity = try s.int("api.lookupCacheCapacity", in: 0...1_000_000)
         actionCutoffMinutes = try s.int("api.actionCutoffMinutes", in: 0...(7 * 1440))
         lookupsPerMinutePerIP = try s.int("api.lookupsPerMinutePerIP", in: 1...1_000_000)
         lookupsPerSecondGlobal = try s.int("api.lookupsPerSecondGlobal", in: 1...1_000_000)

@@ -15,11 +15,9 @@ func ingressServices(configuration: AppConfiguration, role: RoleResources) throw
 }
 
 func apiServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
-    [
-        try buildReadAPIApplication(
-            configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
-            logger: role.logger)
-    ]
+    try buildReadAPIServices(
+        configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
+        logger: role.logger)
 }
 
 /// The worker's services with its command handler (Booxi calls).

@@ -110,6 +110,29 @@ struct ReadAPIFlowTests {
         #expect(try await system.api("/api/tracking/doesNotExist123/services").status == 404)
     }
 
+    @Test func repeatedLookupsComeFromMemoryAndAChangeInRedisShowsAtOnce() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        let bookingKey = "bxt:{m}:booking:\(try await system.redis.send("GET", "bxt:{m}:code:\(code)").string ?? "")"
+        // Read once from Redis (kept), then 20 times from memory: no lookup script runs for them.
+        #expect(try await system.api("/api/tracking/\(code)").status == 200)
+        let hitsBefore = try await system.lookupCacheHits()
+        try await system.redis.send("CONFIG", "RESETSTAT")
+        for _ in 0..<20 { #expect(try await system.api("/api/tracking/\(code)").json["status"] as? String == "Approved") }
+        #expect(try await system.lookupCacheHits() - hitsBefore == 20)
+        #expect(try await system.redisCalls("evalsha") < 20)
+
+        // Another replica's worker (here: the test) changes the record: the next lookups show it.
+        try await system.redis.send("HSET", bookingKey, "status", "Cancelled")
+        try await system.waitUntil(timeout: .seconds(1)) {
+            try await system.api("/api/tracking/\(code)").json["status"] as? String == "Cancelled"
+        }
+        // The code removed (a retired code): 404 from the next lookups on.
+        try await system.redis.send("DEL", "bxt:{m}:code:\(code)")
+        try await system.waitUntil(timeout: .seconds(1)) { try await system.api("/api/tracking/\(code)").status == 404 }
+    }
+
     @Test func lookupsAreThrottledPerClient() async throws {
         let system = try await SystemTestCase.start(["BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "5"])
         defer { Task { await system.finish() } }

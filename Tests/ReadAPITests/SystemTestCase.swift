@@ -65,8 +65,8 @@ struct SystemTestCase {
         let workerServices = buildWorkerServices(configuration: configuration, redis: redis, commandHandler: handler, logger: logger, workerID: "system-test")
 
         let apiBound = BoundPort()
-        let api = try buildReadAPIApplication(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
-        let services = BackgroundServices(workerServices + [api])
+        let api = try buildReadAPIServices(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
+        let services = BackgroundServices(workerServices + api)
         let apiPort = await apiBound.value()
         return SystemTestCase(
             server: server, redis: redis, services: .composite([services, simulatorServices, ingressServices]),
@@ -128,6 +128,21 @@ struct SystemTestCase {
 
     func bookingCalls() async throws -> Int {
         (try await simulator(.GET, "calls").json["GET /booking/{id}"] as? Int) ?? 0
+    }
+
+    /// Lookups the API answered from its memory so far (its `/metrics`; counts of every test in
+    /// this process, so compare differences).
+    func lookupCacheHits() async throws -> Int {
+        let metrics = try await api("/metrics").body
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("booxi_tracking_api_lookup_cache_total{result=\"hit\"}") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+    }
+
+    /// How often Redis ran `command` since the last `CONFIG RESETSTAT`.
+    func redisCalls(_ command: String) async throws -> Int {
+        let info = try await redis.send("INFO", "commandstats").string ?? ""
+        let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_\(command):calls=") }
+        return line.flatMap { Int($0.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) } ?? 0
     }
 
     func finish() async {

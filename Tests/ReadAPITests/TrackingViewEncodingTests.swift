@@ -29,8 +29,8 @@ struct TrackingViewEncodingTests {
     func matchesJSONEncoder(index: Int) throws {
         for (status, firstName) in [("Approved", "Jane" as String?), ("Cancelled", nil)] {
             for stale in [false, true] {
-                let view = TrackingView(
-                    record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index], stale: stale, cutoffMinutes: 60)
+                let entry = LookupCache.Entry(record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index])
+                let view = TrackingView(entry: entry, stale: stale, cutoffMinutes: 60)
                 let expected = try referenceJSON(view)
                 #expect(view.encoded() == expected, "\(String(decoding: view.encoded(), as: UTF8.self))")
             }

@@ -1,0 +1,111 @@
+import Logging
+import NIOPosix
+import Synchronization
+
+/// Tells a process which keys changed in Redis, so it can keep copies of them in memory: Redis'
+/// server-assisted client-side caching (`CLIENT TRACKING ... BCAST PREFIX ...`, Redis 6+).
+///
+/// One dedicated connection asks Redis to report every change to keys under `prefixes` (writes,
+/// deletes, expiries, evictions), redirected to itself and subscribed to `__redis__:invalidate`,
+/// which is how RESP2 clients receive them. Its blocking reads run on a thread of their own.
+///
+/// A copy may be trusted only between ``Event/started`` and ``Event/stopped``: outside that span
+/// changes go unreported. The connection is probed with `PING` when quiet (`heartbeat`), so a
+/// dead link is noticed within two heartbeats; then `stopped` is reported and it reconnects with
+/// back-off until cancelled.
+public struct RedisKeyTracker: Sendable {
+    public enum Event: Sendable, Equatable {
+        /// From now on every change under the prefixes is reported.
+        case started
+        /// These keys changed.
+        case changed([String])
+        /// The database was flushed: every key may have changed.
+        case flushed
+        /// Changes are no longer reported (connection lost or tracking ended).
+        case stopped
+    }
+
+    public static let channel = "__redis__:invalidate"
+
+    let configuration: RedisConfiguration
+    let prefixes: [String]
+    let heartbeat: Duration
+    let logger: Logger
+
+    public init(configuration: RedisConfiguration, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
+        self.configuration = configuration
+        self.prefixes = prefixes
+        self.heartbeat = heartbeat
+        self.logger = logger
+    }
+
+    /// Reports events until the task is cancelled; `onEvent` runs on the tracker's own thread, one
+    /// event at a time, and must not block. Ends with ``Event/stopped``.
+    public func run(_ onEvent: @escaping @Sendable (Event) -> Void) async {
+        let thread = NIOThreadPool(numberOfThreads: 1)
+        thread.start()
+        let current = Mutex<RedisConnection?>(nil)
+        let reachedStart = Atomic<Bool>(false)
+        let report: @Sendable (Event) -> Void = { event in
+            if event == .started { reachedStart.store(true, ordering: .relaxed) }
+            onEvent(event)
+        }
+        var backoff = ReconnectBackoff()
+        while !Task.isCancelled {
+            let outcome = await Result(catching: {
+                try await withTaskCancellationHandler {
+                    try await thread.runIfActive {
+                        let connection = try RedisConnection(configuration: configuration)
+                        current.withLock { $0 = connection }
+                        if Task.isCancelled { connection.interrupt() }
+                        try listen(on: connection, report)
+                    }
+                } onCancel: {
+                    current.withLock { $0?.interrupt() }
+                }
+            })
+            current.withLock { $0 = nil }
+            guard !Task.isCancelled, case .failure(let error) = outcome else { break }
+            onEvent(.stopped)
+            // A session that got as far as tracking starts the back-off over.
+            if reachedStart.exchange(false, ordering: .relaxed) { backoff.succeeded() }
+            backoff.failed(error: "\(error)", now: .now)
+            logger.warning(
+                "key tracking interrupted (changes go unreported until it is back); reconnecting",
+                metadata: ["error": "\(error)", "failures": "\(backoff.failures)"])
+            try? await Task.sleep(for: backoff.delay(afterFailures: backoff.failures))
+        }
+        onEvent(.stopped)
+        try? await thread.shutdownGracefully()
+    }
+
+    /// Sets tracking up on `connection`, reports ``Event/started``, then reports changes until the
+    /// connection fails.
+    private func listen(on connection: RedisConnection, _ onEvent: @Sendable (Event) -> Void) throws -> Never {
+        guard case .integer(let id) = try connection.send(RedisCommand("CLIENT", ["ID"])) else {
+            throw RedisError.protocolError("CLIENT ID did not return an id")
+        }
+        var tracking: [any RedisArgumentConvertible] = ["TRACKING", "ON", "REDIRECT", id, "BCAST"]
+        for prefix in prefixes { tracking += ["PREFIX", prefix] }
+        _ = try RedisClient.checked(try connection.send(RedisCommand("CLIENT", tracking)))
+        let subscribed = try RedisClient.checked(try connection.send(RedisCommand("SUBSCRIBE", [Self.channel])))
+        guard subscribed.array?.first?.string == "subscribe" else {
+            throw RedisError.protocolError("SUBSCRIBE \(Self.channel) was not confirmed")
+        }
+        onEvent(.started)
+        try connection.listen(heartbeat: heartbeat) { reply in
+            if let event = Self.event(from: reply) { onEvent(event) }
+        }
+    }
+
+    /// The event a pushed reply stands for: `["message", channel, [keys]]`, or a null payload for
+    /// a flush. Heartbeat replies (`["pong", ""]`) stand for nothing.
+    static func event(from reply: RedisReply) -> Event? {
+        guard let parts = reply.array, parts.count == 3, parts[0].string == "message", parts[1].string == channel else { return nil }
+        switch parts[2] {
+        case .array(let keys): return .changed(keys.compactMap(\.string))
+        case .bulkString(let key): return .changed([String(decoding: key, as: UTF8.self)])
+        default: return .flushed
+        }
+    }
+}
