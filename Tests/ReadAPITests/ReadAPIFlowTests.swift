@@ -133,6 +133,19 @@ struct ReadAPIFlowTests {
         try await system.waitUntil(timeout: .seconds(1)) { try await system.api("/api/tracking/\(code)").status == 404 }
     }
 
+    @Test func afterARedisRestartNothingIsAnsweredFromMemory() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        for _ in 0..<3 { #expect(try await system.api("/api/tracking/\(code)").status == 200) }
+        // The test server keeps nothing on disk: after the restart the code is unknown to Redis,
+        // and the API must say so rather than answer from its copy.
+        system.server.kill()
+        try system.server.start()
+        try await system.waitUntil { try await system.api("/api/tracking/\(code)").status == 404 }
+        for _ in 0..<5 { #expect(try await system.api("/api/tracking/\(code)").status == 404) }
+    }
+
     @Test func lookupsAreThrottledPerClient() async throws {
         let system = try await SystemTestCase.start(["BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "5"])
         defer { Task { await system.finish() } }
