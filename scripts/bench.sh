@@ -130,19 +130,33 @@ bench_api() {
     BXT_SIMULATOR_PORT=$sim_port BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:$ingress_port/webhooks/booxi" "$BIN" simulator >"$WORK/sim.log" 2>&1 & PIDS+=($!)
     BXT_INGRESS_PORT=$ingress_port "$BIN" ingress >"$WORK/ingress.log" 2>&1 & PIDS+=($!)
     BXT_WORKER_PORT="$(free_port)" BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" "$BIN" worker >"$WORK/worker.log" 2>&1 & PIDS+=($!)
-    BXT_API_PORT=$api_port BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
-        BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_API_ACTIONS_PER_MINUTE_PER_IP=100000 "$BIN" api >"$WORK/api.log" 2>&1 & local api=$!; PIDS+=("$api")
+    export BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
+        BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_API_ACTIONS_PER_MINUTE_PER_IP=100000
+    # Baseline in the same run: the same API with its lookup cache off (a Redis round trip per lookup).
+    local uncached_port; uncached_port="$(free_port)"
+    BXT_API_PORT=$uncached_port BXT_API_LOOKUP_CACHE_CAPACITY=0 "$BIN" api >"$WORK/api-uncached.log" 2>&1 & local uncached=$!
+    wait_http "http://127.0.0.1:$uncached_port/readyz"
+    BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$uncached_port" scripts/bench/lookup.lua
+    local base_rps=$RPS base_p50=$P50 base_p99=$P99 base_non2xx=$NON2XX base_rss; base_rss="$(rss_mib "$uncached")"
+    kill "$uncached"; wait "$uncached" 2>/dev/null || true
+    BXT_API_PORT=$api_port "$BIN" api >"$WORK/api.log" 2>&1 & local api=$!; PIDS+=("$api")
     wait_http "http://127.0.0.1:$api_port/readyz"; wait_http "http://127.0.0.1:$sim_port/healthz"
     curl -fs -X DELETE "http://127.0.0.1:$sim_port/simulator/calls" >/dev/null
     BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$api_port" scripts/bench/lookup.lua
     local rss; rss="$(rss_mib "$api")"
+    local hits misses
+    hits="$(curl -fs "http://127.0.0.1:$api_port/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="hit"\}/ {print $2}')"
+    misses="$(curl -fs "http://127.0.0.1:$api_port/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="miss"\}/ {print $2}')"
     local calls; calls="$(curl -fs "http://127.0.0.1:$sim_port/simulator/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("GET /booking/{id}", 0))')"
     local cancel; cancel="$("$BENCH" cancel-latency --api "http://127.0.0.1:$api_port" --simulator "http://127.0.0.1:$sim_port" --count 50)"
     header "api: wrk -c64 GET /api/tracking/:code over 10,000 cached codes for ${DURATION}s"
+    row "lookups, cache off: Redis per lookup (non-2xx: $base_non2xx)" "$base_rps" "$base_p50" "$base_p99" "$base_rss"
     row "lookups (non-2xx: $NON2XX)" "$RPS" "$P50" "$P99" "$rss"
     row "cancel round trip, simulator at 0 latency ($(echo "$cancel" | awk '/cancels/ {print $2}'))" "" \
         "$(echo "$cancel" | awk -F= '/cancel_p50/ {printf "%.1f ms", $2}')" "$(echo "$cancel" | awk -F= '/cancel_p99/ {printf "%.1f ms", $2}')" ""
-    printf '\nBooxi calls during the lookup run: %s for %s lookups (%s per 1,000)\n' "$calls" "$TOTAL" \
+    printf '\nratio: %s× the cache-off rate (goal: >= 30,000/s, p99 <= 5 ms); lookup cache: %s hits, %s misses (warm-up included)\n' \
+        "$(awk -v a="$RPS" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')" "${hits:-0}" "${misses:-0}"
+    printf 'Booxi calls during the lookup run: %s for %s lookups (%s per 1,000)\n' "$calls" "$TOTAL" \
         "$(awk -v c="$calls" -v t="$TOTAL" 'BEGIN {printf "%.3f", c * 1000 / t}')"
 }
 
