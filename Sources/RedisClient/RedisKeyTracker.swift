@@ -44,7 +44,7 @@ public struct RedisKeyTracker: Sendable {
     public func run(_ onEvent: @escaping @Sendable (Event) -> Void) async {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
-        let current = Mutex<RedisConnection?>(nil)
+        let link = Link()
         let reachedStart = Atomic<Bool>(false)
         let report: @Sendable (Event) -> Void = { event in
             if event == .started { reachedStart.store(true, ordering: .relaxed) }
@@ -56,33 +56,61 @@ public struct RedisKeyTracker: Sendable {
                 try await withTaskCancellationHandler {
                     try await thread.runIfActive {
                         let connection = try RedisConnection(configuration: configuration)
-                        current.withLock { $0 = connection }
-                        if Task.isCancelled { connection.interrupt() }
+                        link.attach(connection)
+                        defer { link.detach() }
                         try listen(on: connection, report)
                     }
                 } onCancel: {
-                    current.withLock { $0?.interrupt() }
+                    link.cancel()
                 }
             })
-            current.withLock { $0 = nil }
             guard !Task.isCancelled, case .failure(let error) = outcome else { break }
             onEvent(.stopped)
             // A session that got as far as tracking starts the back-off over.
             if reachedStart.exchange(false, ordering: .relaxed) { backoff.succeeded() }
             backoff.failed(error: "\(error)", now: .now)
+            // A server that refuses tracking (Redis < 6, CLIENT disabled, ACL) is asked again
+            // once a minute, not once a second.
+            let refused = if case RedisError.server = error { true } else { false }
             logger.warning(
-                "key tracking interrupted (changes go unreported until it is back); reconnecting",
+                refused ? "Redis refused key tracking; asking again in a minute" : "key tracking interrupted; reconnecting",
                 metadata: ["error": "\(error)", "failures": "\(backoff.failures)"])
-            try? await Task.sleep(for: backoff.delay(afterFailures: backoff.failures))
+            try? await Task.sleep(for: refused ? .seconds(60) : backoff.delay(afterFailures: backoff.failures))
         }
         onEvent(.stopped)
         try? await thread.shutdownGracefully()
     }
 
+    /// The connection being listened on, so that cancellation can interrupt it whenever it comes:
+    /// before the connection exists, while it is set up, or while it waits for reports.
+    private final class Link: Sendable {
+        private let state = Mutex<(connection: RedisConnection?, cancelled: Bool)>((nil, false))
+
+        func attach(_ connection: RedisConnection) {
+            let cancelled = state.withLock { state in
+                state.connection = connection
+                return state.cancelled
+            }
+            if cancelled { connection.interrupt() }
+        }
+
+        func detach() {
+            state.withLock { $0.connection = nil }
+        }
+
+        func cancel() {
+            let connection = state.withLock { state in
+                state.cancelled = true
+                return state.connection
+            }
+            connection?.interrupt()
+        }
+    }
+
     /// Sets tracking up on `connection`, reports ``Event/started``, then reports changes until the
     /// connection fails.
     private func listen(on connection: RedisConnection, _ onEvent: @Sendable (Event) -> Void) throws -> Never {
-        guard case .integer(let id) = try connection.send(RedisCommand("CLIENT", ["ID"])) else {
+        guard case .integer(let id) = try RedisClient.checked(try connection.send(RedisCommand("CLIENT", ["ID"]))) else {
             throw RedisError.protocolError("CLIENT ID did not return an id")
         }
         var tracking: [any RedisArgumentConvertible] = ["TRACKING", "ON", "REDIRECT", id, "BCAST"]

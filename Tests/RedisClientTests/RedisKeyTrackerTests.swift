@@ -124,6 +124,29 @@ struct RedisKeyTrackerTests {
         try await events.wait(for: .started, count: 2, timeout: .seconds(5))
     }
 
+    @Test func aServerThatRefusesTrackingIsAskedAgainLaterNotInALoop() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let admin = RedisClient(configuration: server.configuration())
+        defer { Task { await admin.shutdown() } }
+        try await admin.send("ACL", "SETUSER", "reader", "on", ">reader-secret", "~*", "+@all", "-client")
+        let logs = LogCapture()
+        let events = TrackerEvents()
+        let tracker = RedisKeyTracker(
+            configuration: try RedisConfiguration(url: "redis://reader:reader-secret@127.0.0.1:\(server.port)/0"), prefixes: ["t:"],
+            logger: logs.logger)
+        let task = Task { await tracker.run { events.append($0) } }
+        try await events.wait(for: .stopped)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!events.all.contains(.started) && events.all.count == 1)
+        #expect(logs.text.contains("Redis refused key tracking") && !logs.text.contains("reader-secret"))
+        // Cancelled while it waits for the next attempt: it ends at once.
+        let cancelledAt = ContinuousClock.now
+        task.cancel()
+        await task.value
+        #expect(ContinuousClock.now - cancelledAt < .seconds(2))
+    }
+
     @Test func pushedRepliesMapToEvents() {
         let message = { (payload: RedisReply) in
             RedisReply.array([.bulkString(Array("message".utf8)), .bulkString(Array(RedisKeyTracker.channel.utf8)), payload])
