@@ -12,7 +12,6 @@ actor RedisAutoPipeline {
     }
 
     private var pending: [Pending] = []
-    private var pendingCommands = 0
     private var flushers = 0
     private let maxFlushers: Int
     private let maxCommandsPerTrip: Int
@@ -32,21 +31,14 @@ actor RedisAutoPipeline {
             // extra task. Calls arriving meanwhile queue up; a drain task takes them afterwards.
             flushers += 1
             tripSize.record(commands.count)
-            let replies: [RedisReply]
-            do {
-                replies = try await roundTrip(commands)
-            } catch {
-                flushers -= 1
-                startDrainIfNeeded()
-                throw error
-            }
+            let result: Result<[RedisReply], any Error>
+            do { result = .success(try await roundTrip(commands)) } catch { result = .failure(error) }
             flushers -= 1
             startDrainIfNeeded()
-            return replies
+            return try result.get()
         }
         return try await withCheckedThrowingContinuation { continuation in
             pending.append(Pending(commands: commands, continuation: continuation))
-            pendingCommands += commands.count
             startDrainIfNeeded()
         }
     }
@@ -66,7 +58,6 @@ actor RedisAutoPipeline {
                 batch.append(pending.removeFirst())
                 count += next.commands.count
             }
-            pendingCommands -= count
             tripSize.record(count)
             let commands = batch.flatMap(\.commands)
             do {

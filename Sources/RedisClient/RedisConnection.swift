@@ -74,8 +74,7 @@ final class RedisConnection: @unchecked Sendable {
         for _ in 0..<commands.count {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw markBroken() }
-            replies.append(Self.decode(raw.assumingMemoryBound(to: redisReply.self)))
-            freeReplyObject(raw)
+            replies.append(Self.take(raw))
         }
         lastUsed = .now
         return replies
@@ -94,10 +93,8 @@ final class RedisConnection: @unchecked Sendable {
             var raw: UnsafeMutableRawPointer?
             guard redisGetReplyFromReader(context, &raw) == REDIS_OK else { throw markBroken() }
             if let raw {
-                let reply = Self.decode(raw.assumingMemoryBound(to: redisReply.self))
-                freeReplyObject(raw)
                 awaitingPong = false
-                onReply(reply)
+                onReply(Self.take(raw))
                 continue
             }
             var ready = pollfd(fd: context.pointee.fd, events: Int16(POLLIN), revents: 0)
@@ -164,6 +161,12 @@ final class RedisConnection: @unchecked Sendable {
             return .timeout(text)
         default: return .connection(text)
         }
+    }
+
+    /// A reply hiredis handed over, as our value; hiredis' copy is freed.
+    private static func take(_ raw: UnsafeMutableRawPointer) -> RedisReply {
+        defer { freeReplyObject(raw) }
+        return decode(raw.assumingMemoryBound(to: redisReply.self))
     }
 
     private static func decode(_ reply: UnsafePointer<redisReply>) -> RedisReply {
