@@ -13,10 +13,6 @@ public struct WorkerRegistry: Sendable {
         self.keys = keys
     }
 
-    public func heartbeat(workerID: String, ttl: Duration) async throws {
-        try await heartbeat(workerIDs: [workerID], ttl: ttl)
-    }
-
     public func heartbeat(workerIDs: [String], ttl: Duration) async throws {
         var pipeline = RedisPipeline()
         for workerID in workerIDs {

@@ -9,6 +9,7 @@ struct WorkerLane: Sendable {
     let source: String
     let handler: any JobHandler
     let queue: JobQueue
+    let registry: WorkerRegistry
     /// This lane's queue identity: its processing list and heartbeat.
     let laneID: String
     let batchSize: Int
@@ -26,7 +27,7 @@ struct WorkerLane: Sendable {
         while !isStopping() && !Task.isCancelled {
             do {
                 if mustReturnHeld {
-                    let returned = try await WorkerRegistry(redis: queue.redis, keys: queue.keys).returnHeld(workerID: laneID)
+                    let returned = try await registry.returnHeld(workerID: laneID)
                     if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
                     mustReturnHeld = false
                 }

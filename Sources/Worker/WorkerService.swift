@@ -40,7 +40,8 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
         self.shutdownGrace = shutdownGrace
         let metrics = WorkerMetrics()
-        registry = WorkerRegistry(redis: queue.redis, keys: queue.keys)
+        let registry = WorkerRegistry(redis: queue.redis, keys: queue.keys)
+        self.registry = registry
         // Each lane has its own processing list (and queue identity `<workerId>-<n>`), so after a
         // Redis outage a lane can return exactly what it held, and a reaper recovers lanes one by one.
         var laneNumber = 0
@@ -48,7 +49,7 @@ public final class WorkerService: Service, Sendable {
             (0..<lane.count).map { _ in
                 defer { laneNumber += 1 }
                 return WorkerLane(
-                    source: lane.source, handler: lane.handler, queue: queue, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
+                    source: lane.source, handler: lane.handler, queue: queue, registry: registry, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
                     blockTimeout: blockTimeout, retryPolicy: retryPolicy, metrics: metrics, logger: logger)
             }
         }

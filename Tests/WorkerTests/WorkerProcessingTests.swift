@@ -93,7 +93,7 @@ struct WorkerProcessingTests {
         // A worker that took two jobs and died (its heartbeat expired).
         try await test.queue.enqueue(JobEnvelope(kind: "webhook", payload: webhookBody("booking.confirmed", booking: "R1", code: "reaped01")))
         try await test.queue.enqueue(JobEnvelope(kind: "cancel", payload: "{}"))
-        try await registry.heartbeat(workerID: "ghost", ttl: .seconds(30))
+        try await registry.heartbeat(workerIDs: ["ghost"], ttl: .seconds(30))
         _ = try await test.queue.fetch(from: test.keys.webhooks, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         _ = try await test.queue.fetch(from: test.keys.commands, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         #expect(try await registry.reap(lockTTL: .seconds(1)) == 0)  // still alive
