@@ -20,8 +20,6 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-func seconds(_ duration: Duration) -> Double { duration.seconds }
-
 struct RedisBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "redis", abstract: "Pipelined LPUSH throughput and single-command latency.")
     @Option var url: String
@@ -51,12 +49,12 @@ struct RedisBench: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        print("pipelined_ops_per_sec=\(Int(Double(perTask * concurrency) / seconds(ContinuousClock.now - started)))")
+        print("pipelined_ops_per_sec=\(Int(Double(perTask * concurrency) / (ContinuousClock.now - started).seconds))")
         var latencies: [Double] = []
         for _ in 0..<20_000 {
             let start = ContinuousClock.now
             try await redis.send("LPUSH", "bench:single", value)
-            latencies.append(seconds(ContinuousClock.now - start) * 1000)
+            latencies.append((ContinuousClock.now - start).seconds * 1000)
         }
         latencies.sort()
         print("single_p50_ms=\(percentile(latencies, 0.5))")
@@ -166,7 +164,7 @@ struct CancelLatency: AsyncParsableCommand {
             let started = ContinuousClock.now
             let response = try await http.execute(request, timeout: .seconds(10))
             _ = try await response.body.collect(upTo: 1 << 20)
-            latencies.append(seconds(ContinuousClock.now - started) * 1000)
+            latencies.append((ContinuousClock.now - started).seconds * 1000)
             if response.status == .ok { ok += 1 }
         }
         latencies.sort()
