@@ -15,61 +15,34 @@ struct WebhookPayload {
         case missingEvent
     }
 
-    /// The decoder ``init(body:decoder:)`` wants: it knows the configured id field. Made once per
-    /// receiver, not per delivery.
-    static func decoder(idField: String) -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.userInfo[Probe.idFieldKey] = idField
-        return decoder
+    /// The scanner ``init(body:scanner:)`` wants: it looks for `event` and the configured id
+    /// field. Made once per receiver, not per delivery.
+    static func scanner(idField: String) -> JSONObjectScanner {
+        JSONObjectScanner(members: ["event", idField])
     }
 
-    /// Validates the whole body as JSON but decodes only the two fields it needs (`JSONDecoder`
-    /// with a keyed container is several times cheaper than building a `[String: Any]`).
-    init(body: [UInt8], decoder: JSONDecoder) throws(Rejection) {
+    /// Validates the whole body as JSON (``JSONObjectScanner``) and reads the two fields it needs.
+    init(body: [UInt8], scanner: JSONObjectScanner) throws(Rejection) {
         guard let text = String(validating: body, as: UTF8.self) else { throw .notJSON }
-        let probe: Probe
+        let members: [ArraySlice<UInt8>?]
         do {
-            probe = try decoder.decode(Probe.self, from: Data(body))
-        } catch DecodingError.typeMismatch {
-            throw .notAnObject
+            members = try scanner.scan(body)
         } catch {
-            throw .notJSON
+            throw error == .notAnObject ? .notAnObject : .notJSON
         }
-        guard let event = probe.event, !event.isEmpty else { throw .missingEvent }
+        guard let event = members[0].flatMap(JSONObjectScanner.string), !event.isEmpty else { throw .missingEvent }
         self.event = event
         self.text = text
-        self.eventID = probe.eventID
+        self.eventID = members[1].flatMap(Self.eventID)
     }
 
-    /// The top level as a keyed container: decoding fails with `typeMismatch` when it is not an object.
-    private struct Probe: Decodable {
-        static let idFieldKey = CodingUserInfoKey(rawValue: "idField")!
-        let event: String?
-        let eventID: String?
-
-        init(from decoder: any Decoder) throws {
-            let object = try decoder.container(keyedBy: Key.self)
-            event = try? object.decodeIfPresent(String.self, forKey: Key("event"))
-            guard let idField = decoder.userInfo[Self.idFieldKey] as? String else {
-                eventID = nil
-                return
-            }
-            let key = Key(idField)
-            if let id = try? object.decodeIfPresent(String.self, forKey: key), !id.isEmpty, id.utf8.count <= 256 {
-                eventID = id
-            } else if let id = try? object.decodeIfPresent(Int.self, forKey: key) {
-                eventID = String(id)
-            } else {
-                eventID = nil
-            }
+    /// A non-empty string of at most 256 bytes, or an integer (as `JSONDecoder` reads one: `12`,
+    /// `1.0`, `1e2`); anything else means "no id".
+    private static func eventID(_ value: ArraySlice<UInt8>) -> String? {
+        if let text = JSONObjectScanner.string(value) {
+            return text.isEmpty || text.utf8.count > 256 ? nil : text
         }
-    }
-
-    private struct Key: CodingKey {
-        let stringValue: String
-        var intValue: Int? { nil }
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
+        let integer = Int(String(decoding: value, as: UTF8.self)) ?? (try? JSONDecoder().decode(Int.self, from: Data(value)))
+        return integer.map { String($0) }
     }
 }

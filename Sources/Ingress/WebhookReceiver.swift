@@ -20,8 +20,8 @@ struct WebhookReceiver: Sendable {
     let metrics: IngressMetrics
     /// The header carrying the event id for de-duplication (`ingress.dedupe.idHeader`), parsed once.
     let dedupeIDHeader: HTTPField.Name?
-    /// Reads `event` and the `ingress.dedupe.idField` of a body.
-    let payloadDecoder: JSONDecoder
+    /// Validates a body and finds its `event` and `ingress.dedupe.idField`.
+    let payloadScanner: JSONObjectScanner
 
     init(settings: IngressSettings, keys: QueueKeys, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
         self.settings = settings
@@ -30,7 +30,7 @@ struct WebhookReceiver: Sendable {
         self.redis = redis
         self.metrics = metrics
         self.dedupeIDHeader = HTTPField.Name(settings.dedupeIDHeader)
-        self.payloadDecoder = WebhookPayload.decoder(idField: settings.dedupeIDField)
+        self.payloadScanner = WebhookPayload.scanner(idField: settings.dedupeIDField)
     }
 
     /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
@@ -68,7 +68,7 @@ struct WebhookReceiver: Sendable {
         }
         let payload: WebhookPayload
         do {
-            payload = try WebhookPayload(body: body, decoder: payloadDecoder)
+            payload = try WebhookPayload(body: body, scanner: payloadScanner)
         } catch {
             let message =
                 switch error {

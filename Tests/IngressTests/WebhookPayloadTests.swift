@@ -3,17 +3,17 @@ import Testing
 
 @Suite("Ingress validation: body shape and Content-Type, without Redis")
 struct WebhookPayloadTests {
-    static let decoder = WebhookPayload.decoder(idField: "id")
+    static let scanner = WebhookPayload.scanner(idField: "id")
 
     @Test func objectsWithAStringEventPass() throws {
-        let payload = try WebhookPayload(body: Array(#" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#.utf8), decoder: Self.decoder)
+        let payload = try WebhookPayload(body: Array(#" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#.utf8), scanner: Self.scanner)
         #expect(payload.event == "booking.modified")
         #expect(payload.eventID == "evt_1")
         #expect(payload.text == #" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#)
-        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":42}"#.utf8), decoder: Self.decoder).eventID == "42")
-        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":true}"#.utf8), decoder: Self.decoder).eventID == nil)
-        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":""}"#.utf8), decoder: Self.decoder).eventID == nil)
-        #expect(try WebhookPayload(body: Array(#"{"event":"e","eventId":"x"}"#.utf8), decoder: Self.decoder).eventID == nil)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":42}"#.utf8), scanner: Self.scanner).eventID == "42")
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":true}"#.utf8), scanner: Self.scanner).eventID == nil)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","id":""}"#.utf8), scanner: Self.scanner).eventID == nil)
+        #expect(try WebhookPayload(body: Array(#"{"event":"e","eventId":"x"}"#.utf8), scanner: Self.scanner).eventID == nil)
     }
 
     @Test(arguments: [
@@ -22,11 +22,11 @@ struct WebhookPayloadTests {
         (#"{"event":42}"#, .missingEvent), (#"{"event":""}"#, .missingEvent), (#"{"booking":{}}"#, .missingEvent),
     ])
     func badBodiesAreRejectedWithTheirReason(body: String, reason: WebhookPayload.Rejection) {
-        #expect(throws: reason) { try WebhookPayload(body: Array(body.utf8), decoder: Self.decoder) }
+        #expect(throws: reason) { try WebhookPayload(body: Array(body.utf8), scanner: Self.scanner) }
     }
 
     @Test func invalidUTF8IsNotJSON() {
-        #expect(throws: WebhookPayload.Rejection.notJSON) { try WebhookPayload(body: [0x7B, 0xFF, 0x7D], decoder: Self.decoder) }
+        #expect(throws: WebhookPayload.Rejection.notJSON) { try WebhookPayload(body: [0x7B, 0xFF, 0x7D], scanner: Self.scanner) }
     }
 
     @Test func contentTypes() {
