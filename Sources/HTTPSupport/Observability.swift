@@ -11,6 +11,14 @@ public enum Observability {
 
     /// Bootstraps swift-metrics and records `booxi_tracking_build_info{version,role}`.
     public static func bootstrap(role: String) {
+        bootstrapMetrics()
+        registry.makeGauge(name: "booxi_tracking_build_info", labels: [("version", BuildInfo.version), ("role", role)]).set(Int64(1))
+    }
+
+    /// Installs the Prometheus factory, once per process. A swift-metrics metric is bound to the
+    /// factory of the moment it is made, so this must run before anything makes one (the
+    /// `RedisClient`'s pipeline-size recorder, for example), or that metric reports nowhere.
+    public static func bootstrapMetrics() {
         let first = bootstrapped.withLock { done in
             defer { done = true }
             return !done
@@ -25,7 +33,6 @@ public enum Observability {
             ]
             MetricsSystem.bootstrap(factory)
         }
-        registry.makeGauge(name: "booxi_tracking_build_info", labels: [("version", BuildInfo.version), ("role", role)]).set(Int64(1))
     }
 }
 

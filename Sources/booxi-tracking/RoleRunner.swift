@@ -1,12 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPSupport
 import Logging
 import NIOCore
 import RedisClient
 import ServiceLifecycle
 import TrackingConfig
 
-/// Starts a role: logging at the configured level, one Redis client, the role's services in one
+/// Starts a role: logging at the configured level, metrics, one Redis client, the role's services in one
 /// `ServiceGroup` that shuts down gracefully on SIGTERM/SIGINT, then closes Redis.
 enum RoleRunner {
     static func run(
@@ -14,6 +15,7 @@ enum RoleRunner {
         services: (RoleResources) throws -> [any Service]
     ) async throws {
         bootstrapLogging(level: configuration.logLevel)
+        Observability.bootstrapMetrics()  // before the Redis client makes its metrics
         var logger = Logger(label: "booxi-tracking.\(role)")
         logger[metadataKey: "role"] = "\(role)"
         let redis = RedisClient(configuration: redisConfiguration ?? configuration.redis, logger: logger)

@@ -40,11 +40,16 @@ struct WorkerProcessTests {
     }
 
     static func succeededJobs(ports: [Int]) async throws -> Int {
+        try await metricTotal(#"booxi_tracking_worker_jobs_total{kind="webhook",outcome="succeeded"}"#, ports: ports)
+    }
+
+    /// The sum over the processes' `/metrics` of the sample whose name (and labels) is `series`.
+    static func metricTotal(_ series: String, ports: [Int]) async throws -> Int {
         var total = 0
         for port in ports {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics"), timeout: .seconds(5))
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-            let line = text.split(separator: "\n").first { $0.hasPrefix("booxi_tracking_worker_jobs_total{kind=\"webhook\",outcome=\"succeeded\"}") }
+            let line = text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
             total += line.flatMap { Int(Double($0.split(separator: " ").last ?? "") ?? -1) } ?? 0
         }
         return total
@@ -127,6 +132,8 @@ struct WorkerProcessTests {
         for port in ports { try await RoleProcess.waitUntilHealthy("http://127.0.0.1:\(port)/healthz") }
         let succeeded = try await Self.succeededJobs(ports: ports)
         #expect(succeeded == bodies.count)
+        // The Redis client's own metrics report too (they are made before the role's app).
+        #expect(try await Self.metricTotal("booxi_tracking_redis_pipeline_commands_count", ports: ports) > 0)
         let store = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
         for booking in stride(from: 0, to: 1_500, by: 7) {
             #expect(try await store.resolve(TrackingCode("first\(booking)")!) == nil)
