@@ -26,12 +26,16 @@ public func addOperationalRoutes<Context: RequestContext>(
 
 /// A JSON response from text the caller already encoded.
 public func jsonResponse(_ status: HTTPResponse.Status, _ json: String, headers extra: HTTPFields = [:]) -> Response {
-    jsonResponse(status, bytes: Array(json.utf8), headers: extra)
+    jsonResponse(status, body: ByteBuffer(string: json), headers: extra)
 }
 
 public func jsonResponse(_ status: HTTPResponse.Status, bytes: [UInt8], headers extra: HTTPFields = [:]) -> Response {
+    jsonResponse(status, body: ByteBuffer(bytes: bytes), headers: extra)
+}
+
+private func jsonResponse(_ status: HTTPResponse.Status, body: ByteBuffer, headers extra: HTTPFields) -> Response {
     var headers = extra
     headers[.contentType] = "application/json; charset=utf-8"
     headers[.cacheControl] = "no-store"
-    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    return Response(status: status, headers: headers, body: .init(byteBuffer: body))
 }

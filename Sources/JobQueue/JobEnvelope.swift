@@ -34,23 +34,29 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     /// randomness of the prefix; costs no system call (Foundation's `UUID()` opens `/dev/urandom`
     /// on Linux, and this runs once per webhook).
     public static func newID() -> String {
-        let count = idCounter.add(1, ordering: .relaxed).newValue
-        var bytes = [UInt8](repeating: 0, count: 16)
-        withUnsafeBytes(of: idPrefix.bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
-        withUnsafeBytes(of: count.bigEndian) { bytes.replaceSubrange(8..<16, with: $0) }
-        bytes[6] = bytes[6] & 0x0F | 0x40  // version 4, as a random UUID
-        bytes[8] = bytes[8] & 0x3F | 0x80  // RFC 4122 variant
-        let hex = Array(bytes.hexString.utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        for (index, digit) in hex.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { text.append(UInt8(ascii: "-")) }
-            text.append(digit)
+        // RFC 4122 variant in the top two bits of the counter half.
+        let count = idCounter.add(1, ordering: .relaxed).newValue & (UInt64.max >> 2) | (1 << 63)
+        return idPrefixText + String(unsafeUninitializedCapacity: 17) { text in
+            var at = 0
+            for nibble in (0..<16).reversed() {
+                if nibble == 11 {
+                    text[at] = UInt8(ascii: "-")
+                    at += 1
+                }
+                text[at] = Self.hexDigits[Int(truncatingIfNeeded: count >> (nibble * 4)) & 0xF]
+                at += 1
+            }
+            return at
         }
-        return String(decoding: text, as: UTF8.self)
     }
 
-    private static let idPrefix = UInt64.random(in: .min ... .max)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// `xxxxxxxx-xxxx-4xxx-`: the random half, written once, with the version 4 nibble.
+    private static let idPrefixText: String = {
+        let random = UInt64.random(in: .min ... .max) & ~0xF000 | 0x4000
+        let hex = withUnsafeBytes(of: random.bigEndian) { $0.hexString }
+        return "\(hex.prefix(8))-\(hex.dropFirst(8).prefix(4))-\(hex.suffix(4))-"
+    }()
     /// Starts at a random value too, so two processes that drew the same prefix still differ.
     private static let idCounter = Atomic<UInt64>(UInt64.random(in: 0 ... (UInt64.max >> 2)))
 
