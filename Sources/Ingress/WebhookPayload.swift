@@ -42,6 +42,7 @@ struct WebhookPayload {
         if let text = JSONObjectScanner.string(value) {
             return text.isEmpty || text.utf8.count > 256 ? nil : text
         }
+        guard let first = value.first, first == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return nil }
         let integer = Int(String(decoding: value, as: UTF8.self)) ?? (try? JSONDecoder().decode(Int.self, from: Data(value)))
         return integer.map { String($0) }
     }
