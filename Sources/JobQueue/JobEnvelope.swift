@@ -36,21 +36,10 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public static func newID() -> String {
         // RFC 4122 variant in the top two bits of the counter half.
         let count = idCounter.add(1, ordering: .relaxed).newValue & (UInt64.max >> 2) | (1 << 63)
-        return idPrefixText + String(unsafeUninitializedCapacity: 17) { text in
-            var at = 0
-            for nibble in (0..<16).reversed() {
-                if nibble == 11 {
-                    text[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                text[at] = Self.hexDigits[Int(truncatingIfNeeded: count >> (nibble * 4)) & 0xF]
-                at += 1
-            }
-            return at
-        }
+        let hex = withUnsafeBytes(of: count.bigEndian) { $0.hexString }
+        return "\(idPrefixText)\(hex.prefix(4))-\(hex.dropFirst(4))"
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
     /// `xxxxxxxx-xxxx-4xxx-`: the random half, written once, with the version 4 nibble.
     private static let idPrefixText: String = {
         let random = UInt64.random(in: .min ... .max) & ~0xF000 | 0x4000
