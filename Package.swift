@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // Talks to Booxi's Booking API (or the simulator).
+        // Talks to Booxi's Booking API (or the simulator), every call through the shared budget.
         .target(
             name: "BooxiAPI",
             dependencies: [
@@ -66,6 +66,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Domain: tracking codes, webhook events, mapping store, command jobs.
@@ -121,6 +123,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             // The tracking page: static HTML, CSS and plain JavaScript, no Node toolchain.
             resources: [.copy("Page")]

@@ -4,9 +4,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Booxi's Booking API (or the simulator): every call rate limited globally, typed errors, the
-/// API key only ever in the request header. One `HTTPClient` per process is passed in and shut
-/// down by its owner.
+/// Booxi's Booking API (or the simulator): every call admitted by the shared ``BooxiScheduler``
+/// in its class, typed errors, the API key only ever in the request header. One `HTTPClient` per
+/// process is passed in and shut down by its owner.
 public struct BooxiClient: Sendable {
     public struct Configuration: Sendable {
         public var baseURL: String
@@ -14,38 +14,51 @@ public struct BooxiClient: Sendable {
         public var apiKeyHeader: String
         public var requestTimeout: Duration
         public var modifiedBy: String
+        /// The longest a command or background call waits for its turn in the budget.
+        public var maxQueueWait: Duration
 
         public init(baseURL: String, apiKey: String, apiKeyHeader: String = "Booxi-PartnerKey",
-                    requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking") {
+                    requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking",
+                    maxQueueWait: Duration = .seconds(120)) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.apiKey = apiKey
             self.apiKeyHeader = apiKeyHeader
             self.requestTimeout = requestTimeout
             self.modifiedBy = modifiedBy
+            self.maxQueueWait = maxQueueWait
         }
+    }
+
+    /// How a call gets its turn.
+    public enum Admission: Sendable {
+        /// Queue in this class, for at most `wait` (nil: ``Configuration/maxQueueWait``).
+        case queue(BooxiCallClass, wait: Duration? = nil)
+        /// The caller already holds a grant (it took one before choosing what to fetch).
+        case granted(BooxiGrant)
     }
 
     let configuration: Configuration
     let http: HTTPClient
-    let limiter: OutboundRateLimiter?
+    public let scheduler: BooxiScheduler
     let logger: Logger
 
-    public init(configuration: Configuration, http: HTTPClient, limiter: OutboundRateLimiter?, logger: Logger) {
+    public init(configuration: Configuration, http: HTTPClient, scheduler: BooxiScheduler, logger: Logger) {
         self.configuration = configuration
         self.http = http
-        self.limiter = limiter
+        self.scheduler = scheduler
         self.logger = logger
     }
 
     /// `GET /booking/{id}`: the booking and its raw JSON (kept as the cached copy).
-    public func booking(id: String) async throws -> (booking: Booking, raw: [UInt8]) {
-        let raw = try await call(.GET, "/booking/\(Self.escape(id))")
+    public func booking(id: String, _ admission: Admission) async throws -> (booking: Booking, raw: [UInt8]) {
+        let raw = try await call(.GET, "/booking/\(Self.escape(id))", admission)
         do { return (try Booking.decode(raw), raw) } catch { throw BooxiError.invalid("unreadable booking JSON") }
     }
 
-    /// `PUT /booking/{id}` with `{"status":"Cancelled"}`.
+    /// `PUT /booking/{id}` with `{"status":"Cancelled"}`: a visitor command, the highest class.
     public func cancel(id: String) async throws -> Booking? {
-        let raw = try await call(.PUT, "/booking/\(Self.escape(id))", body: ["status": "Cancelled", "modifiedBy": configuration.modifiedBy])
+        let raw = try await call(
+            .PUT, "/booking/\(Self.escape(id))", .queue(.command), body: ["status": "Cancelled", "modifiedBy": configuration.modifiedBy])
         return try? Booking.decode(raw)
     }
 
@@ -55,29 +68,33 @@ public struct BooxiClient: Sendable {
             "startsOn": ISO8601.format(startsOn), "items": [["serviceId": serviceID]], "modifiedBy": configuration.modifiedBy,
         ]
         if let staffID { body["staffId"] = staffID }
-        let raw = try await call(.PUT, "/booking/\(Self.escape(id))", body: body)
+        let raw = try await call(.PUT, "/booking/\(Self.escape(id))", .queue(.command), body: body)
         return try? Booking.decode(raw)
     }
 
     /// `GET /service?bookingMethod=Appointment`.
-    public func services() async throws -> [BooxiService] {
-        let raw = try await call(.GET, "/service?bookingMethod=Appointment")
+    public func services(_ admission: Admission) async throws -> [BooxiService] {
+        let raw = try await call(.GET, "/service?bookingMethod=Appointment", admission)
         do { return try JSONDecoder().decode(ServiceList.self, from: Data(raw)).items } catch {
             throw BooxiError.invalid("unreadable service list")
         }
     }
 
     /// `GET /service/{id}/availability?from=&to=`.
-    public func availability(serviceID: Int, from: Date, to: Date) async throws -> [AvailabilitySlot] {
+    public func availability(serviceID: Int, from: Date, to: Date, _ admission: Admission) async throws -> [AvailabilitySlot] {
         let query = "from=\(Self.escape(ISO8601.format(from)))&to=\(Self.escape(ISO8601.format(to)))"
-        let raw = try await call(.GET, "/service/\(serviceID)/availability?\(query)")
+        let raw = try await call(.GET, "/service/\(serviceID)/availability?\(query)", admission)
         do { return try JSONDecoder().decode(AvailabilityList.self, from: Data(raw)).serviceAvailability } catch {
             throw BooxiError.invalid("unreadable availability")
         }
     }
 
-    private func call(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> [UInt8] {
-        if let limiter { try await limiter.acquire(maxWait: configuration.requestTimeout) }
+    private func call(_ method: HTTPMethod, _ path: String, _ admission: Admission, body: [String: Any]? = nil) async throws -> [UInt8] {
+        let grant: BooxiGrant
+        switch admission {
+        case .granted(let held): grant = held
+        case .queue(let callClass, let wait): grant = try await scheduler.acquire(callClass, wait: wait ?? configuration.maxQueueWait)
+        }
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
         request.headers.add(name: configuration.apiKeyHeader, value: configuration.apiKey)
@@ -93,6 +110,7 @@ public struct BooxiClient: Sendable {
             response = try await http.execute(request, timeout: .milliseconds(configuration.requestTimeout.milliseconds))
             bytes = Array(buffer: try await response.body.collect(upTo: 4 << 20))
         } catch {
+            await scheduler.settle(grant, .noAnswer)
             // AsyncHTTPClient's errors name the host and the failure, never our headers.
             logger.warning("Booxi call failed", metadata: ["method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "error": "\(error)"])
             throw BooxiError.transport(String(describing: error))
@@ -101,12 +119,13 @@ public struct BooxiClient: Sendable {
             "method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "status": "\(response.status.code)",
             "duration": "\(ContinuousClock.now - started)",
         ])
+        let retryAfter = response.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
+        await scheduler.settle(grant, .answered(status: Int(response.status.code), retryAfter: retryAfter))
         switch response.status.code {
         case 200..<300:
             return bytes
         case 429:
-            let retryAfter = response.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
-            try? await limiter?.pause(for: retryAfter ?? .seconds(1))
+            logger.warning("Booxi answered 429: every process pauses", metadata: ["retryAfter": "\(retryAfter ?? .seconds(1))"])
             throw BooxiError.rateLimited(retryAfter: retryAfter)
         default:
             throw Self.error(status: Int(response.status.code), body: bytes)
@@ -140,4 +159,7 @@ public struct BooxiClient: Sendable {
 extension BooxiClient {
     /// The longest one call may take.
     public var requestTimeout: Duration { configuration.requestTimeout }
+
+    /// The longest a command or background call waits for its turn.
+    public var maxQueueWait: Duration { configuration.maxQueueWait }
 }

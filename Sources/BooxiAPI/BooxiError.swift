@@ -11,10 +11,13 @@ public enum BooxiError: Error, Sendable, Equatable, CustomStringConvertible {
     case rateLimited(retryAfter: Duration?)
     case server(status: Int)
     case transport(String)
+    /// Booxi was not called: the caller's turn in our own fair-use queue (``BooxiScheduler``) did
+    /// not come within its wait. Says nothing about Booxi's health.
+    case budgetBusy(String, waited: Duration)
 
     public var isRetryable: Bool {
         switch self {
-        case .rateLimited, .server, .transport: true
+        case .rateLimited, .server, .transport, .budgetBusy: true
         case .notFound, .conflict, .invalid, .unauthorized: false
         }
     }
@@ -33,6 +36,25 @@ public enum BooxiError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rateLimited(let retryAfter): "Booxi: rate limited" + (retryAfter.map { ", retry after \($0)" } ?? "")
         case .server(let status): "Booxi: server error \(status)"
         case .transport(let message): "Booxi unreachable: \(message)"
+        case .budgetBusy(let callClass, let waited):
+            "Booxi not called: no turn in the fair-use budget after \(waited.milliseconds) ms (\(callClass) calls)"
+        }
+    }
+
+    /// Whether Booxi itself is failing (transport errors, 5xx): what a 503 may be blamed on.
+    public var isBooxiFailure: Bool {
+        switch self {
+        case .server, .transport: true
+        default: false
+        }
+    }
+
+    /// For a visitor-facing 503: which way Booxi is failing, without internals.
+    public var outageMessage: String {
+        switch self {
+        case .server(let status): "the booking system (Booxi) is failing: it answered \(status); please try again shortly"
+        case .transport: "the booking system (Booxi) cannot be reached right now; please try again shortly"
+        default: "the booking system (Booxi) is not available right now; please try again shortly"
         }
     }
 
@@ -51,6 +73,7 @@ public enum BooxiError: Error, Sendable, Equatable, CustomStringConvertible {
             }
         case .notFound: "This appointment no longer exists."
         case .invalid: "The change was not accepted; please check the details."
+        case .budgetBusy: "Many requests are being handled right now; please try again in a few minutes."
         default: "The booking system is not reachable right now; please try again later."
         }
     }

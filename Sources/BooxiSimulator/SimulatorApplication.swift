@@ -19,11 +19,14 @@ public struct BooxiSimulator: Sendable {
         public var webhookToken: String?
         public var faults: FaultPlan
         public var seed: SimulatorSeed
+        /// Booxi's fair use, enforced per API key (nil: not enforced).
+        public var fairUse: FairUsePolicy?
 
         public init(
             host: String, port: Int, apiKey: String?, webhookURL: String, webhookToken: String?, seed: SimulatorSeed,
-            faults: FaultPlan = FaultPlan()
+            faults: FaultPlan = FaultPlan(), fairUse: FairUsePolicy? = .booxi
         ) {
+            self.fairUse = fairUse
             self.host = host
             self.port = port
             self.apiKey = apiKey
@@ -36,6 +39,7 @@ public struct BooxiSimulator: Sendable {
 
     let state: SimulatorState
     let faults: FaultInjector
+    let fairUse: FairUseEnforcer
     let sender: WebhookSender
     let settings: Settings
 
@@ -43,6 +47,7 @@ public struct BooxiSimulator: Sendable {
         self.settings = settings
         state = SimulatorState(seed: settings.seed)
         faults = FaultInjector(plan: settings.faults)
+        fairUse = FairUseEnforcer(policy: settings.fairUse)
         sender = WebhookSender(url: settings.webhookURL, token: settings.webhookToken, http: http, faults: faults, logger: logger)
     }
 
@@ -105,12 +110,23 @@ public struct BooxiSimulator: Sendable {
         }
     }
 
-    /// API key check, fault injection, then the route; refusals in Booxi's JSON shape.
+    /// API key check, fair use, fault injection, then the route; refusals in Booxi's JSON shape.
     private func guarded(_ request: Request, route: String, _ body: () async throws -> Response) async throws -> Response {
         let presented = request.headers[HTTPField.Name("Booxi-PartnerKey")!] ?? request.headers[HTTPField.Name("x-api-key")!]
         guard let presented, !presented.isEmpty, settings.apiKey == nil || presented == settings.apiKey else {
             return Self.booxiError(.unauthorized, code: "Unauthorized", message: "Invalid or missing API key")
         }
+        if let retryAfter = await fairUse.admit(key: presented) {
+            var response = Self.booxiError(.tooManyRequests, code: "TooManyRequests", message: "API fair use exceeded")
+            response.headers[.retryAfter] = String(max(1, retryAfter))
+            return response
+        }
+        let response = try await faultsThenRoute(route, body)
+        if response.status == .badRequest { await fairUse.answeredBadRequest(key: presented) }
+        return response
+    }
+
+    private func faultsThenRoute(_ route: String, _ body: () async throws -> Response) async throws -> Response {
         switch await faults.decide(route: route) {
         case .pass: break
         case .hang(let milliseconds): try await Task.sleep(for: .milliseconds(milliseconds))

@@ -56,6 +56,15 @@ extension BooxiSimulator {
             return try Self.json(FaultPlan())
         }
         control.get("calls") { _, _ in try Self.json(await faults.calls) }
+        // Booxi's fair use as enforced here: calls, 429s, 400s, the busiest windows, the smallest gap.
+        control.get("fair-use") { _, _ in
+            guard let report = await fairUse.report() else { return jsonResponse(.ok, #"{"enforced":false}"#) }
+            return try Self.json(report)
+        }
+        control.delete("fair-use") { _, _ in
+            await fairUse.reset()
+            return jsonResponse(.ok, "{}")
+        }
         control.delete("calls") { _, _ in
             await faults.resetCalls()
             return jsonResponse(.ok, "{}")

@@ -10,12 +10,16 @@ public struct APIError: HTTPResponseError, Sendable {
     public let code: String
     public let message: String
     public var headers: HTTPFields
+    /// What really went wrong, for the log line every 5xx gets (``JSONErrorMiddleware``); never
+    /// sent to the caller.
+    public var cause: String?
 
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:], cause: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.cause = cause
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -27,10 +31,10 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     /// 503 with `Retry-After`: the caller should try again, nothing was accepted.
-    public static func unavailable(_ message: String, retryAfterSeconds: Int, code: String = "unavailable") -> APIError {
+    public static func unavailable(_ message: String, retryAfterSeconds: Int, code: String = "unavailable", cause: String? = nil) -> APIError {
         var headers = HTTPFields()
         headers[.retryAfter] = String(retryAfterSeconds)
-        return APIError(.serviceUnavailable, code: code, message, headers: headers)
+        return APIError(.serviceUnavailable, code: code, message, headers: headers, cause: cause)
     }
 
     /// 429 with `Retry-After`.
@@ -42,7 +46,7 @@ public struct APIError: HTTPResponseError, Sendable {
 }
 
 /// Turns errors thrown by routes or Hummingbird itself (body too large, bad request) into our JSON
-/// shape, so no error leaves in another format.
+/// shape, so no error leaves in another format; writes one log line for every 5xx, with its cause.
 public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -52,6 +56,12 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
+            if error.status.code >= 500 {
+                context.logger.error(
+                    "answered \(error.status.code) \(error.code)",
+                    metadata: ["path": "\(request.uri.path.prefix(while: { $0 != "?" }).split(separator: "/").prefix(2).joined(separator: "/"))",
+                               "cause": "\(error.cause ?? error.message)"])
+            }
             throw error
         } catch let error as HTTPError {
             throw APIError(error.status, code: Self.code(for: error.status), error.body ?? error.status.reasonPhrase)

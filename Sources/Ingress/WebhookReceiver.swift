@@ -125,8 +125,8 @@ struct WebhookReceiver: Sendable {
 
     private func unavailable(_ error: any Error, _ context: AppRequestContext) -> APIError {
         metrics.rejected("redis_unavailable")
-        context.logger.warning("webhook not queued: Redis unavailable", metadata: ["error": "\(error)"])
-        return .unavailable("event not stored, retry later", retryAfterSeconds: settings.retryAfterSeconds)
+        return .unavailable(
+            "event not stored, retry later", retryAfterSeconds: settings.retryAfterSeconds, cause: "webhook not queued: Redis unavailable: \(error)")
     }
 
     /// `application/json`, or any `application/...+json`, parameters ignored, case-insensitive.

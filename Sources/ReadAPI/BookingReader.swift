@@ -5,77 +5,88 @@ import Logging
 import RedisClient
 import TrackingCore
 
-/// Answers "what is behind this code": the record from Redis, the booking from the cache, refreshed
-/// from Booxi when older than the TTL — one refresh at a time per booking, across replicas too —
-/// and the last copy, marked stale, when Booxi is down.
+/// Answers "what is behind this code" without spending the visitor's time on Booxi when it can:
+/// - a current copy (fetched within the TTL, or kept current by the webhooks) is served as it is;
+/// - a copy past its TTL is served too, and a refresh is queued in the background class;
+/// - a booking with no current details (never fetched, or changed by a webhook that did not
+///   carry them) is fetched in the visitor class, waiting at most `fetchWait` for its turn; past
+///   that the visitor is told it is being prepared, and a worker fetches it in that class.
+/// `stale` is set only when Booxi itself fails and the last copy is all there is.
 struct BookingReader: Sendable {
     let mappings: MappingStore
+    let fetches: BookingFetches
     let booxi: BooxiClient
     let cacheTTL: Duration
+    let fetchWait: Duration
     let flights = SingleFlight<BookingRecord>()
     let cache: LookupCache
     let logger: Logger
 
     enum Failure: Error {
         case notFound
-        /// Nothing cached and Booxi unreachable.
-        case unavailable
+        /// No turn in the budget within `fetchWait`: a worker fetches it; ask again after this.
+        case preparing(retryAfterSeconds: Int)
+        /// Booxi answered with an error or not at all, and there is no copy to fall back on.
+        case booxi(BooxiError)
     }
 
-    func view(for code: TrackingCode, cutoffMinutes: Int) async throws -> TrackingView {
-        try await lookup(code, cutoffMinutes: cutoffMinutes).view
+    /// How usable the record's copy of the booking is.
+    enum Freshness: Equatable {
+        case current
+        /// Past the TTL: served, refreshed in the background.
+        case aging
+        /// No copy, or one an event made out of date.
+        case missing
+    }
+
+    func freshness(_ record: BookingRecord, now: Int64 = JobEnvelope.nowMilliseconds()) -> Freshness {
+        guard record.cachedBooking != nil else { return .missing }
+        // A cancellation changes only the status, which the record holds: the copy still tells the rest.
+        guard let fetchedAt = record.fetchedAt else { return record.lastEvent == WebhookEvent.Kind.cancelled.rawValue ? .current : .missing }
+        return now - fetchedAt < Int64(cacheTTL.components.seconds * 1000) ? .current : .aging
     }
 
     /// The record behind a code and the view of it: from this replica's copy when Redis reported
-    /// no change since it was read and the booking is fresh, else from Redis (and Booxi).
+    /// no change since it was read and the booking is current, else from Redis (and Booxi).
     func lookup(_ code: TrackingCode, cutoffMinutes: Int) async throws -> (record: BookingRecord, view: TrackingView) {
-        if let hit = cache.entry(for: code), isFresh(hit.record) {
+        if let hit = cache.entry(for: code), freshness(hit.record) == .current {
             return (hit.record, TrackingView(entry: hit, stale: false, cutoffMinutes: cutoffMinutes))
         }
         let ticket = cache.ticket()
         guard var record = try await mappings.resolve(code) else { throw Failure.notFound }
         var stale = false
-        let readFresh = isFresh(record)
-        if !readFresh {
+        switch freshness(record) {
+        case .current:
+            let entry = LookupCache.Entry(record: record)
+            // Only what Redis held as read is kept; later writes are reported and evict it.
+            if let ticket { cache.store(entry, for: code, ticket: ticket) }
+            return (record, TrackingView(entry: entry, stale: false, cutoffMinutes: cutoffMinutes))
+        case .aging:
+            try await fetches.request(record.bookingID, .refresh)
+        case .missing:
             do {
-                record = try await flights.run(key: record.bookingID) { [record] in try await refresh(record) }
+                record = try await flights.run(key: record.bookingID) { [record] in try await fetchNow(record) }
             } catch let error as BooxiError {
-                if error == .notFound { throw Failure.notFound }
-                guard record.cachedBooking != nil else { throw Failure.unavailable }
-                logger.notice("serving a stale copy", metadata: ["code": "\(code.logID)", "error": "\(error)"])
-                stale = true
+                switch error {
+                case .notFound:
+                    throw Failure.notFound
+                case .budgetBusy, .rateLimited:
+                    try await fetches.request(record.bookingID, .visitor)
+                    throw Failure.preparing(retryAfterSeconds: 2)
+                default:
+                    guard error.isBooxiFailure, record.cachedBooking != nil else { throw Failure.booxi(error) }
+                    logger.notice("serving a stale copy", metadata: ["code": "\(code.logID)", "error": "\(error)"])
+                    stale = true
+                }
             }
         }
-        let entry = LookupCache.Entry(record: record)
-        // Only what Redis held as read is kept; a refresh's own write is reported and read back next time.
-        if readFresh, let ticket { cache.store(entry, for: code, ticket: ticket) }
-        return (record, TrackingView(entry: entry, stale: stale, cutoffMinutes: cutoffMinutes))
+        return (record, TrackingView(entry: LookupCache.Entry(record: record), stale: stale, cutoffMinutes: cutoffMinutes))
     }
 
-    func isFresh(_ record: BookingRecord) -> Bool {
-        guard let fetchedAt = record.fetchedAt, record.cachedBooking != nil else { return false }
-        return JobEnvelope.nowMilliseconds() - fetchedAt < Int64(cacheTTL.components.seconds * 1000)
-    }
-
-    /// Fetches the booking unless another replica is already doing so (then waits briefly for its
-    /// result).
-    private func refresh(_ record: BookingRecord) async throws -> BookingRecord {
-        let lock = mappings.keys.refreshLock(record.bookingID)
-        guard let token = try await mappings.redis.acquireLock(lock, ttl: booxi.requestTimeout + .seconds(5)) else {
-            for _ in 0..<40 {
-                try await Task.sleep(for: .milliseconds(50))
-                if let fresh = try await mappings.record(bookingID: record.bookingID), isFresh(fresh) { return fresh }
-            }
-            throw BooxiError.transport("another refresh of this booking is still running")
-        }
-        let result = await Result(catching: {
-            let (booking, raw) = try await booxi.booking(id: record.bookingID)
-            // Booxi's status replaces ours only when we have no newer news (a cancellation we made).
-            let status = record.isCancelled ? nil : booking.status
-            try await mappings.storeBooking(bookingID: record.bookingID, json: raw, status: status, endsAt: booking.endDate)
-            return try await mappings.record(bookingID: record.bookingID) ?? record
-        })
-        try? await mappings.redis.releaseLock(lock, token: token)
-        return try result.get()
+    /// Fetches the booking in the visitor class and stores it.
+    private func fetchNow(_ record: BookingRecord) async throws -> BookingRecord {
+        let (booking, raw) = try await booxi.booking(id: record.bookingID, .queue(.visitor, wait: fetchWait))
+        try await mappings.storeBooking(bookingID: record.bookingID, json: raw, status: booking.status, endsAt: booking.endDate)
+        return try await mappings.record(bookingID: record.bookingID) ?? record
     }
 }

@@ -5,32 +5,36 @@ import Hummingbird
 import RedisClient
 
 /// Services and availability for the page's own modify flow, cached briefly in Redis (shared by
-/// replicas) so that browsing slots does not spend Booxi's call budget.
+/// replicas) so that browsing slots does not spend Booxi's call budget. Fetched in the visitor
+/// class, waiting at most `fetchWait` for a turn.
 struct Catalog: Sendable {
     let redis: RedisClient
     let booxi: BooxiClient
     let keyPrefix: String
+    let fetchWait: Duration
     let servicesTTLSeconds = 300
     let availabilityTTLSeconds = 60
     let maxRange: TimeInterval = 14 * 86_400
     let flights = SingleFlight<[UInt8]>()
 
-    func services(_ context: AppRequestContext) async throws -> [BooxiService] {
-        let bytes = try await cached(keyPrefix + "{c}:services", ttl: servicesTTLSeconds, context) {
-            Array(try JSONEncoder().encode(try await booxi.services().filter { ($0.bookingMethod ?? "Appointment") == "Appointment" }))
+    func services() async throws -> [BooxiService] {
+        let bytes = try await cached(keyPrefix + "{c}:services", ttl: servicesTTLSeconds) {
+            let services = try await booxi.services(.queue(.visitor, wait: fetchWait))
+            return Array(try JSONEncoder().encode(services.filter { ($0.bookingMethod ?? "Appointment") == "Appointment" }))
         }
         return (try? JSONDecoder().decode([BooxiService].self, from: Data(bytes))) ?? []
     }
 
-    func availability(serviceID: Int, from: Date, to: Date, _ context: AppRequestContext) async throws -> [UInt8] {
+    /// Booxi's slots as they are, staff ids included: they stay on the server.
+    func availability(serviceID: Int, from: Date, to: Date) async throws -> [AvailabilitySlot] {
         let key = keyPrefix + "{c}:availability:\(serviceID):\(Int(from.timeIntervalSince1970)):\(Int(to.timeIntervalSince1970))"
-        return try await cached(key, ttl: availabilityTTLSeconds, context) {
-            let slots = try await booxi.availability(serviceID: serviceID, from: from, to: to)
-            return Array(try JSONEncoder().encode(["slots": slots.map { AvailabilitySlot(start: $0.start, end: $0.end, serviceId: $0.serviceId, staffId: $0.staffId, duration: $0.duration) }]))
+        let bytes = try await cached(key, ttl: availabilityTTLSeconds) {
+            Array(try JSONEncoder().encode(try await booxi.availability(serviceID: serviceID, from: from, to: to, .queue(.visitor, wait: fetchWait))))
         }
+        return (try? JSONDecoder().decode([AvailabilitySlot].self, from: Data(bytes))) ?? []
     }
 
-    private func cached(_ key: String, ttl: Int, _ context: AppRequestContext, fetch: @escaping @Sendable () async throws -> [UInt8]) async throws -> [UInt8] {
+    private func cached(_ key: String, ttl: Int, fetch: @escaping @Sendable () async throws -> [UInt8]) async throws -> [UInt8] {
         if let bytes = try? await redis.get(key) { return bytes }
         do {
             return try await flights.run(key: key) {
@@ -39,8 +43,7 @@ struct Catalog: Sendable {
                 return bytes
             }
         } catch let error as BooxiError {
-            context.logger.warning("catalog fetch failed", metadata: ["error": "\(error)"])
-            throw APIError.unavailable("the booking system is not reachable right now", retryAfterSeconds: 10)
+            throw TrackingAPI.apiError(error)
         }
     }
 }
@@ -50,14 +53,22 @@ extension TrackingAPI {
     func services(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
         _ = try await view(try code(context), context)
-        let services = try await catalog.services(context).map { ["id": $0.id, "name": $0.name ?? "", "duration": $0.duration ?? 0] as [String: Any] }
+        let services = try await catalog.services().map { ["id": $0.id, "name": $0.name ?? "", "duration": $0.duration ?? 0] as [String: Any] }
         return jsonResponse(.ok, bytes: Array(try JSONSerialization.data(withJSONObject: ["services": services], options: [.sortedKeys])))
+    }
+
+    /// One slot as the page sees it: times and an opaque token, no staff id.
+    struct PublicSlot: Encodable {
+        var start: String
+        var end: String?
+        var duration: Int?
+        var token: String
     }
 
     /// `GET /api/tracking/:code/availability?serviceId=&from=&to=` (at most 14 days).
     func availability(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
-        _ = try await view(try code(context), context)
+        let (record, _) = try await lookup(try code(context), context)
         let query = request.uri.queryParameters
         guard let serviceID = query["serviceId"].flatMap({ Int(String($0)) }) else {
             throw APIError(.badRequest, code: "invalid_service", "serviceId is required")
@@ -68,9 +79,15 @@ extension TrackingAPI {
         guard to.timeIntervalSince(from) <= catalog.maxRange else {
             throw APIError(.badRequest, code: "range_too_long", "at most 14 days at a time")
         }
-        guard try await catalog.services(context).contains(where: { $0.id == serviceID }) else {
+        guard try await catalog.services().contains(where: { $0.id == serviceID }) else {
             throw APIError(.badRequest, code: "unknown_service", "unknown serviceId")
         }
-        return jsonResponse(.ok, bytes: try await catalog.availability(serviceID: serviceID, from: from, to: to, context))
+        let slots = try await catalog.availability(serviceID: serviceID, from: from, to: to).map {
+            PublicSlot(start: $0.start, end: $0.end, duration: $0.duration,
+                       token: try slotTokens.issue(bookingID: record.bookingID, slot: $0, serviceID: serviceID))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return jsonResponse(.ok, bytes: Array(try encoder.encode(["slots": slots])))
     }
 }

@@ -11,8 +11,9 @@ import TrackingConfig
 import TrackingCore
 
 /// Builds the `api` role: tracking lookups, cancel/modify through the workers, services and
-/// availability, operational routes, and (with the page issue) the tracking page itself; with a
-/// lookup cache, also the key tracking that keeps it in step with Redis.
+/// availability, operational routes, and the tracking page itself; with a lookup cache, also the
+/// key tracking that keeps it in step with Redis. The Booxi client's scheduler is not among the
+/// services: the caller runs it first (it must outlive every service that calls Booxi).
 public func buildReadAPIServices(
     configuration: AppConfiguration, redis: RedisClient, booxi: BooxiClient, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -22,13 +23,18 @@ public func buildReadAPIServices(
     let keys = MappingKeys(prefix: configuration.keyPrefix)
     let mappings = MappingStore(redis: redis, keys: keys, retentionSeconds: configuration.worker.recordRetentionHours * 3600)
     let cache = LookupCache(capacity: settings.lookupCacheCapacity, keys: keys)
+    // Without a secret of their own, slot tokens are sealed with a key derived from the Partner API
+    // key, which every replica has; the roles that reach this point always have one.
+    let slotSecret = configuration.secrets.slotTokenSecret ?? configuration.secrets.booxiPartnerAPIKey ?? ""
     let api = TrackingAPI(
         settings: settings,
         reader: BookingReader(
-            mappings: mappings, booxi: booxi, cacheTTL: .seconds(settings.cacheTTLSeconds),
-            cache: cache, logger: logger),
+            mappings: mappings, fetches: BookingFetches(redis: redis, keys: keys), booxi: booxi,
+            cacheTTL: .seconds(settings.cacheTTLSeconds), fetchWait: settings.fetchWait, cache: cache, logger: logger),
+        mappings: mappings,
         commands: CommandStore(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)),
-        catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix),
+        slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
+        catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
         actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal),
         clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies))
@@ -49,6 +55,7 @@ public func buildReadAPIServices(
 }
 
 extension APISettings {
-    /// Blocking connections the API needs: one per request waiting for a command's result.
-    public var blockingConnections: Int { 64 }
+    /// Blocking connections the API needs: one per request waiting for a command's result, and
+    /// one for the Booxi budget's grants.
+    public var blockingConnections: Int { 65 }
 }

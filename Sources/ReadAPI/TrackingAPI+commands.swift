@@ -2,15 +2,16 @@ import BooxiAPI
 import Foundation
 import HTTPSupport
 import Hummingbird
+import RedisClient
 import TrackingCore
 
 /// Cancel and modify: validated here, executed by a worker, answered within `commandWait` if the
-/// worker is that quick (200), else with a job to poll (202).
+/// worker is that quick (200), else with a job to poll (202). A booking whose details are still
+/// being fetched is no reason to refuse: the command is accepted and the worker checks the rules.
 extension TrackingAPI {
+    /// A modify names its new slot by the token the availability answer gave it.
     struct ModifyRequest: Decodable {
-        var startsOn: String
-        var serviceId: Int
-        var staffId: Int?
+        var slot: String
     }
 
     struct Accepted: Encodable {
@@ -21,8 +22,9 @@ extension TrackingAPI {
     func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(actions, request, context)
         let code = try code(context)
-        let (record, view) = try await actionable(code, context)
-        return try await submit(CommandJob(action: .cancel, bookingID: record.bookingID, code: code.value), view: view, context)
+        let target = try await actionable(code, context)
+        return try await submit(
+            CommandJob(action: .cancel, bookingID: target.bookingID, code: code.value, uncheckedCutoffMinutes: target.uncheckedCutoff), context)
     }
 
     func modify(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -31,20 +33,22 @@ extension TrackingAPI {
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         guard let change = try? JSONDecoder().decode(ModifyRequest.self, from: Data(buffer: body)) else {
-            throw APIError(.badRequest, code: "invalid_body", "expected {\"startsOn\": ISO-8601, \"serviceId\": number, \"staffId\"?: number}")
+            throw APIError(.badRequest, code: "invalid_body", "expected {\"slot\": a slot token from the availability answer}")
         }
-        guard let startsOn = ISO8601.parse(change.startsOn) else {
-            throw APIError(.badRequest, code: "invalid_starts_on", "startsOn must be an ISO-8601 date and time")
+        let target = try await actionable(code, context)
+        let slot: SlotTokens.Slot
+        do {
+            slot = try slotTokens.open(change.slot, bookingID: target.bookingID)
+        } catch {
+            throw APIError(.badRequest, code: error.code, error.message)
         }
-        guard startsOn > Date() else { throw APIError(.badRequest, code: "starts_on_in_past", "startsOn must be in the future") }
-        let (record, view) = try await actionable(code, context)
-        guard try await catalog.services(context).contains(where: { $0.id == change.serviceId }) else {
-            throw APIError(.badRequest, code: "unknown_service", "unknown serviceId")
+        guard let startsOn = ISO8601.parse(slot.start), startsOn > Date() else {
+            throw APIError(.badRequest, code: "starts_on_in_past", "this time slot has passed; choose a slot again")
         }
         let command = CommandJob(
-            action: .modify, bookingID: record.bookingID, code: code.value, startsOn: ISO8601.format(startsOn),
-            serviceID: change.serviceId, staffID: change.staffId)
-        return try await submit(command, view: view, context)
+            action: .modify, bookingID: target.bookingID, code: code.value, startsOn: ISO8601.format(startsOn),
+            serviceID: slot.serviceID, staffID: slot.staffID, uncheckedCutoffMinutes: target.uncheckedCutoff)
+        return try await submit(command, context)
     }
 
     /// `GET /api/tracking/:code/jobs/:jobId`: only through the code the job was requested with.
@@ -57,18 +61,25 @@ extension TrackingAPI {
         return jsonResponse(.ok, bytes: Self.publicJSON(status))
     }
 
-    /// The record and view, or 409 when the booking cannot change any more.
-    private func actionable(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (BookingRecord, TrackingView) {
-        let (record, view) = try await lookup(code, context)
-        if record.isCancelled { throw APIError(.conflict, code: "already_cancelled", "this appointment is already cancelled") }
-        if view.isCompleted { throw APIError(.conflict, code: "completed", "this appointment is completed") }
-        guard view.actions.canCancel else {
-            throw APIError(.conflict, code: "too_late", "this appointment can no longer be changed online")
+    /// The booking a command is for, or 409 when it cannot change any more. While its details are
+    /// being fetched the rules cannot be checked here: `uncheckedCutoff` hands them to the worker.
+    private func actionable(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (bookingID: String, uncheckedCutoff: Int?) {
+        do {
+            let (record, view) = try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
+            if let refusal = view.changeRefusal { throw APIError(.conflict, code: refusal.rawValue, refusal.message) }
+            return (record.bookingID, nil)
+        } catch BookingReader.Failure.preparing {
+            guard let record = try await mappings.resolve(code) else { throw Self.notFound }
+            if record.isCancelled { throw APIError(.conflict, code: ChangeRefusal.alreadyCancelled.rawValue, ChangeRefusal.alreadyCancelled.message) }
+            return (record.bookingID, settings.actionCutoffMinutes)
+        } catch let failure as BookingReader.Failure {
+            throw Self.apiError(failure)
+        } catch let error as RedisError {
+            throw Self.apiError(error)
         }
-        return (record, view)
     }
 
-    private func submit(_ command: CommandJob, view: TrackingView, _ context: AppRequestContext) async throws -> Response {
+    private func submit(_ command: CommandJob, _ context: AppRequestContext) async throws -> Response {
         let jobID: String
         switch try await commands.enqueue(command) {
         case .busy:
@@ -93,7 +104,9 @@ extension TrackingAPI {
             return jsonResponse(.ok, bytes: try await self.view(newCode, context).encoded())
         case .failed where status.refusal == "Unavailable":
             metrics.command(command.action.rawValue, "unavailable")
-            throw APIError.unavailable(status.reason ?? "the booking system is not reachable right now", retryAfterSeconds: 30)
+            throw APIError.unavailable(
+                status.reason ?? "the booking system (Booxi) is failing", retryAfterSeconds: 30, code: "booxi_unavailable",
+                cause: "job \(jobID): Booxi kept failing until the last attempt")
         default:
             metrics.command(command.action.rawValue, "refused")
             throw APIError(.unprocessableContent, code: status.refusal ?? "refused", status.reason ?? "the change was refused")

@@ -14,15 +14,14 @@ import TrackingCore
 struct TrackingAPI: Sendable {
     let settings: APISettings
     let reader: BookingReader
+    let mappings: MappingStore
     let commands: CommandStore
+    let slotTokens: SlotTokens
     let catalog: Catalog
     let lookups: RequestThrottle
     let actions: RequestThrottle
     let clientAddress: ClientAddressResolver
     let metrics = APIMetrics()
-
-    /// The same answer for a malformed and an unknown code, so neither tells anything.
-    static let notFound = APIError(.notFound, code: "not_found", "no booking for this tracking code")
 
     func code(_ context: AppRequestContext) throws -> TrackingCode {
         guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw Self.notFound }
@@ -45,13 +44,10 @@ struct TrackingAPI: Sendable {
     func lookup(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (record: BookingRecord, view: TrackingView) {
         do {
             return try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
-        } catch BookingReader.Failure.notFound {
-            throw Self.notFound
-        } catch BookingReader.Failure.unavailable {
-            throw APIError.unavailable("the booking system is not reachable right now", retryAfterSeconds: 10)
+        } catch let failure as BookingReader.Failure {
+            throw Self.apiError(failure)
         } catch let error as RedisError {
-            context.logger.warning("lookup failed: Redis unavailable", metadata: ["error": "\(error)"])
-            throw APIError.unavailable("temporarily unavailable", retryAfterSeconds: 5)
+            throw Self.apiError(error)
         }
     }
 

@@ -29,6 +29,12 @@ public struct TrackingView: Codable, Sendable, Equatable {
     public var actions: Actions
     /// True when Booxi could not be reached and this is the last copy we had.
     public var stale: Bool
+    /// Why the booking can no longer change, if it cannot (not part of the JSON).
+    var changeRefusal: ChangeRefusal?
+
+    private enum CodingKeys: String, CodingKey {
+        case trackingCode, status, isCompleted, startsOn, endsOn, duration, serviceName, serviceId, client, actions, stale
+    }
 
     /// Builds the view from our record (its status wins: it knows a cancellation before Booxi's
     /// copy does) and the cached booking.
@@ -44,11 +50,9 @@ public struct TrackingView: Codable, Sendable, Equatable {
         serviceName = booking?.items?.compactMap(\.serviceName).joined(separator: ", ")
         serviceId = booking?.items?.first?.serviceId
         client = Client(firstName: booking?.client?.firstName ?? record.firstName, lastName: booking?.client?.lastName ?? record.lastName)
-        let open = !record.isCancelled && !isCompleted && booking?.status != "Cancelled"
-        let start = entry.startDate
-        let beforeCutoff = start.map { $0.timeIntervalSince(now) > Double(cutoffMinutes * 60) } ?? true
-        let notPast = start.map { $0 > now } ?? true
-        actions = Actions(canCancel: open && beforeCutoff && notPast, canModify: open && beforeCutoff && notPast)
+        let refusal = ChangeRefusal.check(recordStatus: record.status, booking: booking, start: entry.startDate, cutoffMinutes: cutoffMinutes, now: now)
+        actions = Actions(canCancel: refusal == nil, canModify: refusal == nil)
+        changeRefusal = refusal
         self.stale = stale
     }
 

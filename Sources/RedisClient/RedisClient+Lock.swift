@@ -13,6 +13,17 @@ extension RedisClient {
         try await eval(Self.compareAndDelete, keys: [key], arguments: [token])
     }
 
+    /// Extends the lease if `token` still holds it; false when it was lost.
+    public func renewLock(_ key: String, token: String, ttl: Duration) async throws -> Bool {
+        try await eval(Self.compareAndExtend, keys: [key], arguments: [token, max(1, Int(ttl.milliseconds))]).int == 1
+    }
+
+    static let compareAndExtend = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+        return 0
+        """)
+
     static let compareAndDelete = RedisScript(
         """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -67,6 +67,11 @@ public final class RedisClient: Sendable {
             for index in indices { heal.append(commands[index]) }
             let healed = try await autoPipeline.submit(heal.commands)
             for (offset, index) in indices.enumerated() { replies[index] = healed[loads + offset] }
+            // A script the server refuses to load (a Lua error) answers with that error, not NOSCRIPT.
+            for (loadIndex, command) in heal.commands.prefix(loads).enumerated() {
+                guard case .error = healed[loadIndex] else { continue }
+                for index in indices where unloaded[index]?.loadCommand == command { replies[index] = healed[loadIndex] }
+            }
         }
         return replies
     }

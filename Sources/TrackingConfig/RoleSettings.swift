@@ -91,6 +91,8 @@ public struct WorkerSettings: Sendable {
     public var reaperInterval: Duration
     public var shutdownGrace: Duration
     public var recordRetentionHours: Int
+    /// Background fetches (prefetch and refresh) a worker runs at once.
+    public var prefetchConcurrency: Int
 
     init(settings s: SettingsReader) throws {
         host = try s.string("worker.host")
@@ -102,6 +104,7 @@ public struct WorkerSettings: Sendable {
         reaperInterval = try s.milliseconds("worker.reaperIntervalMs", in: 100...600_000)
         shutdownGrace = try s.milliseconds("worker.shutdownGraceMs", in: 0...600_000)
         recordRetentionHours = try s.int("worker.recordRetentionHours", in: 1...(24 * 3650))
+        prefetchConcurrency = try s.int("worker.prefetchConcurrency", in: 0...64)
     }
 }
 
@@ -124,6 +127,11 @@ public struct APISettings: Sendable {
     public var port: Int
     public var commandWait: Duration
     public var cacheTTLSeconds: Int
+    /// How long a lookup of a booking we hold no details of waits for its turn to fetch them
+    /// before it answers 202 "being prepared".
+    public var fetchWait: Duration
+    /// How long a slot token from the availability answer stays valid for a modify.
+    public var slotTokenTTLSeconds: Int
     /// Lookups kept in memory per replica while Redis reports changes (0: every lookup reads Redis).
     public var lookupCacheCapacity: Int
     public var actionCutoffMinutes: Int
@@ -140,6 +148,8 @@ public struct APISettings: Sendable {
         port = try s.int("api.port", in: 0...65535)
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
         cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
+        fetchWait = try s.milliseconds("api.fetchWaitMs", in: 0...60_000)
+        slotTokenTTLSeconds = try s.int("api.slotTokenTtlSeconds", in: 60...86_400)
         lookupCacheCapacity = try s.int("api.lookupCacheCapacity", in: 0...1_000_000)
         actionCutoffMinutes = try s.int("api.actionCutoffMinutes", in: 0...(7 * 1440))
         lookupsPerMinutePerIP = try s.int("api.lookupsPerMinutePerIP", in: 1...1_000_000)
@@ -161,6 +171,9 @@ public struct BooxiSettings: Sendable {
     public var requestTimeout: Duration
     public var requestsPerSecond: Int
     public var requestsPerMinute: Int
+    public var minSpacingMs: Int
+    /// The longest a command or background call waits for its turn in the budget.
+    public var maxQueueWait: Duration
     public var modifiedBy: String
 
     init(settings s: SettingsReader) throws {
@@ -178,6 +191,8 @@ public struct BooxiSettings: Sendable {
         requestTimeout = try s.milliseconds("booxi.requestTimeoutMs", in: 1...300_000)
         requestsPerSecond = try s.int("booxi.requestsPerSecond", in: 1...10_000)
         requestsPerMinute = try s.int("booxi.requestsPerMinute", in: 1...600_000)
+        minSpacingMs = try s.int("booxi.minSpacingMs", in: 0...60_000)
+        maxQueueWait = try s.milliseconds("booxi.maxQueueWaitMs", in: 1_000...3_600_000)
         modifiedBy = try s.string("booxi.modifiedBy")
     }
 }
@@ -188,9 +203,14 @@ public struct SimulatorSettings: Sendable {
     public var webhookURL: String
     /// JSON with the services, staff and bookings the simulator starts with.
     public var seedFile: String
+    /// Booxi's fair use as the simulator enforces it (0: not enforced).
+    public var requestsPerSecond: Int
+    public var requestsPerMinute: Int
 
     init(settings s: SettingsReader) throws {
         seedFile = try s.string("simulator.seedFile")
+        requestsPerSecond = try s.int("simulator.requestsPerSecond", in: 0...100_000)
+        requestsPerMinute = try s.int("simulator.requestsPerMinute", in: 0...6_000_000)
         host = try s.string("simulator.host")
         port = try s.int("simulator.port", in: 0...65535)
         webhookURL = try s.string("simulator.webhookUrl")

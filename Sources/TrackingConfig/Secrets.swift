@@ -11,6 +11,7 @@ public struct Secrets: Sendable, CustomStringConvertible {
         ("BXT_WEBHOOK_TOKENS", "secrets.webhookTokens"),
         ("BXT_WEBHOOK_SIGNING_SECRETS", "secrets.webhookSigningSecrets"),
         ("BXT_OAUTH_CLIENT_SECRET", "secrets.oauthClientSecret"),
+        ("BXT_SLOT_TOKEN_SECRET", "secrets.slotTokenSecret"),
     ]
 
     public var booxiPartnerAPIKey: String?
@@ -19,15 +20,19 @@ public struct Secrets: Sendable, CustomStringConvertible {
     /// Accepted HMAC signing secrets; several at once during a rotation.
     public var webhookSigningSecrets: [String]
     public var oauthClientSecret: String?
+    /// Seals the API's slot tokens; without it they are sealed with a key derived from the Partner
+    /// API key (which every API replica shares).
+    public var slotTokenSecret: String?
 
     public init(
         booxiPartnerAPIKey: String? = nil, webhookTokens: [String] = [], webhookSigningSecrets: [String] = [],
-        oauthClientSecret: String? = nil
+        oauthClientSecret: String? = nil, slotTokenSecret: String? = nil
     ) {
         self.booxiPartnerAPIKey = booxiPartnerAPIKey
         self.webhookTokens = webhookTokens
         self.webhookSigningSecrets = webhookSigningSecrets
         self.oauthClientSecret = oauthClientSecret
+        self.slotTokenSecret = slotTokenSecret
     }
 
     init(settings: SettingsReader) {
@@ -35,12 +40,14 @@ public struct Secrets: Sendable, CustomStringConvertible {
             booxiPartnerAPIKey: settings.secret("secrets.booxiPartnerApiKey"),
             webhookTokens: settings.secretList("secrets.webhookTokens"),
             webhookSigningSecrets: settings.secretList("secrets.webhookSigningSecrets"),
-            oauthClientSecret: settings.secret("secrets.oauthClientSecret"))
+            oauthClientSecret: settings.secret("secrets.oauthClientSecret"),
+            slotTokenSecret: settings.secret("secrets.slotTokenSecret"))
     }
 
     public var description: String {
         "Secrets(partnerKey: \(booxiPartnerAPIKey == nil ? "unset" : "set"), webhookTokens: \(webhookTokens.count), "
-            + "signingSecrets: \(webhookSigningSecrets.count), oauthClientSecret: \(oauthClientSecret == nil ? "unset" : "set"))"
+            + "signingSecrets: \(webhookSigningSecrets.count), oauthClientSecret: \(oauthClientSecret == nil ? "unset" : "set"), "
+            + "slotTokenSecret: \(slotTokenSecret == nil ? "unset" : "set"))"
     }
 
     /// A provider holding the secrets found in `environment` (directly or through `NAME_FILE`).

@@ -13,14 +13,21 @@ public struct CommandJob: Codable, Sendable, Equatable {
     public var startsOn: String?
     public var serviceID: Int?
     public var staffID: Int?
+    /// Set when the API accepted the command without the booking's details (still being fetched):
+    /// the worker fetches them first and applies ``ChangeRefusal`` with this cutoff.
+    public var uncheckedCutoffMinutes: Int?
 
-    public init(action: Action, bookingID: String, code: String, startsOn: String? = nil, serviceID: Int? = nil, staffID: Int? = nil) {
+    public init(
+        action: Action, bookingID: String, code: String, startsOn: String? = nil, serviceID: Int? = nil, staffID: Int? = nil,
+        uncheckedCutoffMinutes: Int? = nil
+    ) {
         self.action = action
         self.bookingID = bookingID
         self.code = code
         self.startsOn = startsOn
         self.serviceID = serviceID
         self.staffID = staffID
+        self.uncheckedCutoffMinutes = uncheckedCutoffMinutes
     }
 }
 

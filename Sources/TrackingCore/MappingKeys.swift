@@ -1,3 +1,5 @@
+import BooxiAPI
+
 /// The mapping keys (DESIGN §3). All share the `{m}` hash tag, so one script can touch them on
 /// Redis Cluster too. One key per code and per booking, rather than fields of two big hashes,
 /// because each record expires on its own (Redis 7.0 has no per-field TTL).
@@ -16,6 +18,8 @@ public struct MappingKeys: Sendable {
     public func booking(_ bookingID: String) -> String { bookingPrefix + bookingID }
     /// Codes a booking no longer answers to; they never resolve again.
     public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
-    /// One Booxi refresh at a time per booking.
-    public func refreshLock(_ bookingID: String) -> String { prefix + "{m}:refresh:" + bookingID }
+    /// Bookings to fetch from Booxi in the background, one zset per class, scored by when due.
+    public func fetches(_ callClass: BooxiCallClass) -> String { prefix + "{m}:fetch:" + callClass.description }
+    /// Wakes the workers' fetchers when a fetch is requested.
+    public var fetchBell: String { prefix + "{m}:fetch:bell" }
 }

@@ -27,12 +27,22 @@ public struct MappingStore: Sendable {
         let version = event.eventTime ?? receivedAt
         pipeline.append(
             Self.apply,
-            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)],
+            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys,
             arguments: [
                 event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
-                keys.codePrefix, Int(Date().timeIntervalSince1970),
+                keys.codePrefix, Int(Date().timeIntervalSince1970), event.details?.json ?? [],
+                Int(JobEnvelope.nowMilliseconds()), event.details?.endsAt.map { Int($0.timeIntervalSince1970) } ?? 0,
             ])
+    }
+
+    /// The fetch queues a fresh copy of a booking satisfies.
+    var fetchKeys: [String] { BookingFetches.classes.map(keys.fetches) }
+
+    /// Whether an event applied as `result` leaves the booking without current details, so its
+    /// booking should be fetched before a visitor asks (a cancellation needs nothing more).
+    public static func needsPrefetch(_ event: WebhookEvent, result: ApplyResult) -> Bool {
+        result == .applied && event.details == nil && event.kind != .cancelled
     }
 
     public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
@@ -53,15 +63,16 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// Stores a fresh copy of the booking from Booxi; `status` (from Booxi) replaces ours, and the
-    /// record now expires `retentionSeconds` after `endsAt`.
+    /// Stores a fresh copy of the booking from Booxi; `status` (from Booxi) replaces ours unless ours
+    /// says cancelled (news Booxi's copy may not have yet), and the record now expires
+    /// `retentionSeconds` after `endsAt`. The booking leaves every fetch queue.
     public func storeBooking(bookingID: String, json: [UInt8], status: String?, endsAt: Date?) async throws {
         let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
         try await redis.eval(
-            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)],
+            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
             arguments: [
                 json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
-                Int(Date().timeIntervalSince1970),
+                Int(Date().timeIntervalSince1970), bookingID,
             ])
     }
 
@@ -70,10 +81,12 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set. ARGV: kind, bookingId, code, status, version,
-    /// hasEventTime, firstName, lastName, retentionSeconds, codePrefix, nowSeconds.
+    /// KEYS: record, new code key, retired set, the fetch queues. ARGV: kind, bookingId, code,
+    /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
+    /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
     /// back; without an event time a cancellation is final; the same state twice changes nothing.
+    /// Details carried by the delivery become the cached copy; without them the copy is out of date.
     static let apply = RedisScript(
         """
         local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
@@ -96,7 +109,13 @@ public struct MappingStore: Sendable {
         redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
         if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
         if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
-        redis.call('HDEL', rec, 'fetchedAt')
+        if ARGV[12] ~= '' then
+          redis.call('HSET', rec, 'booking', ARGV[12], 'fetchedAt', ARGV[13])
+          if tonumber(ARGV[14]) > 0 then redis.call('HSET', rec, 'endsAt', ARGV[14]) end
+          for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+        else
+          redis.call('HDEL', rec, 'fetchedAt')
+        end
         local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
         local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
         if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
@@ -114,12 +133,14 @@ public struct MappingStore: Sendable {
         return redis.call('HGETALL', ARGV[1] .. bookingId)
         """)
 
-    /// KEYS: record, retired set. ARGV: json, fetchedAt(ms), status, endsAt(s), retention(s), codePrefix, now(s).
+    /// KEYS: record, retired set, the fetch queues. ARGV: json, fetchedAt(ms), status, endsAt(s),
+    /// retention(s), codePrefix, now(s), bookingId.
     static let store = RedisScript(
         """
+        for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
-        if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
+        if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'status') ~= 'Cancelled' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
         local endsAt = tonumber(ARGV[4])
         if endsAt > 0 then
           redis.call('HSET', KEYS[1], 'endsAt', endsAt)

@@ -19,16 +19,37 @@ public struct WebhookEvent: Sendable, Equatable {
     /// When the event happened according to Booxi (ms), if the payload says: `timestamp`,
     /// `eventTime` or `occurredAt` at the top, else `booking.modifiedOn`.
     public var eventTime: Int64?
+    /// The booking itself, when the delivery carries its details (a start and items): then it is
+    /// the cached copy and no fetch is needed.
+    public var details: Details?
+
+    public struct Details: Sendable, Equatable {
+        /// The delivery's `booking` object, as JSON.
+        public var json: [UInt8]
+        public var endsAt: Date?
+
+        public init(json: [UInt8], endsAt: Date?) {
+            self.json = json
+            self.endsAt = endsAt
+        }
+
+        /// A booking we hold in full (a command's answer).
+        public init?(_ booking: Booking) {
+            guard let json = try? JSONEncoder().encode(booking) else { return nil }
+            self.init(json: Array(json), endsAt: booking.endDate)
+        }
+    }
 
     public static let maxBookingIDLength = 64
 
     /// An event we derive ourselves, e.g. after a successful modify through our page.
-    public init(kind: Kind, bookingID: String, trackingCode: TrackingCode, status: String, eventTime: Int64?) {
+    public init(kind: Kind, bookingID: String, trackingCode: TrackingCode, status: String, eventTime: Int64?, details: Details? = nil) {
         self.kind = kind
         self.bookingID = bookingID
         self.trackingCode = trackingCode
         self.status = status
         self.eventTime = eventTime
+        self.details = details
     }
 
     public init(body: String) throws(WebhookEventError) {
@@ -59,6 +80,20 @@ public struct WebhookEvent: Sendable, Equatable {
         lastName = (client?["lastName"] as? String).map { String($0.prefix(100)) }
         let timeText = (root["timestamp"] ?? root["eventTime"] ?? root["occurredAt"] ?? booking["modifiedOn"]) as? String
         eventTime = timeText.flatMap(ISO8601.parse).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        details = Self.details(of: booking)
+    }
+
+    /// The booking's details if the delivery carries them: a start and a list of items, which is
+    /// what the page shows. Anything less is not enough to skip the fetch.
+    static func details(of booking: [String: Any]) -> Details? {
+        guard booking["startsOn"] is String || (booking["totalClientTimespan"] as? [String: Any])?["start"] is String,
+            booking["items"] is [Any],
+            // A delivery names the booking by its confirmation number; the cached copy as Booxi's API does.
+            let json = try? JSONSerialization.data(
+                withJSONObject: booking.merging(["bookingId": booking["confirmationNumber"] ?? ""]) { own, _ in own }, options: [.sortedKeys]),
+            let decoded = try? Booking.decode(Array(json)), decoded.startDate != nil
+        else { return nil }
+        return Details(json: Array(json), endsAt: decoded.endDate)
     }
 }
 

@@ -38,6 +38,12 @@ public struct CommandHandler: JobHandler {
         logger[metadataKey: "action"] = "\(command.action.rawValue)"
         try await commands.markRunning(jobID: envelope.id, command: command)
         do {
+            if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff) {
+                try await commands.finish(
+                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: refusal.rawValue))
+                logger.notice("command refused by the change rules", metadata: ["refusal": "\(refusal.rawValue)"])
+                return .succeeded
+            }
             let status = try await execute(command)
             try await commands.finish(jobID: envelope.id, command: command, status: status)
             logger.info("command succeeded")
@@ -48,13 +54,27 @@ public struct CommandHandler: JobHandler {
                 logger.notice("command will retry", metadata: ["error": "\(error)"])
                 return .retry(error: error.description, retryAfter: error.retryAfter)
             }
-            let refusal: String? = if case .conflict(let code, _) = error { code } else { nil }
+            let refusal: String =
+                switch error {
+                case .conflict(let code, _): code
+                case .budgetBusy, .rateLimited: "Busy"
+                case _ where error.isBooxiFailure: "Unavailable"
+                default: "Refused"
+                }
             try await commands.finish(
-                jobID: envelope.id, command: command,
-                status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal ?? (error.isRetryable ? "Unavailable" : "Refused")))
+                jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal))
             logger.notice("command failed", metadata: ["error": "\(error)"])
             return .failed(reason: error.description)
         }
+    }
+
+    /// The API accepted this command before the booking's details were known: fetch them (in the
+    /// command's class: the visitor is waiting) and apply the same rule the API would have.
+    private func checkRules(_ command: CommandJob, cutoffMinutes: Int) async throws -> ChangeRefusal? {
+        let (booking, raw) = try await booxi.booking(id: command.bookingID, .queue(.command))
+        try await mappings.storeBooking(bookingID: command.bookingID, json: raw, status: nil, endsAt: booking.endDate)
+        let status = try await mappings.record(bookingID: command.bookingID)?.status ?? booking.status ?? ""
+        return ChangeRefusal.check(recordStatus: status, booking: booking, start: booking.startDate, cutoffMinutes: cutoffMinutes)
     }
 
     /// Calls Booxi and updates our copy; throws ``BooxiError``.
@@ -69,14 +89,14 @@ public struct CommandHandler: JobHandler {
             }
             updated = try await booxi.modify(id: command.bookingID, startsOn: startsOn, serviceID: serviceID, staffID: command.staffID)
         }
-        if updated == nil { updated = try? await booxi.booking(id: command.bookingID).booking }
+        if updated == nil { updated = try? await booxi.booking(id: command.bookingID, .queue(.command)).booking }
         var newCode = command.code
         if let updated {
             // A modify may issue a new tracking code: map it now, retire the old one.
             if let viewURL = updated.client?.trackingPage?.viewURL, let code = try? TrackingCode(viewURL: viewURL), code.value != command.code {
                 let event = WebhookEvent(
                     kind: .modified, bookingID: command.bookingID, trackingCode: code, status: updated.status ?? "Approved",
-                    eventTime: JobEnvelope.nowMilliseconds())
+                    eventTime: JobEnvelope.nowMilliseconds(), details: WebhookEvent.Details(updated))
                 _ = try await mappings.apply(event, receivedAt: JobEnvelope.nowMilliseconds())
                 newCode = code.value
             }

@@ -9,10 +9,12 @@ import TrackingCore
 public struct WebhookHandler: JobHandler {
     public let kind = "webhook"
     let mappings: MappingStore
+    let fetches: BookingFetches
     let logger: Logger
 
-    public init(mappings: MappingStore, logger: Logger) {
+    public init(mappings: MappingStore, fetches: BookingFetches, logger: Logger) {
         self.mappings = mappings
+        self.fetches = fetches
         self.logger = logger
     }
 
@@ -35,16 +37,22 @@ public struct WebhookHandler: JobHandler {
             }
         }
         let replies = try await mappings.redis.execute(pipeline)
+        var prefetch: [String] = []
         for ((index, event), reply) in zip(applied, replies) {
             if let message = reply.errorMessage {
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.
                 outcomes[index] = .retry(error: "mapping update failed: \(message)", retryAfter: nil)
                 continue
             }
+            let result = MappingStore.ApplyResult(rawValue: reply.string ?? "") ?? .unchanged
+            if MappingStore.needsPrefetch(event, result: result) { prefetch.append(event.bookingID) }
             logger.debug(
                 "webhook applied",
                 metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)", "result": "\(reply.string ?? "")"])
         }
+        // After the apply, so a fetcher finds the record. Lost with a crash right here: the visitor's
+        // first lookup then fetches instead (in its own, higher class).
+        if !prefetch.isEmpty { try await fetches.request(Array(Set(prefetch)), .prefetch) }
         return outcomes
     }
 }

@@ -1,3 +1,4 @@
+import BooxiAPI
 import HTTPSupport
 import HTTPTypes
 import Hummingbird
@@ -10,9 +11,11 @@ import TrackingConfig
 import TrackingCore
 
 /// The services of a worker process: the job lanes (commands first, then webhooks, each with
-/// `worker.concurrency` lanes) and a small HTTP server for `/healthz`, `/readyz` and `/metrics`.
+/// `worker.concurrency` lanes), with a Booxi client the background booking fetcher, and a small
+/// HTTP server for `/healthz`, `/readyz` and `/metrics`. The Booxi client's scheduler is not among
+/// them: the caller runs it first (it must outlive every service that calls Booxi).
 public func buildWorkerServices(
-    configuration: AppConfiguration, redis: RedisClient, commandHandler: (any JobHandler)?, logger: Logger,
+    configuration: AppConfiguration, redis: RedisClient, commandHandler: (any JobHandler)?, booxi: BooxiClient?, logger: Logger,
     workerID: String? = nil
 ) -> [any Service] {
     Observability.bootstrap(role: "worker")
@@ -21,7 +24,11 @@ public func buildWorkerServices(
     let settings = configuration.worker
     let mappings = MappingStore(
         redis: redis, keys: MappingKeys(prefix: configuration.keyPrefix), retentionSeconds: settings.recordRetentionHours * 3600)
-    var lanes = [WorkerService.Lane(source: keys.webhooks, handler: WebhookHandler(mappings: mappings, logger: logger), count: settings.concurrency)]
+    let fetches = BookingFetches(redis: redis, keys: mappings.keys)
+    var lanes = [
+        WorkerService.Lane(
+            source: keys.webhooks, handler: WebhookHandler(mappings: mappings, fetches: fetches, logger: logger), count: settings.concurrency)
+    ]
     if let commandHandler {
         lanes.insert(WorkerService.Lane(source: keys.commands, handler: commandHandler, count: settings.concurrency), at: 0)
     }
@@ -44,10 +51,13 @@ public func buildWorkerServices(
     let http = Application(
         router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         logger: logger)
-    return [service, http]
+    guard let booxi, settings.prefetchConcurrency > 0 else { return [service, http] }
+    let fetcher = BookingFetcher(fetches: fetches, mappings: mappings, booxi: booxi, concurrency: settings.prefetchConcurrency, logger: logger)
+    return [fetcher, service, http]
 }
 
 extension WorkerSettings {
-    /// Blocking connections a worker needs: one per lane (commands and webhooks) and one spare.
-    public var blockingConnections: Int { 2 * concurrency + 1 }
+    /// Blocking connections a worker needs: one per lane (commands and webhooks), one per booking
+    /// fetcher, one for the Booxi budget's grants and one spare.
+    public var blockingConnections: Int { 2 * concurrency + prefetchConcurrency + 2 }
 }

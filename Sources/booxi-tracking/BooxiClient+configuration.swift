@@ -2,8 +2,9 @@ import BooxiAPI
 import TrackingConfig
 
 extension BooxiClient {
-    /// The process' Booxi client from configuration, rate limited through Redis; nil (with the
-    /// reason) when no Partner API key is configured.
+    /// The process' Booxi client from configuration, its calls admitted by the budget shared
+    /// through Redis; fails (naming the key) when no Partner API key is configured. The client's
+    /// ``BooxiClient/scheduler`` must run among the role's services, first in the list.
     static func make(configuration: AppConfiguration, role: RoleResources) throws -> BooxiClient {
         guard let key = configuration.secrets.booxiPartnerAPIKey else {
             throw ConfigurationError(key: "secrets.booxiPartnerApiKey", reason: "required by this role (set BOOXI_PARTNER_API_KEY)")
@@ -12,10 +13,12 @@ extension BooxiClient {
         return BooxiClient(
             configuration: .init(
                 baseURL: booxi.baseURL, apiKey: key, apiKeyHeader: booxi.apiKeyHeader, requestTimeout: booxi.requestTimeout,
-                modifiedBy: booxi.modifiedBy),
+                modifiedBy: booxi.modifiedBy, maxQueueWait: booxi.maxQueueWait),
             http: role.http,
-            limiter: OutboundRateLimiter(
-                redis: role.redis, keyPrefix: configuration.keyPrefix, perSecond: booxi.requestsPerSecond, perMinute: booxi.requestsPerMinute),
+            scheduler: BooxiScheduler(
+                redis: role.redis, keyPrefix: configuration.keyPrefix,
+                policy: FairUsePolicy(perSecond: booxi.requestsPerSecond, perMinute: booxi.requestsPerMinute, minSpacingMs: booxi.minSpacingMs),
+                requestTimeout: booxi.requestTimeout, logger: role.logger),
             logger: role.logger)
     }
 }

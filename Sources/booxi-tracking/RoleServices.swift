@@ -15,21 +15,23 @@ func ingressServices(configuration: AppConfiguration, role: RoleResources) throw
 }
 
 func apiServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
-    try buildReadAPIServices(
-        configuration: configuration, redis: role.redis, booxi: try BooxiClient.make(configuration: configuration, role: role),
-        logger: role.logger)
+    let booxi = try BooxiClient.make(configuration: configuration, role: role)
+    return [booxi.scheduler] + (try buildReadAPIServices(configuration: configuration, redis: role.redis, booxi: booxi, logger: role.logger))
 }
 
 /// The worker's services with its command handler (Booxi calls).
 func workerServices(configuration: AppConfiguration, role: RoleResources, workerID: String?) throws -> [any Service] {
     let keyPrefix = configuration.keyPrefix
+    let booxi = try BooxiClient.make(configuration: configuration, role: role)
     let commands = CommandHandler(
-        booxi: try BooxiClient.make(configuration: configuration, role: role),
+        booxi: booxi,
         mappings: MappingStore(
             redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
         commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
         maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
-    return buildWorkerServices(configuration: configuration, redis: role.redis, commandHandler: commands, logger: role.logger, workerID: workerID)
+    return [booxi.scheduler]
+        + buildWorkerServices(
+            configuration: configuration, redis: role.redis, commandHandler: commands, booxi: booxi, logger: role.logger, workerID: workerID)
 }
 
 func simulatorServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
@@ -41,7 +43,9 @@ func simulatorServices(configuration: AppConfiguration, role: RoleResources) thr
     let simulator = BooxiSimulator(
         settings: .init(
             host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey,
-            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first, seed: seed),
+            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first, seed: seed,
+            fairUse: settings.requestsPerSecond > 0 && settings.requestsPerMinute > 0
+                ? FairUsePolicy(perSecond: settings.requestsPerSecond, perMinute: settings.requestsPerMinute) : nil),
         http: role.http, logger: role.logger)
     return [simulator.buildApplication(logger: role.logger)]
 }

@@ -28,7 +28,11 @@ struct SystemTestCase {
     let simulatorPort: Int
     let configuration: AppConfiguration
 
-    static func start(_ environment: [String: String] = [:]) async throws -> SystemTestCase {
+    /// Fair use as the simulator enforces it and the scheduler keeps it: above Booxi's figures so
+    /// tests run quickly, the same on both sides so any excess shows up as a 429.
+    static let fairUse = FairUsePolicy(perSecond: 50, perMinute: 3_000, minSpacingMs: 10)
+
+    static func start(_ environment: [String: String] = [:], fairUse: FairUsePolicy = fairUse) async throws -> SystemTestCase {
         let server = try RedisServer()
         var redisConfiguration = server.configuration(poolSize: 8)
         redisConfiguration.blockingPoolSize = 80
@@ -48,25 +52,29 @@ struct SystemTestCase {
         let simulatorBound = BoundPort()
         let simulator = BooxiSimulator(
             settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: nil,
-                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path)),
+                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
+                           fairUse: fairUse),
             http: http, logger: logger)
         let simulatorServices = BackgroundServices([simulator.buildApplication(logger: logger, onServerRunning: simulatorBound.onServerRunning)])
         let simulatorPort = await simulatorBound.value()
 
         let booxi = BooxiClient(
-            configuration: .init(baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: apiKey, requestTimeout: .seconds(3)),
+            configuration: .init(
+                baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: apiKey, requestTimeout: .seconds(3),
+                maxQueueWait: configuration.booxi.maxQueueWait),
             http: http,
-            limiter: OutboundRateLimiter(redis: redis, keyPrefix: "bxt:", perSecond: 1000, perMinute: 60_000),
+            scheduler: BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: fairUse, requestTimeout: .seconds(3), logger: logger),
             logger: logger)
         let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
         let handler = CommandHandler(
             booxi: booxi, mappings: mappings, commands: CommandStore(redis: redis, keys: QueueKeys()),
             maxAttempts: configuration.retry.maxAttempts, logger: logger)
-        let workerServices = buildWorkerServices(configuration: configuration, redis: redis, commandHandler: handler, logger: logger, workerID: "system-test")
+        let workerServices = buildWorkerServices(
+            configuration: configuration, redis: redis, commandHandler: handler, booxi: booxi, logger: logger, workerID: "system-test")
 
         let apiBound = BoundPort()
         let api = try buildReadAPIServices(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
-        let services = BackgroundServices(workerServices + api)
+        let services = BackgroundServices([booxi.scheduler] + workerServices + api)
         let apiPort = await apiBound.value()
         return SystemTestCase(
             server: server, redis: redis, services: .composite([services, simulatorServices, ingressServices]),

@@ -41,7 +41,7 @@ struct WorkerTestCase {
     }
 
     func webhookLane(count: Int = 1) -> WorkerService.Lane {
-        WorkerService.Lane(source: keys.webhooks, handler: WebhookHandler(mappings: mappings, logger: Logger(label: "test")), count: count)
+        WorkerService.Lane(source: keys.webhooks, handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")), count: count)
     }
 
     func finish() async {

@@ -3,7 +3,7 @@
 
 const STRINGS = {
   en: {
-    skip: "Skip to content", loading: "Loading your appointment…", service: "Service", when: "When", duration: "Duration",
+    skip: "Skip to content", loading: "Loading your appointment…", preparing: "Your appointment is being prepared… this page updates by itself.", service: "Service", when: "When", duration: "Duration",
     modify: "Change appointment", cancel: "Cancel appointment", modifyTitle: "Choose a new time", chooseService: "Service",
     chooseDay: "Day", chooseSlot: "Available times", noSlots: "No free time on this day.", back: "Back",
     confirmModify: "Confirm new time", retry: "Try again", help: "Questions?", confirmCancelTitle: "Cancel this appointment?",
@@ -20,7 +20,7 @@ const STRINGS = {
     genericError: "Sorry, that did not work. Please try again.",
   },
   fr: {
-    skip: "Aller au contenu", loading: "Chargement de votre rendez-vous…", service: "Service", when: "Quand", duration: "Durée",
+    skip: "Aller au contenu", loading: "Chargement de votre rendez-vous…", preparing: "Votre rendez-vous est en préparation… cette page se met à jour toute seule.", service: "Service", when: "Quand", duration: "Durée",
     modify: "Modifier le rendez-vous", cancel: "Annuler le rendez-vous", modifyTitle: "Choisissez un nouvel horaire",
     chooseService: "Service", chooseDay: "Jour", chooseSlot: "Horaires disponibles", noSlots: "Aucun horaire libre ce jour-là.",
     back: "Retour", confirmModify: "Confirmer le nouvel horaire", retry: "Réessayer", help: "Des questions ?",
@@ -44,11 +44,21 @@ const state = { code: decodeURIComponent(location.pathname.split("/").filter(Boo
 
 class HttpError extends Error { constructor(status, body) { super(body && body.error || `HTTP ${status}`); this.status = status; this.body = body; } }
 
-async function api(path, options = {}) {
-  const response = await fetch(path, { headers: { "accept": "application/json", ...(options.body ? { "content-type": "application/json" } : {}) }, ...options });
-  const body = await response.json().catch(() => null);
-  if (!response.ok && response.status !== 202) throw new HttpError(response.status, body);
-  return { status: response.status, body };
+// A read the server answers 202 "preparing" (the booking's details are on their way from the
+// booking system) is asked again after its Retry-After; `onPreparing` lets the caller say so.
+async function api(path, options = {}, onPreparing = null) {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(path, { headers: { "accept": "application/json", ...(options.body ? { "content-type": "application/json" } : {}) }, ...options });
+    const body = await response.json().catch(() => null);
+    if (response.status === 202 && body && body.code === "preparing" && !options.method && attempt < 60) {
+      if (onPreparing) onPreparing();
+      const seconds = Math.min(10, Math.max(1, Number(response.headers.get("retry-after")) || 2));
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      continue;
+    }
+    if (!response.ok && response.status !== 202) throw new HttpError(response.status, body);
+    return { status: response.status, body };
+  }
 }
 
 function applyConfig(config) {
@@ -119,7 +129,7 @@ function followCode(code) {
 async function load() {
   show("loading");
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}`);
+    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}`, {}, () => { $("loading").textContent = state.t.preparing; });
     render(body);
   } catch (error) {
     problem(error.status === 404 ? "notFound" : error.status === 429 ? "limited" : "error");
@@ -141,7 +151,9 @@ async function runCommand(path, payload, messageId, workingText, doneText) {
   say(messageId, workingText);
   const { status, body } = await api(path, { method: "POST", body: payload ? JSON.stringify(payload) : undefined });
   let view = body;
-  if (status === 202) {
+  if (status === 202 && body.code === "preparing") {
+    view = (await api(`/api/tracking/${encodeURIComponent(state.code)}`)).body;
+  } else if (status === 202) {
     say(messageId, state.t.stillWorking);
     const job = await pollJob(body.statusUrl);
     followCode(job.trackingCode);
@@ -208,7 +220,7 @@ async function startModify() {
   show("modifier");
   say("modify-message", "");
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/services`);
+    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/services`, {}, () => say("modify-message", state.t.preparing));
     const select = $("service-select");
     select.replaceChildren(...body.services.map((service) => {
       const option = document.createElement("option");
@@ -234,7 +246,7 @@ async function loadSlots() {
   const from = new Date(day + "T00:00:00Z"), to = new Date(from.getTime() + 86400000);
   const query = `serviceId=${encodeURIComponent($("service-select").value)}&from=${from.toISOString()}&to=${to.toISOString()}`;
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/availability?${query}`);
+    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/availability?${query}`, {}, () => say("modify-message", state.t.preparing));
     const seen = new Set();
     const buttons = body.slots.filter((slot) => !seen.has(slot.start) && seen.add(slot.start)).map((slot) => {
       const button = document.createElement("button");
@@ -262,8 +274,7 @@ async function confirmModify() {
   const button = $("modify-confirm");
   button.disabled = true;
   try {
-    const payload = { startsOn: state.slot.start, serviceId: Number($("service-select").value) };
-    if (state.slot.staffId) payload.staffId = state.slot.staffId;
+    const payload = { slot: state.slot.token };
     await runCommand(`/api/tracking/${encodeURIComponent(state.code)}/modify`, payload, "modify-message", state.t.working, state.t.modified);
     $("main").focus();
   } catch (error) {

@@ -1,0 +1,106 @@
+import BooxiAPI
+import Foundation
+import JobQueue
+import RedisClient
+
+/// Bookings waiting to be fetched from Booxi in the background, by class: a visitor retrying a
+/// booking still being prepared, a prefetch after a webhook without details, a refresh after the
+/// TTL. One zset per class, so a booking asked for twice is one entry (duplicates and superseded
+/// requests collapse); storing a fresh copy removes it from all of them (``MappingStore``).
+/// The workers' fetchers take the most urgent due entry once the budget granted them a call.
+public struct BookingFetches: Sendable {
+    let redis: RedisClient
+    let keys: MappingKeys
+
+    /// The classes this queue serves, most urgent first.
+    public static let classes: [BooxiCallClass] = [.visitor, .prefetch, .refresh]
+
+    public init(redis: RedisClient, keys: MappingKeys) {
+        self.redis = redis
+        self.keys = keys
+    }
+
+    var allKeys: [String] { Self.classes.map(keys.fetches) }
+
+    /// Asks for a background fetch of `bookingID` in `callClass` (a visitor's request moves an
+    /// entry up from the lower classes).
+    public func request(_ bookingID: String, _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
+        try await request([bookingID], callClass, after: delay)
+    }
+
+    /// The same for several bookings, in one round trip.
+    public func request(_ bookingIDs: [String], _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
+        let due = Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)
+        let index = (Self.classes.firstIndex(of: callClass) ?? 0) + 1
+        var pipeline = RedisPipeline()
+        for bookingID in bookingIDs {
+            pipeline.append(Self.requestScript, keys: allKeys + [keys.fetchBell], arguments: [bookingID, index, due])
+        }
+        for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
+    }
+
+    /// The most urgent class with a due entry, without taking it.
+    public func mostUrgentDue() async throws -> BooxiCallClass? {
+        let reply = try await redis.eval(Self.peekScript, keys: allKeys, arguments: [Int(JobEnvelope.nowMilliseconds())])
+        return reply.int.flatMap { $0 > 0 ? Self.classes[$0 - 1] : nil }
+    }
+
+    /// Takes the most urgent due entry.
+    public func next() async throws -> (bookingID: String, callClass: BooxiCallClass)? {
+        let reply = try await redis.eval(Self.popScript, keys: allKeys, arguments: [Int(JobEnvelope.nowMilliseconds())])
+        guard let parts = reply.array, parts.count == 2, let id = parts[0].string, let index = parts[1].int else { return nil }
+        return (id, Self.classes[index - 1])
+    }
+
+    /// Waits up to `timeout` for a request to be made.
+    public func waitForRequest(timeout: Duration) async throws {
+        _ = try await redis.blpop(keys.fetchBell, timeout: timeout)
+    }
+
+    /// Entries per class, due or not.
+    public func counts() async throws -> [BooxiCallClass: Int] {
+        var pipeline = RedisPipeline()
+        for key in allKeys { pipeline.append(RedisCommand("ZCARD", key)) }
+        let replies = try await redis.execute(pipeline)
+        return Dictionary(uniqueKeysWithValues: zip(Self.classes, replies.map { $0.int ?? 0 }))
+    }
+
+    /// KEYS: the class zsets (most urgent first), bell. ARGV: bookingId, class index, dueMs.
+    /// An entry in a more urgent class wins; one in a less urgent class is moved up.
+    static let requestScript = RedisScript(
+        """
+        local wanted = tonumber(ARGV[2])
+        for index = 1, 3 do
+          if redis.call('ZSCORE', KEYS[index], ARGV[1]) then
+            if index <= wanted then return 0 end
+            redis.call('ZREM', KEYS[index], ARGV[1])
+          end
+        end
+        redis.call('ZADD', KEYS[wanted], ARGV[3], ARGV[1])
+        redis.call('LPUSH', KEYS[4], '1')
+        redis.call('LTRIM', KEYS[4], 0, 0)
+        return 1
+        """)
+
+    /// KEYS: the class zsets. ARGV: nowMs. The index of the first class with a due entry, or 0.
+    static let peekScript = RedisScript(
+        """
+        for index = 1, 3 do
+          if redis.call('ZCOUNT', KEYS[index], '-inf', ARGV[1]) > 0 then return index end
+        end
+        return 0
+        """)
+
+    /// KEYS: the class zsets. ARGV: nowMs. Pops the first due entry: {bookingId, class index}.
+    static let popScript = RedisScript(
+        """
+        for index = 1, 3 do
+          local due = redis.call('ZRANGEBYSCORE', KEYS[index], '-inf', ARGV[1], 'LIMIT', 0, 1)
+          if #due > 0 then
+            redis.call('ZREM', KEYS[index], due[1])
+            return {due[1], index}
+          end
+        end
+        return {}
+        """)
+}

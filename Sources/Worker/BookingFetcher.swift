@@ -1,0 +1,96 @@
+import BooxiAPI
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import TrackingCore
+
+/// Fetches bookings in the background (``BookingFetches``): it first waits for a grant in the
+/// class of the most urgent due entry, then takes whatever is most urgent at that moment, so a
+/// fetcher never sits on a booking while it waits. Several fetchers per worker, any number of
+/// workers: each holds at most one place in the budget's queue.
+public struct BookingFetcher: Service {
+    let fetches: BookingFetches
+    let mappings: MappingStore
+    let booxi: BooxiClient
+    let concurrency: Int
+    let logger: Logger
+    private let outcomes: [String: Counter]
+
+    static let retryDelay = Duration.seconds(30)
+
+    public init(fetches: BookingFetches, mappings: MappingStore, booxi: BooxiClient, concurrency: Int, logger: Logger) {
+        self.fetches = fetches
+        self.mappings = mappings
+        self.booxi = booxi
+        self.concurrency = concurrency
+        self.logger = logger
+        var outcomes: [String: Counter] = [:]
+        for callClass in BookingFetches.classes {
+            for outcome in ["stored", "retried", "dropped"] {
+                outcomes["\(callClass)/\(outcome)"] = Counter(
+                    label: "booxi_tracking_worker_fetches_total", dimensions: [("class", callClass.description), ("outcome", outcome)])
+            }
+        }
+        self.outcomes = outcomes
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<concurrency { group.addTask { await self.fetchUntilCancelled() } }
+            }
+        }
+    }
+
+    private func fetchUntilCancelled() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                guard let callClass = try await fetches.mostUrgentDue() else {
+                    try await fetches.waitForRequest(timeout: .seconds(1))
+                    continue
+                }
+                let grant = try await booxi.scheduler.acquire(callClass, wait: booxi.maxQueueWait)
+                guard let (bookingID, taken) = try await fetches.next() else {
+                    await booxi.scheduler.release(grant)
+                    continue
+                }
+                await fetch(bookingID, taken, grant)
+                failures = 0
+            } catch BooxiError.budgetBusy {
+                continue  // the queue is long: stay in it
+            } catch {
+                if Task.isCancelled { break }
+                failures += 1
+                if failures == 1 || failures % 30 == 0 {
+                    logger.warning("booking fetcher paused: Redis unavailable", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(100 * failures, 1_000)))
+            }
+        }
+    }
+
+    private func fetch(_ bookingID: String, _ callClass: BooxiCallClass, _ grant: BooxiGrant) async {
+        do {
+            let (booking, raw) = try await booxi.booking(id: bookingID, .granted(grant))
+            try await mappings.storeBooking(bookingID: bookingID, json: raw, status: booking.status, endsAt: booking.endDate)
+            count(callClass, "stored")
+        } catch let error as BooxiError where error.isRetryable {
+            logger.notice("background fetch will retry", metadata: ["class": "\(callClass)", "error": "\(error)"])
+            try? await fetches.request(bookingID, callClass, after: Self.retryDelay)
+            count(callClass, "retried")
+        } catch let error as BooxiError {
+            // Not found, refused: a visitor's lookup will say so when it comes.
+            logger.notice("background fetch dropped", metadata: ["class": "\(callClass)", "error": "\(error)"])
+            count(callClass, "dropped")
+        } catch {
+            try? await fetches.request(bookingID, callClass, after: .seconds(1))
+            count(callClass, "retried")
+        }
+    }
+
+    private func count(_ callClass: BooxiCallClass, _ outcome: String) {
+        outcomes["\(callClass)/\(outcome)"]?.increment()
+    }
+}

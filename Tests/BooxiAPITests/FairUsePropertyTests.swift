@@ -1,0 +1,134 @@
+@testable import BooxiAPI
+@testable import BooxiSimulator
+import Foundation
+import Logging
+import RedisClient
+import TestSupport
+import Testing
+
+/// The budget's scripts, driven over real Redis on a simulated clock: random callers of every
+/// class arrive, calls take random times, some are answered 400 or 429, some never answered (a
+/// crashed process). Every window Booxi could check is then checked, with each call arriving at
+/// Booxi at a random moment between its grant and its answer, as a network would deliver it.
+@Suite("Fair use, property", .serialized)
+struct FairUsePropertyTests {
+    struct Call {
+        var grantedAt: Int64
+        var callClass: Int
+        var answeredAt: Int64?
+        var status: Int
+        var arrivedAt: Int64
+    }
+
+    @Test(arguments: [
+        (FairUsePolicy(perSecond: 5, perMinute: 300, minSpacingMs: 10), UInt64(1)),
+        (FairUsePolicy(perSecond: 5, perMinute: 30, minSpacingMs: 10), UInt64(2)),
+        (FairUsePolicy(perSecond: 3, perMinute: 20, minSpacingMs: 150), UInt64(3)),
+        (FairUsePolicy(perSecond: 10, perMinute: 100, minSpacingMs: 0), UInt64(4)),
+        (FairUsePolicy(perSecond: 5, perMinute: 300, minSpacingMs: 10), UInt64(5)),
+    ])
+    func everyWindowHoldsUnderRandomTraffic(policy: FairUsePolicy, seed: UInt64) async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: server.configuration())
+        defer { Task { await redis.shutdown() } }
+        let scheduler = BooxiScheduler(redis: redis, keyPrefix: "prop:", policy: policy, requestTimeout: .seconds(2), logger: Logger(label: "test"))
+        let keys = scheduler.keys
+        var random = SeededRandom(seed: seed)
+        try await redis.send("SET", keys.alive("p"), "1")
+
+        var now: Int64 = 10_000_000
+        let end = now + 150_000
+        var ticket = 0
+        var waiting: [(member: String, callClass: Int, ticket: Int)] = []
+        var calls: [String: Call] = [:]
+        var pending: [(at: Int64, call: String)] = []
+        var pauses: [(from: Int64, until: Int64)] = []
+        var grantOrder: [(callClass: Int, ticket: Int)] = []
+
+        while now < end {
+            // Arrivals: bursts, lulls, every class.
+            let arrivals = Int.random(in: 0...100, using: &random) < 8 ? Int.random(in: 1...12, using: &random) : 0
+            for _ in 0..<arrivals {
+                ticket += 1
+                let callClass = Int.random(in: 1...4, using: &random)
+                let member = try await redis.eval(
+                    BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
+                    arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000]
+                ).string ?? ""
+                waiting.append((member, callClass, ticket))
+            }
+            // Answers due by now.
+            for (at, id) in pending where at <= now {
+                let call = calls[id]!
+                let retryAfter = call.status == 429 ? Int.random(in: 500...3_000, using: &random) : 0
+                if call.status == 429 { pauses.append((at, at + Int64(retryAfter))) }
+                try await redis.eval(
+                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.queue, keys.bell, keys.pause, keys.stats],
+                    arguments: [id, String(at), String(call.status), retryAfter])
+            }
+            pending.removeAll { $0.at <= now }
+            // The dispatcher grants all it may now.
+            var step = try await scheduler.dispatchOnce(now: now)
+            while step.granted {
+                let head = waiting.enumerated().min { ($0.element.callClass, $0.element.ticket) < ($1.element.callClass, $1.element.ticket) }!
+                let grant = try #require(try await redis.send("RPOP", keys.grants("p")).string)
+                let parts = grant.split(separator: " ")
+                let granted = Int(parts[0])!
+                #expect(granted == head.element.ticket, "granted \(granted), but \(head.element.ticket) of class \(head.element.callClass) waited first")
+                waiting.removeAll { $0.ticket == granted }
+                grantOrder.append((Int(parts[3])!, granted))
+                let id = String(parts[1])
+                let latency = Int64.random(in: 1...400, using: &random)
+                let roll = Int.random(in: 0..<100, using: &random)
+                let status = roll < 8 ? 400 : roll < 10 ? 429 : 200
+                let crashed = roll >= 98
+                calls[id] = Call(
+                    grantedAt: now, callClass: Int(parts[3])!, answeredAt: crashed ? nil : now + latency, status: status,
+                    arrivedAt: now + Int64.random(in: 0...latency, using: &random))
+                if !crashed { pending.append((now + latency, id)) }
+                step = try await scheduler.dispatchOnce(now: now)
+            }
+            now += step.waitMs > 0 ? Int64.random(in: 1...Int64(max(1, min(step.waitMs, 60))), using: &random) : Int64.random(in: 1...40, using: &random)
+        }
+
+        // Booxi's view: each call where it arrived, a 400's second charge when it was answered.
+        var charges: [FairUseMeter.Charge] = []
+        for call in calls.values {
+            charges.append(.init(at: call.arrivedAt, weight: 1))
+            if call.status == 400, let answered = call.answeredAt { charges.append(.init(at: answered, weight: 1)) }
+        }
+        // The budget is spent, not wasted: demand always exceeds it here, yet pauses, crashed calls and
+        // the time calls spend in flight (a grant holds its window until one window after the answer)
+        // keep it below the limit.
+        let ceiling = min(policy.perSecond * 150, policy.perMinute * 150 / 60)
+        #expect(calls.count * 10 >= ceiling * 4, "\(calls.count) calls of at most \(ceiling)")
+        #expect(FairUseMeter.busiest(charges, width: 1_000) <= policy.perSecond)
+        #expect(FairUseMeter.busiest(charges, width: 60_000) <= policy.perMinute)
+        // Spacing between grants.
+        let grants = calls.values.map(\.grantedAt).sorted()
+        #expect(zip(grants, grants.dropFirst()).allSatisfy { $1 - $0 >= Int64(policy.minSpacingMs) })
+        // Nothing granted while a 429's pause ran.
+        #expect(grants.allSatisfy { at in !pauses.contains { at >= $0.from && at < $0.until } })
+        // Within a class, first come first served.
+        for callClass in 1...4 {
+            let tickets = grantOrder.filter { $0.callClass == callClass }.map(\.ticket)
+            #expect(tickets == tickets.sorted())
+        }
+    }
+
+    @Test func theSimulatorsWindowsAreSliding() {
+        var meter = FairUseMeter(policy: FairUsePolicy(perSecond: 2, perMinute: 3, minSpacingMs: 0))
+        #expect(meter.admit(at: 0) == nil)
+        #expect(meter.admit(at: 400) == nil)
+        #expect(meter.admit(at: 999) == 1)  // the call at 0 leaves the window at 1000
+        #expect(meter.admit(at: 1_000) == nil)
+        meter.chargeBadRequest(at: 1_100)  // counts double: the third of the minute
+        #expect(meter.admit(at: 2_500) == 57_900)  // the minute is full until the calls at 0 and 400 are 60 s old
+        #expect(meter.admit(at: 60_399) != nil && meter.admit(at: 60_400) == nil)
+        #expect(meter.report.refused == 3 && meter.report.badRequests == 1 && meter.report.busiestMinute == 4)
+        // The 400 charged after the fact put three charges into (100, 1100]: measured, not prevented.
+        #expect(meter.report.busiestSecond == 3 && meter.report.minGapMs == 1)
+        #expect(FairUseMeter.busiest([.init(at: 0, weight: 1), .init(at: 1_000, weight: 1)], width: 1_000) == 1)
+    }
+}
