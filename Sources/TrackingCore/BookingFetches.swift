@@ -34,7 +34,7 @@ public struct BookingFetches: Sendable {
         let index = (Self.classes.firstIndex(of: callClass) ?? 0) + 1
         var pipeline = RedisPipeline()
         for bookingID in bookingIDs {
-            pipeline.append(Self.requestScript, keys: allKeys + [keys.fetchBell], arguments: [bookingID, index, due])
+            pipeline.append(Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)], arguments: [bookingID, index, due])
         }
         for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
     }
@@ -45,11 +45,14 @@ public struct BookingFetches: Sendable {
         return reply.int.flatMap { $0 > 0 ? Self.classes[$0 - 1] : nil }
     }
 
-    /// Takes the most urgent due entry.
-    public func next() async throws -> (bookingID: String, callClass: BooxiCallClass)? {
-        let reply = try await redis.eval(Self.popScript, keys: allKeys, arguments: [Int(JobEnvelope.nowMilliseconds())])
-        guard let parts = reply.array, parts.count == 2, let id = parts[0].string, let index = parts[1].int else { return nil }
-        return (id, Self.classes[index - 1])
+    /// Takes the most urgent due entry, marking its booking as being fetched for up to
+    /// `fetchTimeout`; with the record's version as it was then (nil: no record).
+    public func next(fetchTimeout: Duration) async throws -> (bookingID: String, callClass: BooxiCallClass, version: Int64?)? {
+        let now = JobEnvelope.nowMilliseconds()
+        let reply = try await redis.eval(
+            Self.popScript, keys: allKeys, arguments: [Int(now), keys.bookingPrefix, Int(now + fetchTimeout.milliseconds)])
+        guard let parts = reply.array, parts.count == 3, let id = parts[0].string, let index = parts[1].int else { return nil }
+        return (id, Self.classes[index - 1], parts[2].string.flatMap { Int64($0) })
     }
 
     /// Waits up to `timeout` for a request to be made.
@@ -65,11 +68,15 @@ public struct BookingFetches: Sendable {
         return Dictionary(uniqueKeysWithValues: zip(Self.classes, replies.map { $0.int ?? 0 }))
     }
 
-    /// KEYS: the class zsets (most urgent first), bell. ARGV: bookingId, class index, dueMs.
-    /// An entry in a more urgent class wins; one in a less urgent class is moved up.
+    /// KEYS: the class zsets (most urgent first), bell, the booking's record. ARGV: bookingId,
+    /// class index, dueMs. An entry in a more urgent class wins; one in a less urgent class is
+    /// moved up. A prefetch for a booking fetched since its last event is superseded, and a booking
+    /// being fetched right now needs no second fetch: nothing to do.
     static let requestScript = RedisScript(
         """
         local wanted = tonumber(ARGV[2])
+        if wanted == 2 and redis.call('HEXISTS', KEYS[5], 'fetchedAt') == 1 then return 0 end
+        if tonumber(redis.call('HGET', KEYS[5], 'fetchingUntil') or '0') > tonumber(ARGV[3]) then return 0 end
         for index = 1, 3 do
           if redis.call('ZSCORE', KEYS[index], ARGV[1]) then
             if index <= wanted then return 0 end
@@ -91,14 +98,18 @@ public struct BookingFetches: Sendable {
         return 0
         """)
 
-    /// KEYS: the class zsets. ARGV: nowMs. Pops the first due entry: {bookingId, class index}.
+    /// KEYS: the class zsets. ARGV: nowMs, booking key prefix, fetching-until ms. Pops the first
+    /// due entry: {bookingId, class index, the record's version or ''}.
     static let popScript = RedisScript(
         """
         for index = 1, 3 do
           local due = redis.call('ZRANGEBYSCORE', KEYS[index], '-inf', ARGV[1], 'LIMIT', 0, 1)
           if #due > 0 then
             redis.call('ZREM', KEYS[index], due[1])
-            return {due[1], index}
+            local record = ARGV[2] .. due[1]
+            local version = redis.call('HGET', record, 'version')
+            if version then redis.call('HSET', record, 'fetchingUntil', ARGV[3]) end
+            return {due[1], index, version or ''}
           end
         end
         return {}

@@ -66,14 +66,18 @@ public struct MappingStore: Sendable {
     /// Stores a fresh copy of the booking from Booxi; `status` (from Booxi) replaces ours unless ours
     /// says cancelled (news Booxi's copy may not have yet), and the record now expires
     /// `retentionSeconds` after `endsAt`. The booking leaves every fetch queue.
-    public func storeBooking(bookingID: String, json: [UInt8], status: String?, endsAt: Date?) async throws {
+    /// With `ifVersion`, a copy fetched before the record's last event is not stored: it may predate
+    /// the event's change (returns false; the event asked for a fetch of its own).
+    @discardableResult
+    public func storeBooking(bookingID: String, json: [UInt8], status: String?, endsAt: Date?, ifVersion: Int64? = nil) async throws -> Bool {
         let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
-        try await redis.eval(
+        return try await redis.eval(
             Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
             arguments: [
                 json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
-                Int(Date().timeIntervalSince1970), bookingID,
-            ])
+                Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "",
+            ]
+        ).int == 1
     }
 
     static func record(from reply: RedisReply) -> BookingRecord? {
@@ -114,7 +118,7 @@ public struct MappingStore: Sendable {
           if tonumber(ARGV[14]) > 0 then redis.call('HSET', rec, 'endsAt', ARGV[14]) end
           for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
         else
-          redis.call('HDEL', rec, 'fetchedAt')
+          redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
         end
         local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
         local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
@@ -134,12 +138,14 @@ public struct MappingStore: Sendable {
         """)
 
     /// KEYS: record, retired set, the fetch queues. ARGV: json, fetchedAt(ms), status, endsAt(s),
-    /// retention(s), codePrefix, now(s), bookingId.
+    /// retention(s), codePrefix, now(s), bookingId, the version the copy was fetched at (or empty).
     static let store = RedisScript(
         """
+        if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[9] then return 0 end
         for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
+        redis.call('HDEL', KEYS[1], 'fetchingUntil')
         if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'status') ~= 'Cancelled' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
         local endsAt = tonumber(ARGV[4])
         if endsAt > 0 then

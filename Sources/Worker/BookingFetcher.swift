@@ -27,7 +27,7 @@ public struct BookingFetcher: Service {
         self.logger = logger
         var outcomes: [String: Counter] = [:]
         for callClass in BookingFetches.classes {
-            for outcome in ["stored", "retried", "dropped"] {
+            for outcome in ["stored", "superseded", "retried", "dropped"] {
                 outcomes["\(callClass)/\(outcome)"] = Counter(
                     label: "booxi_tracking_worker_fetches_total", dimensions: [("class", callClass.description), ("outcome", outcome)])
             }
@@ -52,11 +52,11 @@ public struct BookingFetcher: Service {
                     continue
                 }
                 let grant = try await booxi.scheduler.acquire(callClass, wait: booxi.maxQueueWait)
-                guard let (bookingID, taken) = try await fetches.next() else {
+                guard let (bookingID, taken, version) = try await fetches.next(fetchTimeout: booxi.requestTimeout) else {
                     await booxi.scheduler.release(grant)
                     continue
                 }
-                await fetch(bookingID, taken, grant)
+                await fetch(bookingID, taken, version, grant)
                 failures = 0
             } catch BooxiError.budgetBusy {
                 continue  // the queue is long: stay in it
@@ -71,11 +71,18 @@ public struct BookingFetcher: Service {
         }
     }
 
-    private func fetch(_ bookingID: String, _ callClass: BooxiCallClass, _ grant: BooxiGrant) async {
+    private func fetch(_ bookingID: String, _ callClass: BooxiCallClass, _ version: Int64?, _ grant: BooxiGrant) async {
+        guard let version else {
+            await booxi.scheduler.release(grant)  // the record expired meanwhile: nobody will look
+            count(callClass, "dropped")
+            return
+        }
         do {
             let (booking, raw) = try await booxi.booking(id: bookingID, .granted(grant))
-            try await mappings.storeBooking(bookingID: bookingID, json: raw, status: booking.status, endsAt: booking.endDate)
-            count(callClass, "stored")
+            // Not stored if an event changed the record meanwhile: that event asked for its own fetch.
+            let stored = try await mappings.storeBooking(
+                bookingID: bookingID, json: raw, status: booking.status, endsAt: booking.endDate, ifVersion: version)
+            count(callClass, stored ? "stored" : "superseded")
         } catch let error as BooxiError where error.isRetryable {
             logger.notice("background fetch will retry", metadata: ["class": "\(callClass)", "error": "\(error)"])
             try? await fetches.request(bookingID, callClass, after: Self.retryDelay)

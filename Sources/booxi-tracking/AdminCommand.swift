@@ -1,4 +1,5 @@
 import ArgumentParser
+import BooxiAPI
 import Foundation
 import JobQueue
 import RedisClient
@@ -9,7 +10,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Operate a running system: configuration, queues, dead letters, mappings.",
-        subcommands: [CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self])
+        subcommands: [CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, BudgetCommand.self])
 }
 
 /// Runs `body` with a Redis client for the configured server, printing errors plainly.
@@ -52,6 +53,23 @@ struct QueuesCommand: AsyncParsableCommand {
             for worker in try await WorkerRegistry(redis: redis, keys: keys).workers() {
                 print("worker \(worker.id): \(worker.alive ? "alive" : "no heartbeat"), holding \(worker.holding)")
             }
+        }
+    }
+}
+
+struct BudgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "Booxi's call budget across all processes: use, pause, waiting callers and waits per class, background fetches.")
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withAdminRedis(options) { config, redis in
+            let booxi = config.booxi
+            let policy = FairUsePolicy(perSecond: booxi.requestsPerSecond, perMinute: booxi.requestsPerMinute, minSpacingMs: booxi.minSpacingMs)
+            print(try await BooxiBudgetReport.read(redis: redis, keyPrefix: config.keyPrefix, policy: policy).text)
+            let fetches = try await BookingFetches(redis: redis, keys: MappingKeys(prefix: config.keyPrefix)).counts()
+            print("background fetches queued: " + BookingFetches.classes.map { "\($0) \(fetches[$0] ?? 0)" }.joined(separator: ", "))
         }
     }
 }

@@ -1,4 +1,6 @@
+import BooxiAPI
 import Foundation
+@testable import ReadAPI
 import Testing
 
 @Suite("Read API: the full flow over the simulator, a real worker and Redis", .serialized)
@@ -24,7 +26,14 @@ struct ReadAPIFlowTests {
         let availability = try await system.api(
             "/api/tracking/\(code)/availability?serviceId=101&from=\(iso(from))&to=\(iso(from.addingTimeInterval(86_400)))")
         let slot = try #require((availability.json["slots"] as? [[String: Any]])?.first)
-        let modify = try await system.api(.POST, "/api/tracking/\(code)/modify", json: #"{"startsOn":"\#(slot["start"]!)","serviceId":101}"#)
+        // Slots carry an opaque token, never Booxi's staff ids (42 and 43 in the simulator's seed).
+        everything += availability.body
+        let slots = try #require(availability.json["slots"] as? [[String: Any]])
+        #expect(slots.allSatisfy { Set($0.keys).isSubset(of: ["start", "end", "duration", "token"]) && $0["token"] is String })
+        var withoutTokens = availability.body
+        for token in slots.compactMap({ $0["token"] as? String }) { withoutTokens = withoutTokens.replacingOccurrences(of: token, with: "") }
+        #expect(!withoutTokens.contains("staff") && !withoutTokens.contains("42") && !withoutTokens.contains("43"))
+        let modify = try await system.api(.POST, "/api/tracking/\(code)/modify", json: #"{"slot":"\#(slot["token"]!)"}"#)
         everything += modify.body
         #expect(modify.status == 200, "\(modify.body)")
         let newCode = try #require(modify.json["trackingCode"] as? String)
@@ -91,11 +100,32 @@ struct ReadAPIFlowTests {
         #expect(refused.json["error"] as? String == "This appointment is already completed.")
 
         let other = try await system.book(hour: 13)
+        // Slot tokens: valid for `other`; forged, altered, expired or another booking's are refused.
+        let from = Date().addingTimeInterval(6 * 86_400)
+        let slots = try await system.api(
+            "/api/tracking/\(other)/availability?serviceId=100&from=\(iso(from))&to=\(iso(from.addingTimeInterval(86_400)))")
+        let token = try #require((slots.json["slots"] as? [[String: Any]])?.first?["token"] as? String)
+        let third = try await system.book(hour: 16)
+        let thirdSlots = try await system.api(
+            "/api/tracking/\(third)/availability?serviceId=100&from=\(iso(from))&to=\(iso(from.addingTimeInterval(86_400)))")
+        let foreign = try #require((thirdSlots.json["slots"] as? [[String: Any]])?.first?["token"] as? String)
+        var altered = Array(token)
+        altered[10] = altered[10] == "A" ? "B" : "A"
+        let secret = SlotTokens(secret: SystemTestCase.apiKey, lifetime: .seconds(60))
+        let expired = try secret.issue(
+            bookingID: try await system.bookingID(of: other), slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
+            serviceID: 100, now: Date().addingTimeInterval(-120))
+        let forged = try SlotTokens(secret: "not-our-secret", lifetime: .seconds(60)).issue(
+            bookingID: try await system.bookingID(of: other), slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
+            serviceID: 100)
         let cases: [(String, Int, String)] = [
             (#"not json"#, 400, "invalid_body"),
-            (#"{"startsOn":"tomorrow","serviceId":100}"#, 400, "invalid_starts_on"),
-            (#"{"startsOn":"2001-01-01T10:00:00Z","serviceId":100}"#, 400, "starts_on_in_past"),
-            (#"{"startsOn":"\#(iso(Date().addingTimeInterval(86_400 * 4)))","serviceId":999}"#, 400, "unknown_service"),
+            (#"{"startsOn":"\#(iso(from))","serviceId":100,"staffId":42}"#, 400, "invalid_body"),
+            (#"{"slot":"garbage"}"#, 400, "invalid_slot"),
+            (#"{"slot":"\#(String(altered))"}"#, 400, "invalid_slot"),
+            (#"{"slot":"\#(forged)"}"#, 400, "invalid_slot"),
+            (#"{"slot":"\#(foreign)"}"#, 400, "invalid_slot"),
+            (#"{"slot":"\#(expired)"}"#, 400, "slot_expired"),
         ]
         for (body, status, errorCode) in cases {
             let reply = try await system.api(.POST, "/api/tracking/\(other)/modify", json: body)
@@ -108,6 +138,9 @@ struct ReadAPIFlowTests {
         let malformed = try await system.api("/api/tracking/bad%20code!")
         #expect(unknown.status == 404 && malformed.status == 404 && unknown.body == malformed.body)
         #expect(try await system.api("/api/tracking/doesNotExist123/services").status == 404)
+        // The valid token still works after all that.
+        let modified = try await system.api(.POST, "/api/tracking/\(other)/modify", json: #"{"slot":"\#(token)"}"#)
+        #expect(modified.status == 200, "\(modified.body)")
     }
 
     @Test func repeatedLookupsComeFromMemoryAndAChangeInRedisShowsAtOnce() async throws {
@@ -157,32 +190,51 @@ struct ReadAPIFlowTests {
         #expect(limited.json["code"] as? String == "rate_limited" && Int(limited.headers.first(name: "retry-after") ?? "") ?? 0 >= 1)
     }
 
-    @Test func cacheServesStaleWhenBooxiIsDownAndOneCallServesAStorm() async throws {
+    @Test func pastItsTTLACopyIsServedAndRefreshedOnceInTheBackground() async throws {
         let system = try await SystemTestCase.start(["BXT_API_CACHE_TTL_SECONDS": "1"])
         defer { Task { await system.finish() } }
         let code = try await system.book()
         try await Task.sleep(for: .milliseconds(1_100))  // the cached copy is now older than the TTL
         _ = try await system.simulator(.DELETE, "calls")
-        _ = try await system.simulator(.PUT, "faults", #"{"latencyMs":200}"#)
-        let replies = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<40 { group.addTask { try await system.api("/api/tracking/\(code)").status } }
-            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        _ = try await system.simulator(.PUT, "faults", #"{"latencyMs":500}"#)
+        let started = ContinuousClock.now
+        let replies = try await withThrowingTaskGroup(of: SystemTestCase.Reply.self) { group in
+            for _ in 0..<40 { group.addTask { try await system.api("/api/tracking/\(code)") } }
+            return try await group.reduce(into: [SystemTestCase.Reply]()) { $0.append($1) }
         }
-        #expect(replies.allSatisfy { $0 == 200 })
+        // Nobody waited for Booxi (500 ms a call now), and the copy is not called stale: Booxi is fine.
+        #expect(ContinuousClock.now - started < .milliseconds(450))
+        #expect(replies.allSatisfy { $0.status == 200 && $0.json["stale"] as? Bool == false })
+        try await system.waitUntil { try await system.bookingCalls() == 1 }
+        try await Task.sleep(for: .milliseconds(700))
         #expect(try await system.bookingCalls() == 1)
+    }
 
-        try await Task.sleep(for: .milliseconds(1_100))
+    @Test func staleOnlyWhenBooxiFailsAnd503NamesTheCause() async throws {
+        let system = try await SystemTestCase.start()
+        defer { Task { await system.finish() } }
+        // A booking changed by a webhook without details: its copy is out of date, so the lookup
+        // fetches it; Booxi fails, and the last copy is served, marked stale.
+        let code = try await system.book()
+        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.bookingID(of: code))", "fetchedAt")
         _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":503}"#)
         let stale = try await system.api("/api/tracking/\(code)")
         #expect(stale.status == 200 && stale.json["stale"] as? Bool == true && stale.json["status"] as? String == "Approved")
 
-        // Nothing cached and Booxi down: 503.
+        // Nothing cached and Booxi down: 503, saying Booxi answered 503, and one log line with the cause.
         _ = try await system.simulator(.DELETE, "faults")
         let fresh = try await system.book(hour: 15)
-        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.redis.send("GET", "bxt:{m}:code:\(fresh)").string ?? "")", "booking", "fetchedAt")
-        _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":503}"#)
+        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.bookingID(of: fresh))", "booking", "fetchedAt")
+        _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":502}"#)
         let down = try await system.api("/api/tracking/\(fresh)")
-        #expect(down.status == 503 && down.json["code"] as? String == "unavailable")
+        #expect(down.status == 503 && down.json["code"] as? String == "booxi_unavailable", "\(down.body)")
+        #expect((down.json["error"] as? String ?? "").contains("answered 502"))
+        let lines = system.logs.text.split(separator: "\n").filter { $0.contains("answered 503 booxi_unavailable") }
+        #expect(lines.count == 1 && lines[0].contains("cause=Booxi: server error 502"), "\(lines)")
+        #expect(!system.logs.text.contains(fresh))
+        _ = try await system.simulator(.PUT, "faults", #"{"timeoutRate":1,"timeoutMs":5000}"#)
+        let unreachable = try await system.api("/api/tracking/\(fresh)")
+        #expect(unreachable.status == 503 && (unreachable.json["error"] as? String ?? "").contains("cannot be reached"))
     }
 }
 

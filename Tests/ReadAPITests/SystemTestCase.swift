@@ -27,6 +27,8 @@ struct SystemTestCase {
     let apiPort: Int
     let simulatorPort: Int
     let configuration: AppConfiguration
+    /// Every role's log lines.
+    let logs: LogCapture
 
     /// Fair use as the simulator enforces it and the scheduler keeps it: above Booxi's figures so
     /// tests run quickly, the same on both sides so any excess shows up as a 429.
@@ -41,7 +43,8 @@ struct SystemTestCase {
             "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
             "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000",
         ].merging(environment) { _, new in new })
-        let logger = Logger(label: "test.system")
+        let logs = LogCapture()
+        let logger = logs.logger
         let http = HTTPClient.shared
 
         let ingressBound = BoundPort()
@@ -78,7 +81,7 @@ struct SystemTestCase {
         let apiPort = await apiBound.value()
         return SystemTestCase(
             server: server, redis: redis, services: .composite([services, simulatorServices, ingressServices]),
-            ingressPort: ingressPort, apiPort: apiPort, simulatorPort: simulatorPort, configuration: configuration)
+            ingressPort: ingressPort, apiPort: apiPort, simulatorPort: simulatorPort, configuration: configuration, logs: logs)
     }
 
     struct Reply {
@@ -132,6 +135,16 @@ struct SystemTestCase {
             try await Task.sleep(for: .milliseconds(25))
         }
         throw SystemTestError.timedOut
+    }
+
+    /// The simulator's fair-use report (`refused` are its 429s).
+    func fairUse() async throws -> [String: Any] {
+        try await simulator(.GET, "fair-use").json
+    }
+
+    /// The record the API reads for a code.
+    func bookingID(of code: String) async throws -> String {
+        try await redis.send("GET", "bxt:{m}:code:\(code)").string ?? ""
     }
 
     func bookingCalls() async throws -> Int {

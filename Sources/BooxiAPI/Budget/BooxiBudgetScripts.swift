@@ -128,4 +128,21 @@ enum BooxiBudgetScripts {
             end
             return 1
             """)
+
+    /// KEYS: queue, calls, pause. Returns {charged in the last second, in the last minute, pause
+    /// left (ms), callers waiting in class 1, 2, 3, 4}.
+    static let report = RedisScript(
+        clock + """
+
+            local now = clock('')
+            local result = {
+              redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000), '+inf'),
+              redis.call('ZCOUNT', KEYS[2], '(' .. (now - 60000), '+inf'),
+              math.max(0, (tonumber(redis.call('GET', KEYS[3]) or '') or 0) - now),
+            }
+            for class = 1, 4 do
+              table.insert(result, redis.call('ZCOUNT', KEYS[1], class * 1e13, '(' .. ((class + 1) * 1e13)))
+            end
+            return result
+            """)
 }
