@@ -93,7 +93,10 @@ public struct BooxiClient: Sendable {
         let grant: BooxiGrant
         switch admission {
         case .granted(let held): grant = held
-        case .queue(let callClass, let wait): grant = try await scheduler.acquire(callClass, wait: wait ?? configuration.maxQueueWait)
+        case .queue(let callClass, let wait):
+            // Booxi validates a PUT's body and an availability query's range, and may answer 400.
+            let mayBeRefused = method == .PUT || path.contains("/availability")
+            grant = try await scheduler.acquire(callClass, wait: wait ?? configuration.maxQueueWait, mayBeRefused: mayBeRefused)
         }
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method

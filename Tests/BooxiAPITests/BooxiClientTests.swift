@@ -197,13 +197,13 @@ struct BooxiClientTests {
     }
 
     @Test func aBadRequestIsChargedTwice() async throws {
-        let policy = FairUsePolicy(perSecond: 4, perMinute: 300, minSpacingMs: 10)
+        let policy = FairUsePolicy(perSecond: 3, perMinute: 300, minSpacingMs: 10)
         let test = try await SimulatorTestCase.start(fairUse: policy)
         defer { Task { await test.finish() } }
         let booxi = test.client(policy: policy)
-        // An unknown service: Booxi answers 400, which counts as two calls of the four a second allows.
-        // A call in flight holds two units (it may be a 400 too), so one more fits at once; the one
-        // after it has to wait for the 400 to leave the window. Counted once, both would fit.
+        // An unknown service: Booxi answers 400, which counts as two calls of the three a second allows.
+        // One more read fits at once; the one after it waits for the 400 to leave the window.
+        // Counted once, both would fit.
         _ = try? await booxi.modify(id: "A00006500", startsOn: Date().addingTimeInterval(86_400), serviceID: 999, staffID: nil)
         let started = ContinuousClock.now
         _ = try await booxi.services(.queue(.visitor))

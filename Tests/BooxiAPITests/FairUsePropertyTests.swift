@@ -40,7 +40,7 @@ struct FairUsePropertyTests {
         var now: Int64 = 10_000_000
         let end = now + 150_000
         var ticket = 0
-        var waiting: [(member: String, callClass: Int, ticket: Int)] = []
+        var waiting: [(member: String, callClass: Int, ticket: Int, units: Int)] = []
         var calls: [String: Call] = [:]
         var pending: [(at: Int64, call: String)] = []
         var pauses: [(from: Int64, until: Int64)] = []
@@ -52,11 +52,13 @@ struct FairUsePropertyTests {
             for _ in 0..<arrivals {
                 ticket += 1
                 let callClass = Int.random(in: 1...4, using: &random)
+                // Calls Booxi may refuse (PUTs, availability) reserve a second unit; reads do not.
+                let units = Int.random(in: 1...3, using: &random) == 1 ? 2 : 1
                 let member = try await redis.eval(
                     BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
-                    arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000]
+                    arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000, units]
                 ).string ?? ""
-                waiting.append((member, callClass, ticket))
+                waiting.append((member, callClass, ticket, units))
             }
             // Answers due by now.
             for (at, id) in pending where at <= now {
@@ -76,12 +78,13 @@ struct FairUsePropertyTests {
                 let parts = grant.split(separator: " ")
                 let granted = Int(parts[0])!
                 #expect(granted == head.element.ticket, "granted \(granted), but \(head.element.ticket) of class \(head.element.callClass) waited first")
+                let units = head.element.units
                 waiting.removeAll { $0.ticket == granted }
                 grantOrder.append((Int(parts[3])!, granted))
                 let id = String(parts[1])
                 let latency = Int64.random(in: 1...400, using: &random)
                 let roll = Int.random(in: 0..<100, using: &random)
-                let status = roll < 8 ? 400 : roll < 10 ? 429 : 200
+                let status = roll < 15 && units == 2 ? 400 : roll < 17 ? 429 : 200
                 let crashed = roll >= 98
                 calls[id] = Call(
                     grantedAt: now, callClass: Int(parts[3])!, answeredAt: crashed ? nil : now + latency, status: status,
@@ -115,6 +118,40 @@ struct FairUsePropertyTests {
             let tickets = grantOrder.filter { $0.callClass == callClass }.map(\.ticket)
             #expect(tickets == tickets.sorted())
         }
+    }
+
+    @Test func readsSpendTheWholeBudget() async throws {
+        // Reads reserve nothing: back to back, they get every one of the policy's calls.
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: server.configuration())
+        defer { Task { await redis.shutdown() } }
+        let policy = FairUsePolicy.booxi
+        let scheduler = BooxiScheduler(redis: redis, keyPrefix: "prop:", policy: policy, requestTimeout: .seconds(2), logger: Logger(label: "test"))
+        let keys = scheduler.keys
+        try await redis.send("SET", keys.alive("p"), "1")
+        var now: Int64 = 10_000_000
+        for ticket in 1...400 {
+            try await redis.eval(
+                BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
+                arguments: [3, "p", String(ticket), String(now), 10_000_000, 100_000_000, 1])
+        }
+        var grants: [Int64] = []
+        while now < 10_060_000 {
+            let step = try await scheduler.dispatchOnce(now: now)
+            if step.granted {
+                let call = String(try #require(try await redis.send("RPOP", keys.grants("p")).string).split(separator: " ")[1])
+                grants.append(now)
+                try await redis.eval(
+                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.queue, keys.bell, keys.pause, keys.stats],
+                    arguments: [call, String(now + 2), "200", 0])
+            } else {
+                now += Int64(max(1, step.waitMs))
+            }
+        }
+        // A minute of 2 ms reads: 300 calls, 5 in every second after the first.
+        #expect(grants.count == policy.perMinute)
+        #expect(FairUseMeter.busiest(grants.map { .init(at: $0, weight: 1) }, width: 1_000) == policy.perSecond)
     }
 
     @Test func theSimulatorsWindowsAreSliding() {

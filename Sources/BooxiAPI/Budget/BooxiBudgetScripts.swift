@@ -10,8 +10,14 @@ import RedisClient
 /// (grant + request timeout); once answered, the answer's time. So a call occupies the window
 /// from its grant until one window after its answer: Booxi saw it arrive somewhere in between,
 /// whatever the network did to it, and no window Booxi checks can hold more than ours does.
-/// A call in flight holds a second member, `<id>+`, for the 400 it may be answered with; it is
-/// removed with any other answer and kept (charged after the fact) with a 400.
+/// A call that Booxi may answer 400 (it carries input Booxi validates: a PUT, an availability
+/// query) holds a second member, `<id>+`, while in flight, for the second charge a 400 costs; it is
+/// removed with any other answer. So such a 400 never puts a window over the limit. Reads by id
+/// reserve nothing (we validate ids before calling, Booxi answers them 200 or 404): reserving for
+/// them would cost a fifth of the budget (a grant needing two free units of five). Should one be
+/// answered 400 all the same, its second charge is added then, after the fact, and the windows
+/// it falls into may hold one charge more than the limit (measured by the simulator, never a 429:
+/// the next grant waits for both charges to age out).
 enum BooxiBudgetScripts {
     static let clock = """
         local function clock(arg)
@@ -22,14 +28,15 @@ enum BooxiBudgetScripts {
         end
         """
 
-    /// KEYS: queue, sequence, bell, alive. ARGV: class, process, ticket, now, waitMs, aliveTtlMs.
+    /// KEYS: queue, sequence, bell, alive. ARGV: class, process, ticket, now, waitMs, aliveTtlMs,
+    /// units (2 for a call that may be answered 400, else 1).
     /// Queues a caller; rings the bell when the queue was empty. Returns the queue member.
     static let register = RedisScript(
         clock + """
 
             local now = clock(ARGV[4])
             local sequence = redis.call('INCR', KEYS[2])
-            local member = ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[1] .. '|' .. now .. '|' .. (now + tonumber(ARGV[5]))
+            local member = ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[1] .. '|' .. now .. '|' .. (now + tonumber(ARGV[5])) .. '|' .. ARGV[7]
             local wasEmpty = redis.call('ZCARD', KEYS[1]) == 0
             redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 1e13 + sequence, member)
             redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
@@ -42,8 +49,8 @@ enum BooxiBudgetScripts {
 
     /// KEYS: queue, calls, pause (its end, ms), state, stats.
     /// ARGV: now, perSecond, perMinute, spacingMs, inFlightMs, alivePrefix, grantsPrefix, waitsPrefix.
-    /// Grants the first caller of the highest class if the budget allows a call now.
-    /// Returns {member or '', waitMs (0: granted, > 0: until a call may go, -1: nobody waits),
+    /// Grants the first caller of the highest class if the budget allows its call now.
+    /// Returns {member or '', waitMs (0: granted, > 0: until the call may go, -1: nobody waits),
     /// charged in the last second, charged in the last minute}.
     static let dispatch = RedisScript(
         clock + """
@@ -54,31 +61,30 @@ enum BooxiBudgetScripts {
             redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
             local usedSecond = redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000), '+inf')
             local usedMinute = redis.call('ZCOUNT', KEYS[2], '(' .. (now - 60000), '+inf')
-            if redis.call('ZCARD', KEYS[1]) == 0 then return {'', -1, usedSecond, usedMinute} end
-            local wait = 0
-            local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '')
-            if pausedUntil then wait = math.max(wait, pausedUntil - now) end
-            local last = tonumber(redis.call('HGET', KEYS[4], 'last') or '')
-            if last then wait = math.max(wait, last + spacing - now) end
-            -- A grant takes two units while in flight (the call, and the 400 it may turn out to be).
-            local function freedAt(used, limit, width)
-              local cost = math.min(2, limit)
+            local function freedAt(used, cost, limit, width)
               local excess = used + cost - limit
               if excess <= 0 then return 0 end
               local entry = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now - width), '+inf', 'WITHSCORES', 'LIMIT', excess - 1, 1)
               return tonumber(entry[2]) + width - now
             end
-            wait = math.max(wait, freedAt(usedSecond, perSecond, 1000), freedAt(usedMinute, perMinute, 60000))
-            if wait > 0 then return {'', wait, usedSecond, usedMinute} end
             for _ = 1, 1000 do
               local head = redis.call('ZRANGE', KEYS[1], 0, 0)
               if #head == 0 then return {'', -1, usedSecond, usedMinute} end
               local member = head[1]
-              redis.call('ZREM', KEYS[1], member)
-              local process, ticket, class, enqueued, deadline = string.match(member, '^(.*)|(%d+)|(%d)|(%d+)|(%d+)$')
+              local process, ticket, class, enqueued, deadline, units = string.match(member, '^(.*)|(%d+)|(%d)|(%d+)|(%d+)|(%d)$')
               if process and tonumber(deadline) >= now and redis.call('EXISTS', ARGV[6] .. process) == 1 then
+                local cost = math.min(tonumber(units), perSecond, perMinute)
+                local wait = 0
+                local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '')
+                if pausedUntil then wait = math.max(wait, pausedUntil - now) end
+                local last = tonumber(redis.call('HGET', KEYS[4], 'last') or '')
+                if last then wait = math.max(wait, last + spacing - now) end
+                wait = math.max(wait, freedAt(usedSecond, cost, perSecond, 1000), freedAt(usedMinute, cost, perMinute, 60000))
+                if wait > 0 then return {'', wait, usedSecond, usedMinute} end
+                redis.call('ZREM', KEYS[1], member)
                 local call = 'c' .. redis.call('HINCRBY', KEYS[4], 'nextCall', 1)
-                redis.call('ZADD', KEYS[2], now + inFlight, call, now + inFlight, call .. '+')
+                redis.call('ZADD', KEYS[2], now + inFlight, call)
+                if cost > 1 then redis.call('ZADD', KEYS[2], now + inFlight, call .. '+') end
                 redis.call('HSET', KEYS[4], 'last', now)
                 local waited = now - tonumber(enqueued)
                 local grants = ARGV[7] .. process
@@ -87,8 +93,10 @@ enum BooxiBudgetScripts {
                 redis.call('HINCRBY', KEYS[5], 'calls:' .. class, 1)
                 redis.call('LPUSH', ARGV[8] .. class, waited)
                 redis.call('LTRIM', ARGV[8] .. class, 0, 999)
-                return {member, 0, usedSecond + 2, usedMinute + 2}
+                return {member, 0, usedSecond + cost, usedMinute + cost}
               end
+              -- Its wait ran out, or its process died: nobody will make this call.
+              redis.call('ZREM', KEYS[1], member)
               if class then redis.call('HINCRBY', KEYS[5], 'expired:' .. class, 1) end
             end
             return {'', 1, usedSecond, usedMinute}
@@ -111,7 +119,8 @@ enum BooxiBudgetScripts {
             else
               redis.call('ZADD', KEYS[1], 'XX', now, call)
               if outcome == '400' then
-                redis.call('ZADD', KEYS[1], 'XX', now, call .. '+')
+                -- Counted twice: the second unit reserved in flight, or charged now, after the fact.
+                redis.call('ZADD', KEYS[1], now, call .. '+')
               else
                 redis.call('ZREM', KEYS[1], call .. '+')
               end

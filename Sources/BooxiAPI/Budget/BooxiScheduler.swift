@@ -43,8 +43,9 @@ public final class BooxiScheduler: Service, Sendable {
     }
 
     /// Waits for permission to make one call of `callClass`; throws ``BooxiError/budgetBusy(_:waited:)``
-    /// when none came within `wait`, and `CancellationError` when cancelled.
-    public func acquire(_ callClass: BooxiCallClass, wait: Duration) async throws -> BooxiGrant {
+    /// when none came within `wait`, and `CancellationError` when cancelled. `mayBeRefused` calls
+    /// (Booxi may answer 400, which counts twice) hold a second unit until answered.
+    public func acquire(_ callClass: BooxiCallClass, wait: Duration, mayBeRefused: Bool = false) async throws -> BooxiGrant {
         let ticket = tickets.add(1, ordering: .relaxed).newValue
         let started = ContinuousClock.now
         waiters.open(ticket)
@@ -52,7 +53,9 @@ public final class BooxiScheduler: Service, Sendable {
         do {
             member = try await redis.eval(
                 BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive(processID)],
-                arguments: [callClass.rawValue, processID, String(ticket), "", max(1, Int(wait.milliseconds)), Self.aliveTTLMs]
+                arguments: [
+                    callClass.rawValue, processID, String(ticket), "", max(1, Int(wait.milliseconds)), Self.aliveTTLMs, mayBeRefused ? 2 : 1,
+                ]
             ).string ?? ""
         } catch {
             waiters.discard(ticket)
