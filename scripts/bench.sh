@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks with baselines measured in the same run (this machine is noisy: compare ratios).
-#   scripts/bench.sh [redis] [ingress] [worker] [api]     (default: all)
+#   scripts/bench.sh [redis] [ingress] [worker] [api] [budget]     (default: all)
 # Prints one table per section. Release build; wrk and redis-benchmark from Debian.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 ensure_base_deps
 ensure_packages wrk procps
-SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(redis ingress worker api)
+SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(redis ingress worker api budget)
 DURATION="${BXT_BENCH_SECONDS:-10}"
 
 log "building release binaries"
@@ -128,8 +128,10 @@ bench_api() {
     "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
     local sim_port api_port ingress_port
     sim_port=8790; api_port="$(free_port)"; ingress_port="$(free_port)"
-    # The fair-use limiter (5/s) would dominate the cancel timing; here we measure our own overhead.
+    # Booxi's fair use (5/s) would dominate the cancel timing; here we measure our own overhead, so
+    # both our budget and the simulator's enforcement are raised alike.
     export BXT_BOOXI_REQUESTS_PER_SECOND=10000 BXT_BOOXI_REQUESTS_PER_MINUTE=600000
+    export BXT_SIMULATOR_REQUESTS_PER_SECOND=10000 BXT_SIMULATOR_REQUESTS_PER_MINUTE=600000
     BXT_SIMULATOR_PORT=$sim_port BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:$ingress_port/webhooks/booxi" "$BIN" simulator >"$WORK/sim.log" 2>&1 & PIDS+=($!)
     BXT_INGRESS_PORT=$ingress_port "$BIN" ingress >"$WORK/ingress.log" 2>&1 & PIDS+=($!)
     BXT_WORKER_PORT="$(free_port)" BXT_BOOXI_BASE_URL="http://127.0.0.1:$sim_port/booking/v1" "$BIN" worker >"$WORK/worker.log" 2>&1 & PIDS+=($!)
@@ -161,6 +163,24 @@ bench_api() {
         "$(awk -v a="$RPS" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')" "${hits:-0}" "${misses:-0}"
     printf 'Booxi calls during the lookup run: %s for %s lookups (%s per 1,000)\n' "$calls" "$TOTAL" \
         "$(awk -v c="$calls" -v t="$TOTAL" 'BEGIN {printf "%.3f", c * 1000 / t}')"
+}
+
+bench_budget() {
+    # Booxi's real fair use, the rush-hour mix (scripts/chaos.sh rush-hour --short: 100 bookings
+    # confirmed in 10 s, each visitor's first lookup 20-120 s later and 1-3 repeats, 30 cancels while
+    # prefetches are queued). Baseline in the same run: the same mix with the workers' prefetch off.
+    local on off
+    on="$(BXT_EXECUTABLE="$BIN" python3 scripts/chaos/chaos.py --short rush-hour | sed -n 's/^rush-hour-figures: //p')"
+    off="$(BXT_EXECUTABLE="$BIN" python3 scripts/chaos/chaos.py --short --no-prefetch rush-hour | sed -n 's/^rush-hour-figures: //p')"
+    field() { echo "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+    printf '\n### budget: Booxi calls for the rush-hour mix (fair use enforced: 5/s, 300/min)\n\n'
+    printf '| %-34s | %22s | %26s | %22s | %10s | %6s |\n' "what" "Booxi GETs / 1,000 lookups" "first lookups ready (%)" "first lookup p99 (ms)" "calls/booking" "429s"
+    printf '| %-34s | %22s | %26s | %22s | %10s | %6s |\n' "---" "---" "---" "---" "---" "---"
+    for variant in on off; do
+        local figures; [ "$variant" = on ] && figures="$on" || figures="$off"
+        printf '| %-34s | %22s | %26s | %22s | %10s | %6s |\n' "prefetch $variant" "$(field "$figures" gets_per_1000_lookups)" \
+            "$(field "$figures" first_lookups_ready_pct)" "$(field "$figures" first_lookup_p99_ms)" "$(field "$figures" calls_per_booking)" "$(field "$figures" booxi_429)"
+    done
 }
 
 ensure_packages bc

@@ -70,7 +70,8 @@ def system():
            "BXT_SIMULATOR_PORT": str(sim), "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{ingress}/webhooks/booxi",
            "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{sim}/booking/v1", "BXT_INGRESS_PORT": str(ingress),
            "BXT_WORKER_PORT": str(worker), "BXT_API_PORT": str(api), "BXT_PAGE_BUSINESS_NAME": "Salon Lumière",
-           "BXT_PAGE_TIME_ZONE": "America/Montreal", "BXT_BOOXI_REQUESTS_PER_SECOND": "100", "BXT_BOOXI_REQUESTS_PER_MINUTE": "6000"}
+           "BXT_PAGE_TIME_ZONE": "America/Montreal", "BXT_BOOXI_REQUESTS_PER_SECOND": "100", "BXT_BOOXI_REQUESTS_PER_MINUTE": "6000",
+           "BXT_SIMULATOR_REQUESTS_PER_SECOND": "100", "BXT_SIMULATOR_REQUESTS_PER_MINUTE": "6000"}
     for role in (["simulator"], ["ingress"], ["worker"], ["api"]):
         procs.append(subprocess.Popen([BIN] + role, env=env, stdout=open(work / f"{role[0]}.log", "w"), stderr=subprocess.STDOUT))
     widget_env = {**env, "BXT_API_PORT": str(widget_api), "BXT_PAGE_MODIFY_MODE": "widget", "BXT_PAGE_WIDGET_SCRIPT_URL": widget_url}
@@ -78,7 +79,7 @@ def system():
     try:
         for port in (sim, api, widget_api, ingress, worker):
             wait_http(f"http://127.0.0.1:{port}/healthz")
-        yield {"sim": sim, "api": api, "widget_api": widget_api, "work": work}
+        yield {"sim": sim, "api": api, "widget_api": widget_api, "work": work, "redis": redis_port}
     finally:
         for proc in procs:
             proc.terminate()
@@ -176,6 +177,25 @@ def test_builtin_modify_books_a_new_slot_and_follows_the_new_code(system, driver
     shot(driver, "05-modified")
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://127.0.0.1:{system['api']}/api/tracking/{code}")
+
+
+def test_a_booking_being_prepared_shows_a_loading_state_then_the_card(system, driver):
+    code = book(system, hour=15)
+    # The booking's details out of date (a webhook without them) and Booxi answering the next call
+    # 429 with Retry-After 3: every process pauses, the lookup answers 202 "preparing".
+    redis = lambda *args: subprocess.run(["redis-cli", "-p", str(system["redis"]), *args], capture_output=True, text=True).stdout.strip()
+    redis("HDEL", f"bxt:{{m}}:booking:{redis('GET', f'bxt:{{m}}:code:{code}')}", "fetchedAt")
+    faults = urllib.request.Request(f"http://127.0.0.1:{system['sim']}/simulator/faults", method="PUT",
+                                    data=json.dumps({"failNext": 1, "errorStatus": 429, "retryAfterSeconds": 3}).encode(),
+                                    headers={"content-type": "application/json"})
+    urllib.request.urlopen(faults).read()
+    driver.get(f"http://127.0.0.1:{system['api']}/track/{code}")
+    wait(driver, lambda d: "being prepared" in d.find_element(By.ID, "loading").text)
+    assert driver.find_element(By.ID, "loading").is_displayed()
+    shot(driver, "08-being-prepared")
+    # The page asks again by itself and shows the booking once a worker fetched it.
+    wait(driver, EC.visibility_of_element_located((By.ID, "card")), timeout=30)
+    assert driver.find_element(By.ID, "service").text == "Haircut"
 
 
 def test_widget_mode_calls_open_modify_with_the_code(system, driver):

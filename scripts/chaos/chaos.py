@@ -594,7 +594,9 @@ def rush_hour(short, prefetch=True):
                        booxi_calls=fair.get("charged"), calls_per_booking=round(fair.get("charged", 0) / bookings, 2),
                        gets_per_1000_lookups=round(gets * 1000 / max(1, lookups[0]), 1),
                        seconds=round(time.time() - started))
+        budget = subprocess.run([BIN, "admin", "budget"], env=system.env, capture_output=True, text=True).stdout
         row("rush-hour" + ("" if prefetch else " (prefetch off)"), **figures)
+        print(budget, flush=True)
         print("rush-hour-figures: " + json.dumps(figures), flush=True)
         if prefetch:
             check("rush-hour", fair.get("refused") == 0, f"{fair.get('refused')} 429s from Booxi")
@@ -603,6 +605,9 @@ def rush_hour(short, prefetch=True):
             check("rush-hour", calls.get("PUT /booking/{id}", 0) == len(cancelled), "cancels not applied exactly once each")
             check("rush-hour", share >= 95, f"only {share}% of first lookups found the booking ready")
             check("rush-hour", p99(waits) <= bound_ms, f"cancel wait p99 {p99(waits)} ms above {bound_ms} ms")
+            command_line = next((line for line in budget.splitlines() if line.startswith("command ")), "")
+            check("rush-hour", "answers: " in budget and command_line.split()[2:3] == [str(fair.get("charged", 0) and len(waits))],
+                  f"admin budget does not show the commands' calls: {budget!r}")
     finally:
         system.stop()
 
