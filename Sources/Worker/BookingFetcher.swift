@@ -2,6 +2,7 @@ import BooxiAPI
 import Foundation
 import Logging
 import Metrics
+import RedisClient
 import ServiceLifecycle
 import TrackingCore
 
@@ -44,7 +45,7 @@ public struct BookingFetcher: Service {
     }
 
     private func fetchUntilCancelled() async {
-        var failures = 0
+        var outage = OutagePause()
         while !Task.isCancelled {
             do {
                 guard let callClass = try await fetches.mostUrgentDue() else {
@@ -57,16 +58,12 @@ public struct BookingFetcher: Service {
                     continue
                 }
                 await fetch(bookingID, taken, version, grant)
-                failures = 0
+                outage.succeeded()
             } catch BooxiError.budgetBusy {
                 continue  // the queue is long: stay in it
             } catch {
                 if Task.isCancelled { break }
-                failures += 1
-                if failures == 1 || failures % 30 == 0 {
-                    logger.warning("booking fetcher paused: Redis unavailable", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .milliseconds(min(100 * failures, 1_000)))
+                await outage.failed(error, "booking fetcher paused: Redis unavailable", logger: logger)
             }
         }
     }

@@ -21,7 +21,7 @@ extension BooxiScheduler {
     /// One `BLPOP` on this process' grant list (and, while leading, on the bell); keeps the process
     /// marked alive so grants are not sent to it in vain after a crash.
     func receiveGrants() async {
-        var failures = 0
+        var outage = OutagePause()
         var aliveUntil = ContinuousClock.now
         while !Task.isCancelled {
             do {
@@ -32,7 +32,7 @@ extension BooxiScheduler {
                 var watched = [keys.grants(processID)]
                 if leading.load(ordering: .relaxed) { watched.append(keys.bell) }
                 let reply = try await redis.sendBlocking(RedisCommand("BLPOP", watched + ["1"]), serverTimeout: .seconds(1))
-                failures = 0
+                outage.succeeded()
                 guard let pair = reply.array, pair.count == 2, let key = pair[0].string, let value = pair[1].string else { continue }
                 if key == keys.bell {
                     doorbell.ring()
@@ -41,11 +41,7 @@ extension BooxiScheduler {
                 }
             } catch {
                 if Task.isCancelled { break }
-                failures += 1
-                if failures == 1 || failures % 30 == 0 {
-                    logger.warning("Booxi budget: cannot receive grants, Redis unavailable", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .milliseconds(min(100 * failures, 1_000)))
+                await outage.failed(error, "Booxi budget: cannot receive grants, Redis unavailable", logger: logger)
             }
         }
     }
@@ -61,9 +57,12 @@ extension BooxiScheduler {
 
     /// Competes for the dispatcher lease; while holding it, dispatches.
     func dispatchWhileLeading() async {
+        var outage = OutagePause()
         while !Task.isCancelled {
             do {
-                guard let token = try await redis.acquireLock(keys.leader, ttl: Self.leaseTTL) else {
+                let lease = try await redis.acquireLock(keys.leader, ttl: Self.leaseTTL)
+                outage.succeeded()
+                guard let token = lease else {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
@@ -76,8 +75,7 @@ extension BooxiScheduler {
                 try result.get()
             } catch {
                 if Task.isCancelled { break }
-                logger.warning("Booxi budget: dispatching paused, Redis unavailable", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .milliseconds(500))
+                await outage.failed(error, "Booxi budget: dispatching paused, Redis unavailable", logger: logger)
             }
         }
     }
