@@ -480,6 +480,14 @@ def enumeration(short):
         system.stop()
 
 
+def status_of(request):
+    """The HTTP status of a request, or "error" when it got no answer."""
+    try:
+        return request().status_code
+    except requests.RequestException:
+        return "error"
+
+
 def rush_hour(short, prefetch=True):
     """Booxi's real fair use (5/s, 300/min, enforced by the simulator) against a morning rush:
     bookings confirmed in a burst, each visitor opening their link later (first lookup, then
@@ -512,10 +520,7 @@ def rush_hour(short, prefetch=True):
             booking = system.redis("GET", f"bxt:{{m}}:code:{code}")
             ready = system.redis("HEXISTS", f"bxt:{{m}}:booking:{booking}", "booking") == "1"
             t0 = time.time()
-            try:
-                status = requests.get(f"{api}/{code}", timeout=30).status_code
-            except requests.RequestException:
-                status = "error"
+            status = status_of(lambda: requests.get(f"{api}/{code}", timeout=30))
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
                 lookups[0] += 1
@@ -547,10 +552,7 @@ def rush_hour(short, prefetch=True):
                 confirmed[created["trackingCode"]] = time.time() - started
 
         def cancel(code):
-            try:
-                status = requests.post(f"{api}/{code}/cancel", timeout=30).status_code
-            except requests.RequestException:
-                status = "error"
+            status = status_of(lambda: requests.post(f"{api}/{code}/cancel", timeout=30))
             with lock:
                 cancel_replies[status] = cancel_replies.get(status, 0) + 1
 
