@@ -170,6 +170,24 @@ struct BooxiClientTests {
         #expect(ContinuousClock.now - started >= .milliseconds(900))
     }
 
+    @Test func dispatchingMovesToAnotherProcessWhenTheDispatcherStops() async throws {
+        let test = try await SimulatorTestCase.start()
+        defer { Task { await test.finish() } }
+        let first = test.client()
+        _ = try await first.services(.queue(.visitor))  // the first process took the lease
+        try await Task.sleep(for: .milliseconds(200))
+        let second = test.client()
+        #expect(first.scheduler.isDispatching && !second.scheduler.isDispatching)
+        // The dispatching process stops (its lease is released): the other one takes over and
+        // its callers are served.
+        let stopped = try #require(test.schedulers.running.withLock { $0.first })
+        await stopped.stop()
+        let started = ContinuousClock.now
+        _ = try await second.services(.queue(.visitor, wait: .seconds(3)))
+        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        #expect(second.scheduler.isDispatching)
+    }
+
     @Test func twoProcessesTogetherKeepBooxisFairUseExactly() async throws {
         // Booxi's own figures, enforced by the simulator: 8 callers in two "processes" as fast as they can.
         let policy = FairUsePolicy.booxi

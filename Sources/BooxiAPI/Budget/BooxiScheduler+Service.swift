@@ -71,7 +71,9 @@ extension BooxiScheduler {
                 let result = await Result(catching: { try await dispatch(leaseToken: token) })
                 leading.store(false, ordering: .relaxed)
                 metrics.reportUse(second: 0, minute: 0)
-                try? await redis.releaseLock(keys.leader, token: token)
+                // Handed over at once, not after the lease runs out; on shutdown this task is
+                // cancelled, which the Redis client honours, so the release runs in a task of its own.
+                await Task { [redis, keys] in try? await redis.releaseLock(keys.leader, token: token) }.value
                 try result.get()
             } catch {
                 if Task.isCancelled { break }

@@ -72,8 +72,9 @@ public final class BooxiScheduler: Service, Sendable {
             metrics.granted(grant)
             return grant
         } catch {
-            // Still queued: withdrawn. Granted meanwhile: the listener finds nobody and gives it back.
-            _ = try? await redis.eval(BooxiBudgetScripts.withdraw, keys: [keys.queue], arguments: [member])
+            // Still queued: withdrawn (in a task of its own, as a cancelled one would not reach Redis).
+            // Granted meanwhile: the listener finds nobody and gives the call back.
+            await Task { [redis, keys] in _ = try? await redis.eval(BooxiBudgetScripts.withdraw, keys: [keys.queue], arguments: [member]) }.value
             guard error is WaitExpired else { throw error }
             metrics.expired(callClass)
             throw BooxiError.budgetBusy(callClass.description, waited: ContinuousClock.now - started)
@@ -115,6 +116,9 @@ public final class BooxiScheduler: Service, Sendable {
             logger.warning("could not record a Booxi call's answer", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Whether this process holds the dispatcher lease now.
+    public var isDispatching: Bool { leading.load(ordering: .relaxed) }
 
     struct WaitExpired: Error {}
 }
