@@ -72,7 +72,10 @@ cat <<MSG
                         --data-binary @Tests/Fixtures/webhook-confirmed.json http://127.0.0.1:8081/webhooks/booxi)
   Metrics:         http://127.0.0.1:8081/metrics (ingress)  :8082/metrics (worker)  :8080/metrics (api)
 
-  Admin:           $BIN admin queues
+  Admin (paste into any shell):
+                   export BXT_REDIS_URL=$BXT_REDIS_URL
+                   $BIN admin queues
+                   $BIN admin budget      (Booxi's call budget: use, waits per class, fetches queued)
                    $BIN admin dead list | replay | purge
                    $BIN admin lookup --code $CODE
                    $BIN simulator book --service 101 --at 2030-01-02T10:00:00Z
