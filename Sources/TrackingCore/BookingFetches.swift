@@ -68,26 +68,44 @@ public struct BookingFetches: Sendable {
         return Dictionary(uniqueKeysWithValues: zip(Self.classes, replies.map { $0.int ?? 0 }))
     }
 
-    /// KEYS: the class zsets (most urgent first), bell, the booking's record. ARGV: bookingId,
-    /// class index, dueMs. An entry in a more urgent class wins; one in a less urgent class is
-    /// moved up. A prefetch for a booking fetched since its last event is superseded, and a booking
-    /// being fetched right now needs no second fetch: nothing to do.
-    static let requestScript = RedisScript(
-        """
-        local wanted = tonumber(ARGV[2])
-        if wanted == 2 and redis.call('HEXISTS', KEYS[5], 'fetchedAt') == 1 then return 0 end
-        if tonumber(redis.call('HGET', KEYS[5], 'fetchingUntil') or '0') > tonumber(ARGV[3]) then return 0 end
-        for index = 1, 3 do
-          if redis.call('ZSCORE', KEYS[index], ARGV[1]) then
-            if index <= wanted then return 0 end
-            redis.call('ZREM', KEYS[index], ARGV[1])
+    /// The rule for asking for a fetch, as a Lua function, so the request script and the mapping
+    /// store's apply script (which asks for a prefetch in the same step as the change) share it.
+    /// An entry in a more urgent class wins; one in a less urgent class is moved up. A prefetch for
+    /// a booking fetched since its last event is superseded, and a booking being fetched right now
+    /// needs no second fetch. `wanted` is 1 (visitor), 2 (prefetch) or 3 (refresh).
+    static let requestFunction = """
+        local function requestFetch(queues, record, bookingId, wanted, due)
+          if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return 0 end
+          if tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') > tonumber(due) then return 0 end
+          for index = 1, 3 do
+            if redis.call('ZSCORE', queues[index], bookingId) then
+              if index <= wanted then return 0 end
+              redis.call('ZREM', queues[index], bookingId)
+            end
           end
+          redis.call('ZADD', queues[wanted], due, bookingId)
+          return 1
         end
-        redis.call('ZADD', KEYS[wanted], ARGV[3], ARGV[1])
-        redis.call('LPUSH', KEYS[4], '1')
-        redis.call('LTRIM', KEYS[4], 0, 0)
-        return 1
-        """)
+
+        """
+
+    /// KEYS: the class zsets (most urgent first), bell, the booking's record. ARGV: bookingId,
+    /// class index, dueMs.
+    static let requestScript = RedisScript(
+        requestFunction + """
+            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, KEYS[5], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+            if added == 1 then
+              redis.call('LPUSH', KEYS[4], '1')
+              redis.call('LTRIM', KEYS[4], 0, 0)
+            end
+            return added
+            """)
+
+    /// Wakes the fetchers (the webhook handler does it once per batch, after its prefetches).
+    public func appendRing(to pipeline: inout RedisPipeline) {
+        pipeline.append(RedisCommand("LPUSH", keys.fetchBell, "1"))
+        pipeline.append(RedisCommand("LTRIM", keys.fetchBell, 0, 0))
+    }
 
     /// KEYS: the class zsets. ARGV: nowMs. The index of the first class with a due entry, or 0.
     static let peekScript = RedisScript(

@@ -36,14 +36,9 @@ public struct MappingStore: Sendable {
             ])
     }
 
-    /// The fetch queues a fresh copy of a booking satisfies.
+    /// The fetch queues (visitor, prefetch, refresh): a fresh copy leaves them, an event without
+    /// the booking's details enters the prefetch queue.
     var fetchKeys: [String] { BookingFetches.classes.map(keys.fetches) }
-
-    /// Whether an event applied as `result` leaves the booking without current details, so its
-    /// booking should be fetched before a visitor asks (a cancellation needs nothing more).
-    public static func needsPrefetch(_ event: WebhookEvent, result: ApplyResult) -> Bool {
-        result == .applied && event.details == nil && event.kind != .cancelled
-    }
 
     public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
         var pipeline = RedisPipeline()
@@ -90,9 +85,11 @@ public struct MappingStore: Sendable {
     /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
     /// back; without an event time a cancellation is final; the same state twice changes nothing.
-    /// Details carried by the delivery become the cached copy; without them the copy is out of date.
+    /// Details carried by the delivery become the cached copy; without them the copy is out of date
+    /// and, unless the event is a cancellation (which changes only the status), a prefetch is asked
+    /// for in the same step, so no crash can separate the two.
     static let apply = RedisScript(
-        """
+        BookingFetches.requestFunction + """
         local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
         local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local version = tonumber(ARGV[5])
@@ -119,6 +116,7 @@ public struct MappingStore: Sendable {
           for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
         else
           redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
+          if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13]) end
         end
         local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
         local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])

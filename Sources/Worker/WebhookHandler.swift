@@ -36,23 +36,19 @@ public struct WebhookHandler: JobHandler {
                 logger.notice("webhook dead-lettered", metadata: ["jobId": "\(envelope.id)", "reason": "\(error)"])
             }
         }
+        // One wake-up for the booking fetchers per batch, for the prefetches the applies asked for.
+        if !applied.isEmpty { fetches.appendRing(to: &pipeline) }
         let replies = try await mappings.redis.execute(pipeline)
-        var prefetch: [String] = []
         for ((index, event), reply) in zip(applied, replies) {
             if let message = reply.errorMessage {
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.
                 outcomes[index] = .retry(error: "mapping update failed: \(message)", retryAfter: nil)
                 continue
             }
-            let result = MappingStore.ApplyResult(rawValue: reply.string ?? "") ?? .unchanged
-            if MappingStore.needsPrefetch(event, result: result) { prefetch.append(event.bookingID) }
             logger.debug(
                 "webhook applied",
                 metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)", "result": "\(reply.string ?? "")"])
         }
-        // After the apply, so a fetcher finds the record. Lost with a crash right here: the visitor's
-        // first lookup then fetches instead (in its own, higher class).
-        if !prefetch.isEmpty { try await fetches.request(Array(Set(prefetch)), .prefetch) }
         return outcomes
     }
 }

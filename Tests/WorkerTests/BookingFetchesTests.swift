@@ -25,7 +25,9 @@ struct BookingFetchesTests {
         defer { Task { await test.finish() } }
         let fetches = BookingFetches(redis: test.redis, keys: MappingKeys())
         let mappings = test.mappings
+        // The apply itself asks for the prefetch; asking again changes nothing.
         _ = try await mappings.apply(try event(.confirmed, "B1", "codeB1xx", at: 1_000), receivedAt: 0)
+        #expect(try await fetches.counts() == [.visitor: 0, .prefetch: 1, .refresh: 0])
         for _ in 0..<3 { try await fetches.request("B1", .prefetch) }
         try await fetches.request("B1", .refresh)  // less urgent than the prefetch already queued: no-op
         #expect(try await fetches.counts() == [.visitor: 0, .prefetch: 1, .refresh: 0])
@@ -41,8 +43,7 @@ struct BookingFetchesTests {
         // A copy fetched before a newer event is not stored; the event queued its own prefetch.
         let modified = try event(.modified, "B1", "codeB1xx", at: 2_000)
         #expect(try await mappings.apply(modified, receivedAt: 0) == .applied)
-        #expect(MappingStore.needsPrefetch(modified, result: .applied))
-        try await fetches.request("B1", .prefetch)
+        #expect(try await fetches.counts()[.prefetch] == 1)
         #expect(try await mappings.storeBooking(bookingID: "B1", json: Array("{}".utf8), status: nil, endsAt: nil, ifVersion: 1_000) == false)
         #expect(try await fetches.counts()[.prefetch] == 1)
         // A current copy: the queue forgets the booking, and a later prefetch request is superseded.
@@ -61,11 +62,16 @@ struct BookingFetchesTests {
         let bare = try event(.confirmed, "B3", "codeB3xx", at: 1_000)
         let startOnly = try event(.confirmed, "B4", "codeB4xx", at: 1_000, details: #""startsOn":"2030-05-01T14:00:00Z""#)
         #expect(bare.details == nil && startOnly.details == nil)
+        let fetches = BookingFetches(redis: test.redis, keys: MappingKeys())
         #expect(try await test.mappings.apply(full, receivedAt: 0) == .applied)
-        #expect(!MappingStore.needsPrefetch(full, result: .applied))
-        #expect(MappingStore.needsPrefetch(bare, result: .applied) && !MappingStore.needsPrefetch(bare, result: .exists))
-        let cancelled = try event(.cancelled, "B3", "codeB3xx", at: 2_000)
-        #expect(!MappingStore.needsPrefetch(cancelled, result: .applied))
+        #expect(try await fetches.counts()[.prefetch] == 0)
+        #expect(try await test.mappings.apply(bare, receivedAt: 0) == .applied)
+        #expect(try await fetches.counts()[.prefetch] == 1)
+        // A duplicate delivery and a cancellation ask for nothing more.
+        #expect(try await test.mappings.apply(bare, receivedAt: 0) == .exists)
+        _ = try await fetches.next(fetchTimeout: .seconds(5))
+        #expect(try await test.mappings.apply(try event(.cancelled, "B3", "codeB3xx", at: 2_000), receivedAt: 0) == .applied)
+        #expect(try await fetches.counts()[.prefetch] == 0)
         let record = try #require(try await test.mappings.record(bookingID: "B2"))
         let cached = try Booking.decode(try #require(record.cachedBooking))
         #expect(record.fetchedAt != nil && cached.items?.first?.serviceName == "Haircut" && cached.bookingId == "B2")
