@@ -72,19 +72,20 @@ public struct BookingFetches: Sendable {
     /// store's apply script (which asks for a prefetch in the same step as the change) share it.
     /// An entry in a more urgent class wins; one in a less urgent class is moved up. A prefetch for
     /// a booking fetched since its last event is superseded, and a booking being fetched right now
-    /// needs no second fetch. `wanted` is 1 (visitor), 2 (prefetch) or 3 (refresh).
+    /// needs no second fetch (`recordChecked`: the caller just made the record say neither).
+    /// `wanted` is 1 (visitor), 2 (prefetch) or 3 (refresh).
     static let requestFunction = """
-        local function requestFetch(queues, record, bookingId, wanted, due)
-          if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return 0 end
-          if tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') > tonumber(due) then return 0 end
-          for index = 1, 3 do
-            if redis.call('ZSCORE', queues[index], bookingId) then
-              if index <= wanted then return 0 end
-              redis.call('ZREM', queues[index], bookingId)
-            end
+        local function requestFetch(queues, record, bookingId, wanted, due, recordChecked)
+          if not recordChecked then
+            if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return 0 end
+            if tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') > tonumber(due) then return 0 end
           end
-          redis.call('ZADD', queues[wanted], due, bookingId)
-          return 1
+          for index = 1, wanted - 1 do
+            if redis.call('ZSCORE', queues[index], bookingId) then return 0 end
+          end
+          local added = redis.call('ZADD', queues[wanted], 'NX', due, bookingId)
+          for index = wanted + 1, 3 do redis.call('ZREM', queues[index], bookingId) end
+          return added
         end
 
         """
@@ -93,7 +94,7 @@ public struct BookingFetches: Sendable {
     /// class index, dueMs.
     static let requestScript = RedisScript(
         requestFunction + """
-            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, KEYS[5], ARGV[1], tonumber(ARGV[2]), ARGV[3])
+            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, KEYS[5], ARGV[1], tonumber(ARGV[2]), ARGV[3], false)
             if added == 1 then
               redis.call('LPUSH', KEYS[4], '1')
               redis.call('LTRIM', KEYS[4], 0, 0)

@@ -116,7 +116,7 @@ public struct MappingStore: Sendable {
           for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
         else
           redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
-          if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13]) end
+          if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
         end
         local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
         local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
