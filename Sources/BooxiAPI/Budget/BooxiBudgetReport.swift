@@ -46,7 +46,7 @@ public struct BooxiBudgetReport: Sendable {
         var lines = [
             "limits: \(policy.perSecond)/s, \(policy.perMinute)/min, \(policy.minSpacingMs) ms apart (a 400 counts twice)",
             "charged now: \(chargedLastSecond) in the last second, \(chargedLastMinute) in the last minute"
-                + " (a call in flight holds 2 until answered)",
+                + " (calls in flight count until one window after their answer; a PUT or availability query holds 2)",
             "paused by a 429: " + (pauseLeftMs > 0 ? "\(pauseLeftMs) ms left" : "no"),
             "dispatcher: " + (dispatching ? "running" : "none (no worker or API process is up)"),
             "class      waiting    calls  timed out  wait p50  wait p99",
