@@ -55,7 +55,7 @@ public struct BooxiSimulator: Sendable {
         -> some ApplicationProtocol
     {
         Observability.bootstrap(role: "simulator")
-        let router = Router(context: AppRequestContext.self)
+        let router = Router.forRole()
         addOperationalRoutes(to: router) { true }
         addBookingAPI(to: router.group("booking/v1"))
         addControlRoutes(to: router.group("simulator"))

@@ -17,3 +17,11 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     /// Large enough for any route; the ingress enforces its own, smaller webhook limit.
     public var maxUploadSize: Int { 1 << 20 }
 }
+
+extension Router where Context == AppRequestContext {
+    /// Every role's router: `HEAD` is answered for every `GET` route, with the same headers and no
+    /// body (link previews, uptime checks and some mail clients probe with `HEAD`).
+    public static func forRole() -> Router<AppRequestContext> {
+        Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    }
+}

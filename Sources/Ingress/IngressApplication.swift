@@ -48,7 +48,7 @@ public func buildIngressApplication(
         settings: settings, keys: QueueKeys(prefix: configuration.keyPrefix), authenticator: authenticator, redis: redis,
         metrics: IngressMetrics())
 
-    let router = Router(context: AppRequestContext.self)
+    let router = Router.forRole()
     router.add(middleware: JSONErrorMiddleware())
     addOperationalRoutes(to: router) { await redis.isReachable() }
     let webhookPath = RouterPath(settings.tokenInPath ? settings.path + "/:token" : settings.path)

@@ -38,10 +38,12 @@ public func buildReadAPIServices(
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
         actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal),
         clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies))
-    let router = Router(context: AppRequestContext.self)
+    let router = Router.forRole()
     router.add(middleware: ResponseHeadersMiddleware(
         allowedOrigins: Set(settings.allowedOrigins),
-        contentSecurityPolicy: "default-src 'none'; frame-ancestors \(settings.frameAncestors)"))
+        contentSecurityPolicy: "default-src 'none'; frame-ancestors \(settings.frameAncestors)",
+        strictTransportSecurity: settings.publicURL.hasPrefix("https://") && settings.hstsMaxAgeSeconds > 0
+            ? "max-age=\(settings.hstsMaxAgeSeconds)" : nil))
     router.add(middleware: JSONErrorMiddleware())
     addOperationalRoutes(to: router) { await redis.isReachable() }
     api.addRoutes(to: router)

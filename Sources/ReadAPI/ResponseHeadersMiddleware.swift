@@ -2,34 +2,47 @@ import HTTPSupport
 import HTTPTypes
 import Hummingbird
 
-/// Security headers on every response (DESIGN §5) and CORS for the configured origins only
-/// (same-origin when none is configured: no CORS headers at all).
+/// Security headers on every response (DESIGN §5), `Strict-Transport-Security` when the page is
+/// served over https, and CORS for the configured origins only (same-origin when none is
+/// configured: no CORS headers at all; a preflight from any other origin is refused).
 struct ResponseHeadersMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let allowedOrigins: Set<String>
     let contentSecurityPolicy: String
+    /// `max-age=…` when `api.publicUrl` is https and HSTS is on.
+    let strictTransportSecurity: String?
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let strictTransportSecurityName = HTTPField.Name("Strict-Transport-Security")!
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let origin = request.headers[.origin].flatMap { allowedOrigins.contains($0) ? $0 : nil }
-        if request.method == .options, let origin {
-            var response = Response(status: .noContent)
-            addCORS(&response.headers, origin: origin)
-            response.headers[.accessControlAllowMethods] = "GET, POST, OPTIONS"
-            response.headers[.accessControlAllowHeaders] = "content-type"
-            response.headers[.accessControlMaxAge] = "600"
-            return response
-        }
         var response: Response
-        do {
-            response = try await next(request, context)
-        } catch let error as any HTTPResponseError {
-            response = try error.response(from: request, context: context)
+        if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
+            response = try preflight(origin: origin, request, context)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch let error as any HTTPResponseError {
+                response = try error.response(from: request, context: context)
+            }
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "no-referrer"
         if response.headers[.contentSecurityPolicy] == nil { response.headers[.contentSecurityPolicy] = contentSecurityPolicy }
         if let origin { addCORS(&response.headers, origin: origin) }
+        if let strictTransportSecurity { response.headers[Self.strictTransportSecurityName] = strictTransportSecurity }
+        return response
+    }
+
+    /// A CORS preflight: allowed for the configured origins, refused for any other.
+    private func preflight(origin: String?, _ request: Request, _ context: Context) throws -> Response {
+        guard origin != nil else {
+            return try APIError(.forbidden, code: "cors_refused", "this origin may not call this API").response(from: request, context: context)
+        }
+        var response = Response(status: .noContent)
+        response.headers[.accessControlAllowMethods] = "GET, HEAD, POST, OPTIONS"
+        response.headers[.accessControlAllowHeaders] = "content-type"
+        response.headers[.accessControlMaxAge] = "600"
         return response
     }
 

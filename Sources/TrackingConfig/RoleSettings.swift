@@ -142,6 +142,10 @@ public struct APISettings: Sendable {
     public var trustedProxies: [String]
     public var allowedOrigins: [String]
     public var frameAncestors: String
+    /// Where visitors reach the API and page (`https://track.example.com`); empty when unknown.
+    public var publicURL: String
+    /// `Strict-Transport-Security: max-age` sent when `publicURL` is https (0: not sent).
+    public var hstsMaxAgeSeconds: Int
 
     init(settings s: SettingsReader) throws {
         host = try s.string("api.host")
@@ -159,6 +163,11 @@ public struct APISettings: Sendable {
         trustedProxies = try s.stringList("api.trustedProxies")
         allowedOrigins = try s.stringList("api.allowedOrigins")
         frameAncestors = try s.string("api.frameAncestors")
+        publicURL = try s.string("api.publicUrl")
+        guard publicURL.isEmpty || publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://") else {
+            throw ConfigurationError(key: "api.publicUrl", reason: "must be an http(s) URL, or empty")
+        }
+        hstsMaxAgeSeconds = try s.int("api.hstsMaxAgeSeconds", in: 0...(2 * 365 * 86_400))
     }
 }
 

@@ -45,7 +45,7 @@ public func buildWorkerServices(
                 retryPolicy: retry, heartbeatTTL: settings.heartbeatTTL, reaperInterval: settings.reaperInterval,
                 shutdownGrace: settings.shutdownGrace, logger: logger)
         }
-    let router = Router(context: AppRequestContext.self)
+    let router = Router.forRole()
     router.add(middleware: JSONErrorMiddleware())
     addOperationalRoutes(to: router) { await redis.isReachable() }
     let http = Application(

@@ -18,6 +18,7 @@ struct ReadAPIFlowTests {
         #expect((lookup.json["client"] as? [String: String])?["firstName"] == "Ana")
         #expect((lookup.json["actions"] as? [String: Bool])?["canCancel"] == true)
         #expect(lookup.headers.first(name: "referrer-policy") == "no-referrer")
+        #expect(lookup.headers.first(name: "strict-transport-security") == nil)  // no https public URL configured
 
         // Modify to another service and slot: the old code stops resolving, the new one resolves.
         let services = try await system.api("/api/tracking/\(code)/services")
@@ -55,6 +56,34 @@ struct ReadAPIFlowTests {
         everything += try await system.api("/api/tracking/\(newCode)").body
         #expect(!everything.contains("A0000") && !everything.contains(SystemTestCase.apiKey) && !everything.contains("@example.com"))
         #expect(!everything.contains("merchantId") && !everything.contains("staffId"))
+    }
+
+    @Test func headPreflightAndStrictTransportSecurity() async throws {
+        let system = try await SystemTestCase.start([
+            "BXT_API_ALLOWED_ORIGINS": "https://shop.example", "BXT_API_PUBLIC_URL": "https://track.example.com",
+        ])
+        defer { Task { await system.finish() } }
+        let code = try await system.book()
+        // HEAD answers every GET route (the page, a lookup): the same status and headers, no body.
+        for path in ["/track/\(code)", "/api/tracking/\(code)", "/api/tracking/unknownCode1"] {
+            let get = try await system.api(.GET, path)
+            let head = try await system.api(.HEAD, path)
+            #expect(head.status == get.status && head.body.isEmpty, "\(path)")
+            for name in ["content-type", "content-length", "content-security-policy", "cache-control", "strict-transport-security"] {
+                #expect(head.headers.first(name: name) == get.headers.first(name: name), "\(path): \(name)")
+            }
+        }
+        #expect(try await system.api(.HEAD, "/track/\(code)").headers.first(name: "content-length") != "0")
+        // CORS preflight: answered for an allowed origin, refused for any other.
+        let preflight = ["access-control-request-method": "POST", "access-control-request-headers": "content-type"]
+        let allowed = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://shop.example"]) { $1 })
+        #expect(allowed.status == 204 && allowed.headers.first(name: "access-control-allow-origin") == "https://shop.example")
+        #expect(allowed.headers.first(name: "access-control-allow-methods")?.contains("POST") == true)
+        let refused = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://evil.example"]) { $1 })
+        #expect(refused.status == 403 && refused.json["code"] as? String == "cors_refused")
+        #expect(refused.headers.first(name: "access-control-allow-origin") == nil)
+        // HSTS, since the public URL is https.
+        #expect(try await system.api("/api/tracking/\(code)").headers.first(name: "strict-transport-security") == "max-age=31536000")
     }
 
     @Test func slowBooxiAnswers202ThenTheJobSucceeds() async throws {
