@@ -202,7 +202,7 @@ let package = Package(
             name: "ReadAPITests",
             dependencies: [
                 "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient",
-                "TrackingConfig",
+                "TrackingConfig", "HTTPSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig",
+                "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig", "HTTPSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -115,7 +115,7 @@ bench_worker() {
     local ingress_port; ingress_port="$(free_port)"
     BXT_INGRESS_PORT="$ingress_port" "$BIN" ingress >"$WORK/ingress-e2e.log" 2>&1 & local e2e_ingress=$!; PIDS+=($!)
     BXT_WORKER_PORT="$(free_port)" BXT_WORKER_BATCH_SIZE=16 "$BIN" worker --id bench-e2e >"$WORK/worker-e2e.log" 2>&1 & local e2e_worker=$!; PIDS+=($!)
-    wait_http "http://127.0.0.1:$ingress_port/readyz"
+    wait_http "http://127.0.0.1:$ingress_port/healthz"
     local e2e; e2e="$("$BENCH" e2e-latency --ingress "http://127.0.0.1:$ingress_port" --url "$BXT_REDIS_URL" --rate 2000 --seconds 5)"
     row "webhook → mapping visible at 2,000/s ($(echo "$e2e" | awk '/e2e_sent/ {print $2}'))" "2000" \
         "$(echo "$e2e" | awk -F= '/e2e_p50/ {printf "%.1f ms", $2}')" "$(echo "$e2e" | awk -F= '/e2e_p99/ {printf "%.1f ms", $2}')" ""
@@ -139,19 +139,20 @@ bench_api() {
         BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_API_ACTIONS_PER_MINUTE_PER_IP=100000
     # Baseline in the same run: the same API with its lookup cache off (a Redis round trip per lookup).
     local uncached_port; uncached_port="$(free_port)"
-    BXT_API_PORT=$uncached_port BXT_API_LOOKUP_CACHE_CAPACITY=0 "$BIN" api >"$WORK/api-uncached.log" 2>&1 & local uncached=$!
-    wait_http "http://127.0.0.1:$uncached_port/readyz"
+    BXT_API_PORT=$uncached_port BXT_API_OPS_PORT="$(free_port)" BXT_API_LOOKUP_CACHE_CAPACITY=0 "$BIN" api >"$WORK/api-uncached.log" 2>&1 & local uncached=$!
+    wait_http "http://127.0.0.1:$uncached_port/healthz"
     BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$uncached_port" scripts/bench/lookup.lua
     local base_rps=$RPS base_p50=$P50 base_p99=$P99 base_non2xx=$NON2XX base_rss; base_rss="$(rss_mib "$uncached")"
     kill "$uncached"; wait "$uncached" 2>/dev/null || true
-    BXT_API_PORT=$api_port "$BIN" api >"$WORK/api.log" 2>&1 & local api=$!; PIDS+=("$api")
-    wait_http "http://127.0.0.1:$api_port/readyz"; wait_http "http://127.0.0.1:$sim_port/healthz"
+    local api_ops; api_ops="$(free_port)"
+    BXT_API_PORT=$api_port BXT_API_OPS_PORT=$api_ops "$BIN" api >"$WORK/api.log" 2>&1 & local api=$!; PIDS+=("$api")
+    wait_http "http://127.0.0.1:$api_ops/readyz"; wait_http "http://127.0.0.1:$sim_port/healthz"
     curl -fs -X DELETE "http://127.0.0.1:$sim_port/simulator/calls" >/dev/null
     BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$api_port" scripts/bench/lookup.lua
     local rss; rss="$(rss_mib "$api")"
     local hits misses
-    hits="$(curl -fs "http://127.0.0.1:$api_port/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="hit"\}/ {print $2}')"
-    misses="$(curl -fs "http://127.0.0.1:$api_port/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="miss"\}/ {print $2}')"
+    hits="$(curl -fs "http://127.0.0.1:$api_ops/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="hit"\}/ {print $2}')"
+    misses="$(curl -fs "http://127.0.0.1:$api_ops/metrics" | awk '/^booxi_tracking_api_lookup_cache_total\{result="miss"\}/ {print $2}')"
     local calls; calls="$(curl -fs "http://127.0.0.1:$sim_port/simulator/calls" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("GET /booking/{id}", 0))')"
     local cancel; cancel="$("$BENCH" cancel-latency --api "http://127.0.0.1:$api_port" --simulator "http://127.0.0.1:$sim_port" --count 50)"
     header "api: wrk -c64 GET /api/tracking/:code over 10,000 cached codes for ${DURATION}s"

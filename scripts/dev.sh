@@ -52,7 +52,7 @@ ROLE_ENV=(BXT_WORKER_PORT=8082); start_role worker-1 worker --id dev-worker-1
 ROLE_ENV=(BXT_WORKER_PORT=8083); start_role worker-2 worker --id dev-worker-2
 ROLE_ENV=()
 start_role api api
-for url in http://127.0.0.1:8090/healthz http://127.0.0.1:8081/readyz http://127.0.0.1:8080/readyz http://127.0.0.1:8082/healthz; do
+for url in http://127.0.0.1:8090/healthz http://127.0.0.1:9081/readyz http://127.0.0.1:9080/readyz http://127.0.0.1:8082/readyz; do
     for _ in $(seq 1 100); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.1; done
     curl -fs "$url" >/dev/null || die "$url did not come up (see .dev/logs)"
 done
@@ -70,7 +70,8 @@ cat <<MSG
   Sample booking:  http://127.0.0.1:8080/track/abc123XYZ  (after posting Tests/Fixtures/webhook-confirmed.json:
                    curl -H 'content-type: application/json' -H 'x-webhook-token: $BXT_WEBHOOK_TOKENS' \\
                         --data-binary @Tests/Fixtures/webhook-confirmed.json http://127.0.0.1:8081/webhooks/booxi)
-  Metrics:         http://127.0.0.1:8081/metrics (ingress)  :8082/metrics (worker)  :8080/metrics (api)
+  Operations:      http://127.0.0.1:9081/metrics (ingress)  :8082/metrics (worker)  :9080/metrics (api), and /readyz
+                   (operations listeners, loopback only; the public ports 8081 and 8080 keep only /healthz)
 
   Admin (paste into any shell):
                    export BXT_REDIS_URL=$BXT_REDIS_URL

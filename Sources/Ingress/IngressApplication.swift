@@ -8,8 +8,9 @@ import Logging
 import RedisClient
 import TrackingConfig
 
-/// Builds the ingress: `POST`/`PUT` on the webhook path (with `/:token` when the token travels in
-/// the path), the OAuth token endpoint when enabled, and the operational routes.
+/// Builds the ingress' public listener: `POST`/`PUT` on the webhook path (with `/:token` when the
+/// token travels in the path), the OAuth token endpoint when enabled, and `/healthz`. `/readyz`
+/// and `/metrics` are on its operations listener (``buildOperationsApplication``).
 public func buildIngressApplication(
     configuration: AppConfiguration,
     redis: RedisClient,
@@ -50,7 +51,7 @@ public func buildIngressApplication(
 
     let router = Router.forRole()
     router.add(middleware: JSONErrorMiddleware())
-    addOperationalRoutes(to: router) { await redis.isReachable() }
+    addHealthRoute(to: router)
     let webhookPath = RouterPath(settings.tokenInPath ? settings.path + "/:token" : settings.path)
     for method in [HTTPRequest.Method.post, .put] {
         router.on(webhookPath, method: method) { request, context in

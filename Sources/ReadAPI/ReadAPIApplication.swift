@@ -45,7 +45,7 @@ public func buildReadAPIServices(
         strictTransportSecurity: settings.publicURL.hasPrefix("https://") && settings.hstsMaxAgeSeconds > 0
             ? "max-age=\(settings.hstsMaxAgeSeconds)" : nil))
     router.add(middleware: JSONErrorMiddleware())
-    addOperationalRoutes(to: router) { await redis.isReachable() }
+    addHealthRoute(to: router)  // `/readyz` and `/metrics` are on the operations listener
     api.addRoutes(to: router)
     try TrackingPage(settings: configuration.page, frameAncestors: settings.frameAncestors).addRoutes(to: router)
     let application = Application(

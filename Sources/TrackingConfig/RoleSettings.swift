@@ -4,6 +4,9 @@ import Foundation
 public struct IngressSettings: Sendable {
     public var host: String
     public var port: Int
+    /// The operations listener (`/healthz`, `/readyz`, `/metrics`): loopback by default.
+    public var opsHost: String
+    public var opsPort: Int
     public var path: String
     public var bodyLimitBytes: Int
     public var pushDeadline: Duration
@@ -21,6 +24,8 @@ public struct IngressSettings: Sendable {
     init(settings s: SettingsReader) throws {
         host = try s.string("ingress.host")
         port = try s.int("ingress.port", in: 0...65535)
+        opsHost = try s.string("ingress.opsHost")
+        opsPort = try s.int("ingress.opsPort", in: 0...65535)
         path = try s.string("ingress.path")
         guard path.hasPrefix("/") else { throw ConfigurationError(key: "ingress.path", reason: "must start with /") }
         bodyLimitBytes = try s.int("ingress.bodyLimitBytes", in: 1...(64 << 20))
@@ -125,6 +130,9 @@ public struct RetrySettings: Sendable {
 public struct APISettings: Sendable {
     public var host: String
     public var port: Int
+    /// The operations listener (`/healthz`, `/readyz`, `/metrics`): loopback by default.
+    public var opsHost: String
+    public var opsPort: Int
     public var commandWait: Duration
     public var cacheTTLSeconds: Int
     /// How long a lookup of a booking we hold no details of waits for its turn to fetch them
@@ -150,6 +158,8 @@ public struct APISettings: Sendable {
     init(settings s: SettingsReader) throws {
         host = try s.string("api.host")
         port = try s.int("api.port", in: 0...65535)
+        opsHost = try s.string("api.opsHost")
+        opsPort = try s.int("api.opsPort", in: 0...65535)
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
         cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
         fetchWait = try s.milliseconds("api.fetchWaitMs", in: 0...60_000)

@@ -1,5 +1,6 @@
 import BooxiAPI
 import BooxiSimulator
+import HTTPSupport
 import Ingress
 import JobQueue
 import ReadAPI
@@ -11,12 +12,24 @@ import Worker
 // The services of each role, built from configuration; the role commands and `dev` compose them.
 
 func ingressServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
-    [try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger)]
+    let settings = configuration.ingress
+    return [
+        try buildIngressApplication(configuration: configuration, redis: role.redis, logger: role.logger),
+        operations(host: settings.opsHost, port: settings.opsPort, role: role),
+    ]
 }
 
 func apiServices(configuration: AppConfiguration, role: RoleResources) throws -> [any Service] {
     let booxi = try BooxiClient.make(configuration: configuration, role: role)
-    return [booxi.scheduler] + (try buildReadAPIServices(configuration: configuration, redis: role.redis, booxi: booxi, logger: role.logger))
+    let settings = configuration.api
+    return [booxi.scheduler]
+        + (try buildReadAPIServices(configuration: configuration, redis: role.redis, booxi: booxi, logger: role.logger))
+        + [operations(host: settings.opsHost, port: settings.opsPort, role: role)]
+}
+
+/// A role's operations listener (its readiness is Redis answering).
+private func operations(host: String, port: Int, role: RoleResources) -> any Service {
+    buildOperationsApplication(host: host, port: port, logger: role.logger) { [redis = role.redis] in await redis.isReachable() }
 }
 
 /// The worker's services with its command handler (Booxi calls).

@@ -59,7 +59,7 @@ class StubWidget(http.server.BaseHTTPRequestHandler):
 def system():
     work = Path(tempfile.mkdtemp(prefix="bxt-browser-"))
     procs = []
-    redis_port, sim, ingress, worker, api, widget_api = (free_port() for _ in range(6))
+    redis_port, sim, ingress, worker, api, widget_api, ingress_ops, api_ops, widget_ops = (free_port() for _ in range(9))
     widget_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StubWidget)
     threading.Thread(target=widget_server.serve_forever, daemon=True).start()
     widget_url = f"http://127.0.0.1:{widget_server.server_address[1]}/booknow.js"
@@ -69,12 +69,12 @@ def system():
            "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BXT_LOG_LEVEL": "warning",
            "BXT_SIMULATOR_PORT": str(sim), "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{ingress}/webhooks/booxi",
            "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{sim}/booking/v1", "BXT_INGRESS_PORT": str(ingress),
-           "BXT_WORKER_PORT": str(worker), "BXT_API_PORT": str(api), "BXT_PAGE_BUSINESS_NAME": "Salon Lumière",
+           "BXT_WORKER_PORT": str(worker), "BXT_API_PORT": str(api), "BXT_INGRESS_OPS_PORT": str(ingress_ops), "BXT_API_OPS_PORT": str(api_ops), "BXT_PAGE_BUSINESS_NAME": "Salon Lumière",
            "BXT_PAGE_TIME_ZONE": "America/Montreal", "BXT_BOOXI_REQUESTS_PER_SECOND": "100", "BXT_BOOXI_REQUESTS_PER_MINUTE": "6000",
            "BXT_SIMULATOR_REQUESTS_PER_SECOND": "100", "BXT_SIMULATOR_REQUESTS_PER_MINUTE": "6000"}
     for role in (["simulator"], ["ingress"], ["worker"], ["api"]):
         procs.append(subprocess.Popen([BIN] + role, env=env, stdout=open(work / f"{role[0]}.log", "w"), stderr=subprocess.STDOUT))
-    widget_env = {**env, "BXT_API_PORT": str(widget_api), "BXT_PAGE_MODIFY_MODE": "widget", "BXT_PAGE_WIDGET_SCRIPT_URL": widget_url}
+    widget_env = {**env, "BXT_API_PORT": str(widget_api), "BXT_API_OPS_PORT": str(widget_ops), "BXT_PAGE_MODIFY_MODE": "widget", "BXT_PAGE_WIDGET_SCRIPT_URL": widget_url}
     procs.append(subprocess.Popen([BIN, "api"], env=widget_env, stdout=open(work / "api-widget.log", "w"), stderr=subprocess.STDOUT))
     try:
         for port in (sim, api, widget_api, ingress, worker):

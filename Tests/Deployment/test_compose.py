@@ -31,15 +31,24 @@ def test_services_and_commands_match_the_cli():
 
 
 def test_ports_and_health_checks_match_the_configuration():
-    ports = {"ingress": DEFAULTS["ingress"]["port"], "api": DEFAULTS["api"]["port"], "worker": DEFAULTS["worker"]["port"],
-             "simulator": DEFAULTS["simulator"]["port"]}
-    for name, port in ports.items():
+    # Public port (published) and the port the health check reads /readyz on (the operations
+    # listener, never published).
+    ports = {"ingress": (DEFAULTS["ingress"]["port"], DEFAULTS["ingress"]["opsPort"]),
+             "api": (DEFAULTS["api"]["port"], DEFAULTS["api"]["opsPort"]),
+             "worker": (None, DEFAULTS["worker"]["port"]),
+             "simulator": (DEFAULTS["simulator"]["port"], DEFAULTS["simulator"]["port"])}
+    for name, (public, ops) in ports.items():
         check = " ".join(SERVICES[name]["healthcheck"]["test"])
         path = "/healthz" if name == "simulator" else "/readyz"
-        assert f"127.0.0.1:{port}{path}" in check, f"{name} health check: {check}"
+        assert f"127.0.0.1:{ops}{path}" in check, f"{name} health check: {check}"
         published = SERVICES[name].get("ports", [])
-        assert all(mapping.endswith(f":{port}") for mapping in published)
+        assert all(mapping.endswith(f":{public}") for mapping in published)
+        if name != "simulator":
+            assert not any(mapping.endswith(f":{ops}") for mapping in published), f"{name}: operations port published"
     assert "ports" not in SERVICES["worker"], "workers must scale with --scale worker=N, so no fixed host port"
+    # Inside the compose network the operations listeners must listen beyond loopback.
+    environment = COMPOSE["x-role"]["environment"]
+    assert environment["BXT_INGRESS_OPS_HOST"] == environment["BXT_API_OPS_HOST"] == environment["BXT_WORKER_HOST"] == "0.0.0.0"
 
 
 def test_redis_persistence_and_secrets():

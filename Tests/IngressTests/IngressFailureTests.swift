@@ -28,8 +28,11 @@ struct IngressFailureTests {
                 #expect(response.headers[.retryAfter] == "5")
                 #expect(response.jsonError?.code == "unavailable")
             }
-            let notReady = try await client.execute(uri: "/readyz", method: .get)
-            #expect(notReady.status == .serviceUnavailable)
+            #expect(try await test.readiness() == .serviceUnavailable)
+            // Not on the public listener: only `/healthz` is.
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
             try test.server.start()
             var recovered = false
             for index in 0..<100 where !recovered {
@@ -37,7 +40,7 @@ struct IngressFailureTests {
                 if response.status == .ok { acknowledged += 1; recovered = true } else { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(recovered)
-            #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            #expect(try await test.readiness() == .ok)
             let queued = try await test.queued()
             #expect(queued.count == acknowledged)
             #expect(!queued.contains { $0.payload.contains("down") })
@@ -50,6 +53,7 @@ struct IngressFailureTests {
         let port = freeLoopbackPort()
         let ingress = try RoleProcess(["ingress"], environment: [
             "BXT_REDIS_URL": server.url, "BXT_INGRESS_PORT": "\(port)", "BXT_INGRESS_HOST": "127.0.0.1", "BXT_LOG_LEVEL": "info",
+            "BXT_INGRESS_OPS_PORT": "\(freeLoopbackPort())",
         ])
         defer { ingress.stop() }
         try await RoleProcess.waitUntilHealthy("http://127.0.0.1:\(port)/healthz")

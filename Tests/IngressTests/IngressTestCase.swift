@@ -1,4 +1,5 @@
 import Foundation
+import HTTPSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -27,6 +28,14 @@ struct IngressTestCase {
         let configuration = try await testConfiguration(redis: server, environment)
         let app = try buildIngressApplication(configuration: configuration, redis: redis, logger: Logger(label: "test.ingress"))
         try await app.test(.live) { client in try await test(client) }
+    }
+
+    /// The ingress' operations listener, as the role runs it beside the public one.
+    func readiness() async throws -> HTTPResponse.Status {
+        let operations = buildOperationsApplication(host: "127.0.0.1", port: 0, logger: Logger(label: "test.ops")) { [redis] in
+            await redis.isReachable()
+        }
+        return try await operations.test(.router) { client in try await client.execute(uri: "/readyz", method: .get).status }
     }
 
     func queued() async throws -> [JobEnvelope] {

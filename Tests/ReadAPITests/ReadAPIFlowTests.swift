@@ -58,7 +58,7 @@ struct ReadAPIFlowTests {
         #expect(!everything.contains("merchantId") && !everything.contains("staffId"))
     }
 
-    @Test func headPreflightAndStrictTransportSecurity() async throws {
+    @Test func headPreflightOperationsListenerAndStrictTransportSecurity() async throws {
         let system = try await SystemTestCase.start([
             "BXT_API_ALLOWED_ORIGINS": "https://shop.example", "BXT_API_PUBLIC_URL": "https://track.example.com",
         ])
@@ -82,6 +82,13 @@ struct ReadAPIFlowTests {
         let refused = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://evil.example"]) { $1 })
         #expect(refused.status == 403 && refused.json["code"] as? String == "cors_refused")
         #expect(refused.headers.first(name: "access-control-allow-origin") == nil)
+        // Operational routes: only `/healthz` on the public listener, all three on the operations one.
+        for path in ["/readyz", "/metrics"] {
+            #expect(try await system.api(path).status == 404, "\(path) on the public port")
+            #expect(try await system.request(system.opsPort, .GET, path).status == 200, "\(path) on the operations port")
+        }
+        #expect(try await system.api("/healthz").status == 200)
+        #expect(try await system.request(system.opsPort, .GET, "/metrics").body.contains("booxi_tracking_booxi_calls_total"))
         // HSTS, since the public URL is https.
         #expect(try await system.api("/api/tracking/\(code)").headers.first(name: "strict-transport-security") == "max-age=31536000")
     }

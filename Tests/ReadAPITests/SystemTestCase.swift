@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import BooxiAPI
 import BooxiSimulator
 import Foundation
+import HTTPSupport
 import Ingress
 import JobQueue
 import Logging
@@ -25,6 +26,8 @@ struct SystemTestCase {
     let services: BackgroundServices
     let ingressPort: Int
     let apiPort: Int
+    /// The API's operations listener (`/readyz`, `/metrics`).
+    let opsPort: Int
     let simulatorPort: Int
     let configuration: AppConfiguration
     /// Every role's log lines.
@@ -77,11 +80,15 @@ struct SystemTestCase {
 
         let apiBound = BoundPort()
         let api = try buildReadAPIServices(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
-        let services = BackgroundServices([booxi.scheduler] + workerServices + api)
+        let opsBound = BoundPort()
+        let operations = buildOperationsApplication(host: "127.0.0.1", port: 0, logger: logger, isReady: { await redis.isReachable() },
+                                                    onServerRunning: opsBound.onServerRunning)
+        let services = BackgroundServices([booxi.scheduler] + workerServices + api + [operations])
         let apiPort = await apiBound.value()
+        let opsPort = await opsBound.value()
         return SystemTestCase(
             server: server, redis: redis, services: .composite([services, simulatorServices, ingressServices]),
-            ingressPort: ingressPort, apiPort: apiPort, simulatorPort: simulatorPort, configuration: configuration, logs: logs)
+            ingressPort: ingressPort, apiPort: apiPort, opsPort: opsPort, simulatorPort: simulatorPort, configuration: configuration, logs: logs)
     }
 
     struct Reply {
@@ -154,7 +161,7 @@ struct SystemTestCase {
     /// Lookups the API answered from its memory so far (its `/metrics`; counts of every test in
     /// this process, so compare differences).
     func lookupCacheHits() async throws -> Int {
-        let metrics = try await api("/metrics").body
+        let metrics = try await request(opsPort, .GET, "/metrics").body
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("booxi_tracking_api_lookup_cache_total{result=\"hit\"}") }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
     }

@@ -43,11 +43,12 @@ class System:
         self.redis_port = free_port()
         self.appendfsync = appendfsync
         self.procs = {}
-        self.ports = {name: free_port() for name in ("ingress", "api", "simulator")}
+        self.ports = {name: free_port() for name in ("ingress", "api", "simulator", "ingress_ops", "api_ops")}
         self.env = {**os.environ, "BXT_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                     "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BOOXI_PARTNER_API_KEY": "chaos-key",
                     "BXT_LOG_LEVEL": "warning", "BXT_INGRESS_PORT": str(self.ports["ingress"]), "BXT_INGRESS_HOST": "127.0.0.1",
-                    "BXT_API_PORT": str(self.ports["api"]), "BXT_API_HOST": "127.0.0.1", "BXT_SIMULATOR_PORT": str(self.ports["simulator"]),
+                    "BXT_API_PORT": str(self.ports["api"]), "BXT_API_HOST": "127.0.0.1",
+                    "BXT_INGRESS_OPS_PORT": str(self.ports["ingress_ops"]), "BXT_API_OPS_PORT": str(self.ports["api_ops"]), "BXT_SIMULATOR_PORT": str(self.ports["simulator"]),
                     "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{self.ports['ingress']}/webhooks/booxi",
                     "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{self.ports['simulator']}/booking/v1",
                     "BXT_WORKER_HEARTBEAT_TTL_MS": "3000", "BXT_WORKER_REAPER_INTERVAL_MS": "1000",
