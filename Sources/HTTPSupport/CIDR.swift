@@ -66,7 +66,8 @@ public struct ClientAddressResolver: Sendable {
         return hops.first.map(Self.normalized) ?? Self.normalized(peerIP)
     }
 
-    private func isTrusted(_ address: String) -> Bool {
+    /// Whether `address` is one of the trusted proxies.
+    public func isTrusted(_ address: String) -> Bool {
         trustedProxies.contains { $0.contains(address) }
     }
 

@@ -63,8 +63,12 @@ public func buildIngressApplication(
             try await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
         }
     }
+    let edge = EdgeGuard(
+        limits: EdgeLimits(settings.edge), listener: "ingress", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        logger: logger)
     return Application(
         router: router,
+        server: .publicHTTP1(edge),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         onServerRunning: onServerRunning,
         logger: logger)

@@ -48,8 +48,12 @@ public func buildReadAPIServices(
     addHealthRoute(to: router)  // `/readyz` and `/metrics` are on the operations listener
     api.addRoutes(to: router)
     try TrackingPage(settings: configuration.page, frameAncestors: settings.frameAncestors).addRoutes(to: router)
+    let edge = EdgeGuard(
+        limits: EdgeLimits(settings.edge), listener: "api", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        logger: logger)
     let application = Application(
-        router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        router: router, server: .publicHTTP1(edge),
+        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         onServerRunning: onServerRunning, logger: logger)
     guard cache.capacity > 0 else { return [application] }
     let tracker = RedisKeyTracker(configuration: redis.configuration, prefixes: cache.trackedPrefixes, logger: logger)

@@ -7,6 +7,8 @@ public struct IngressSettings: Sendable {
     /// The operations listener (`/healthz`, `/readyz`, `/metrics`): loopback by default.
     public var opsHost: String
     public var opsPort: Int
+    /// Limits against slow, idle and too many clients on the public listener.
+    public var edge: EdgeSettings
     public var path: String
     public var bodyLimitBytes: Int
     public var pushDeadline: Duration
@@ -26,6 +28,7 @@ public struct IngressSettings: Sendable {
         port = try s.int("ingress.port", in: 0...65535)
         opsHost = try s.string("ingress.opsHost")
         opsPort = try s.int("ingress.opsPort", in: 0...65535)
+        edge = try EdgeSettings(settings: s, role: "ingress")
         path = try s.string("ingress.path")
         guard path.hasPrefix("/") else { throw ConfigurationError(key: "ingress.path", reason: "must start with /") }
         bodyLimitBytes = try s.int("ingress.bodyLimitBytes", in: 1...(64 << 20))
@@ -133,6 +136,8 @@ public struct APISettings: Sendable {
     /// The operations listener (`/healthz`, `/readyz`, `/metrics`): loopback by default.
     public var opsHost: String
     public var opsPort: Int
+    /// Limits against slow, idle and too many clients on the public listener.
+    public var edge: EdgeSettings
     public var commandWait: Duration
     public var cacheTTLSeconds: Int
     /// How long a lookup of a booking we hold no details of waits for its turn to fetch them
@@ -160,6 +165,7 @@ public struct APISettings: Sendable {
         port = try s.int("api.port", in: 0...65535)
         opsHost = try s.string("api.opsHost")
         opsPort = try s.int("api.opsPort", in: 0...65535)
+        edge = try EdgeSettings(settings: s, role: "api")
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
         cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
         fetchWait = try s.milliseconds("api.fetchWaitMs", in: 0...60_000)
@@ -277,5 +283,24 @@ public struct PageSettings: Sendable {
     public static func origin(of url: String) -> String? {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
         return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
+    }
+}
+
+/// The limits of a public listener against slow, idle and too many clients (`<role>.edge.*`).
+public struct EdgeSettings: Sendable {
+    public var headerTimeout: Duration
+    public var bodyTimeout: Duration
+    public var idleTimeout: Duration
+    public var maxConnections: Int
+    public var maxConnectionsPerAddress: Int
+    public var maxHeaderBytes: Int
+
+    init(settings s: SettingsReader, role: String) throws {
+        headerTimeout = try s.milliseconds("\(role).edge.headerTimeoutMs", in: 100...300_000)
+        bodyTimeout = try s.milliseconds("\(role).edge.bodyTimeoutMs", in: 100...600_000)
+        idleTimeout = try s.milliseconds("\(role).edge.idleTimeoutMs", in: 100...3_600_000)
+        maxConnections = try s.int("\(role).edge.maxConnections", in: 1...1_000_000)
+        maxConnectionsPerAddress = try s.int("\(role).edge.maxConnectionsPerAddress", in: 1...1_000_000)
+        maxHeaderBytes = try s.int("\(role).edge.maxHeaderBytes", in: 1_024...(1 << 20))
     }
 }

@@ -1,0 +1,249 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import Metrics
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import Synchronization
+import TrackingConfig
+
+/// Limits that keep a public listener serving when clients are slow, idle or too many: each is a
+/// deadline on progress, not on activity, so a client trickling one byte a second gains nothing.
+public struct EdgeLimits: Sendable {
+    /// A new connection must deliver a complete request head within this.
+    public var headerTimeout: Duration
+    /// A request's body must be complete within this after its head.
+    public var bodyTimeout: Duration
+    /// After a response, the next request's head must be complete within this (keep-alive).
+    public var idleTimeout: Duration
+    /// Open connections on the listener.
+    public var maxConnections: Int
+    /// Open connections from one client address (not applied to trusted proxies: the proxy holds
+    /// many clients' connections; put the cap on the proxy).
+    public var maxConnectionsPerAddress: Int
+    /// A request head larger than this is answered 431.
+    public var maxHeaderBytes: Int
+
+    public init(
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(20), idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 10_000, maxConnectionsPerAddress: Int = 256, maxHeaderBytes: Int = 16 * 1024
+    ) {
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxHeaderBytes = maxHeaderBytes
+    }
+}
+
+extension EdgeLimits {
+    public init(_ settings: EdgeSettings) {
+        self.init(
+            headerTimeout: settings.headerTimeout, bodyTimeout: settings.bodyTimeout, idleTimeout: settings.idleTimeout,
+            maxConnections: settings.maxConnections, maxConnectionsPerAddress: settings.maxConnectionsPerAddress,
+            maxHeaderBytes: settings.maxHeaderBytes)
+    }
+}
+
+/// The connections of one public listener: the caps, and the refusals counted and logged once
+/// per client a minute (a flood of refused connections writes a few lines, not one each).
+public final class EdgeGuard: Sendable {
+    public enum Refusal: String, Sendable, CaseIterable {
+        case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", idleTimeout = "idle_timeout"
+        case listenerFull = "listener_full", addressFull = "address_full", headerTooLarge = "header_too_large"
+    }
+
+    let limits: EdgeLimits
+    let listener: String
+    /// Its trusted proxies are exempt from the per-address cap.
+    let clientAddress: ClientAddressResolver
+    let logger: Logger
+    private let counters: [Refusal: Counter]
+    private let open = Gauge(label: "booxi_tracking_http_open_connections")
+    private struct State {
+        var total = 0
+        var perAddress: [String: Int] = [:]
+        var lastLogged: [String: ContinuousClock.Instant] = [:]
+    }
+    private let state = Mutex(State())
+
+    public init(limits: EdgeLimits, listener: String, clientAddress: ClientAddressResolver, logger: Logger) {
+        self.limits = limits
+        self.listener = listener
+        self.clientAddress = clientAddress
+        self.logger = logger
+        counters = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
+            ($0, Counter(label: "booxi_tracking_http_refused_connections_total", dimensions: [("listener", listener), ("reason", $0.rawValue)]))
+        })
+    }
+
+    /// The handler for one connection, as `HTTP1Channel.Configuration.additionalChannelHandlers` wants it.
+    public func handler() -> any RemovableChannelHandler {
+        EdgeGuardHandler(guard: self)
+    }
+
+    /// The connection may stay: counted in. Or it may not: the reason.
+    func admit(_ address: String?) -> Refusal? {
+        let counted = counted(address)
+        let refusal = state.withLock { state -> Refusal? in
+            if state.total >= limits.maxConnections { return .listenerFull }
+            if let counted, state.perAddress[counted, default: 0] >= limits.maxConnectionsPerAddress { return .addressFull }
+            state.total += 1
+            if let counted { state.perAddress[counted, default: 0] += 1 }
+            return nil
+        }
+        if refusal == nil { open.record(state.withLock { $0.total }) }
+        return refusal
+    }
+
+    func release(_ address: String?) {
+        let counted = counted(address)
+        let total = state.withLock { state -> Int in
+            state.total -= 1
+            if let counted {
+                let left = state.perAddress[counted, default: 1] - 1
+                state.perAddress[counted] = left > 0 ? left : nil
+            }
+            return state.total
+        }
+        open.record(total)
+    }
+
+    /// The address the per-address cap counts a connection under (none for a trusted proxy).
+    private func counted(_ address: String?) -> String? {
+        address.flatMap { clientAddress.isTrusted($0) ? nil : $0 }
+    }
+
+    func refused(_ refusal: Refusal, address: String?) {
+        counters[refusal]?.increment()
+        let client = address ?? "unknown"
+        let now = ContinuousClock.now
+        let log = state.withLock { state -> Bool in
+            if let last = state.lastLogged[client], now - last < .seconds(60) { return false }
+            if state.lastLogged.count > 10_000 { state.lastLogged.removeAll() }
+            state.lastLogged[client] = now
+            return true
+        }
+        if log {
+            logger.notice(
+                "connection refused (further ones from this client this minute are counted, not logged)",
+                metadata: ["listener": "\(listener)", "reason": "\(refusal.rawValue)", "client": "\(client)"])
+        }
+    }
+}
+
+/// One connection's deadlines: its request head within `headerTimeout` (`idleTimeout` after a
+/// response), its body within `bodyTimeout`; a head over the decoder's limit answered 431.
+final class EdgeGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let guardian: EdgeGuard
+    private var address: String?
+    private var admitted = false
+    private var deadline: Scheduled<Void>?
+
+    init(guard guardian: EdgeGuard) {
+        self.guardian = guardian
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        if !admitted { start(context) }
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard !admitted else { return }
+        address = context.channel.remoteAddress?.ipAddress
+        if let refusal = guardian.admit(address) {
+            guardian.refused(refusal, address: address)
+            context.close(promise: nil)
+            return
+        }
+        admitted = true
+        expect(within: guardian.limits.headerTimeout, .headerTimeout, context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        if admitted {
+            admitted = false
+            guardian.release(address)
+        }
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        if admitted {
+            admitted = false
+            guardian.release(address)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: expect(within: guardian.limits.bodyTimeout, .bodyTimeout, context)
+        case .body: break
+        case .end:
+            deadline?.cancel()
+            deadline = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // A response done: the next request's head has the keep-alive idle time to arrive in full.
+        if case .end = unwrapOutboundIn(data) { expect(within: guardian.limits.idleTimeout, .idleTimeout, context) }
+        context.write(data, promise: promise)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // The decoder's limit on the request head: 431 in our JSON shape, then close.
+        if let parserError = error as? HTTPParserError, parserError == .headerOverflow {
+            guardian.refused(.headerTooLarge, address: address)
+            let body = ByteBuffer(
+                string: #"{"code":"headers_too_large","error":"the request head is larger than \#(guardian.limits.maxHeaderBytes) bytes"}"#)
+            var fields = HTTPFields()
+            fields[.contentType] = "application/json; charset=utf-8"
+            fields[.contentLength] = String(body.readableBytes)
+            fields[.connection] = "close"
+            context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), headerFields: fields))), promise: nil)
+            context.write(wrapOutboundOut(.body(body)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    private func expect(within timeout: Duration, _ refusal: EdgeGuard.Refusal, _ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] in
+            guard let self else { return }
+            self.guardian.refused(refusal, address: self.address)
+            context.close(promise: nil)
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 for a public listener: the edge guard on every connection and the decoder's
+    /// header limit at `maxHeaderBytes`.
+    public static func publicHTTP1(_ edge: EdgeGuard) -> HTTPServerBuilder {
+        let limit = edge.limits.maxHeaderBytes
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [edge.handler()],
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: limit, maxHeaderListSize: limit)))
+    }
+}
