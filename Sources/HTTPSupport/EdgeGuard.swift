@@ -257,3 +257,12 @@ extension HTTPServerBuilder {
                 httpDecoderConfiguration: .init(maxHeaderFieldSize: limit, maxHeaderListSize: limit)))
     }
 }
+
+extension ApplicationConfiguration {
+    /// A public listener's address with a deep accept queue: a flood of connections that the edge
+    /// guard refuses must not crowd out the SYNs of the clients it serves (a queue of 256 did,
+    /// under 3,000 refused connections a second). The kernel caps it at `net.core.somaxconn`.
+    public static func publicListener(host: String, port: Int) -> ApplicationConfiguration {
+        .init(address: .hostname(host, port: port), serverName: nil, backlog: 4096)
+    }
+}

@@ -69,7 +69,7 @@ public func buildIngressApplication(
     return Application(
         router: router,
         server: .publicHTTP1(edge),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        configuration: .publicListener(host: settings.host, port: settings.port),
         onServerRunning: onServerRunning,
         logger: logger)
 }

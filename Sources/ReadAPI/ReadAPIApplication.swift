@@ -53,7 +53,7 @@ public func buildReadAPIServices(
         logger: logger)
     let application = Application(
         router: router, server: .publicHTTP1(edge),
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+        configuration: .publicListener(host: settings.host, port: settings.port),
         onServerRunning: onServerRunning, logger: logger)
     guard cache.capacity > 0 else { return [application] }
     let tracker = RedisKeyTracker(configuration: redis.configuration, prefixes: cache.trackedPrefixes, logger: logger)
