@@ -146,6 +146,7 @@ final class EdgeGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let guardian: EdgeGuard
     private var address: String?
+    private var started = false
     private var admitted = false
     /// What the connection must do by when; nil while a response is being prepared. Moving it is a
     /// plain assignment: one repeating check per connection reads it (a timer per request cost the
@@ -162,12 +163,14 @@ final class EdgeGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if !admitted { start(context) }
+        start(context)
         context.fireChannelActive()
     }
 
+    /// Once per connection, whichever of `handlerAdded` and `channelActive` sees it active first.
     private func start(_ context: ChannelHandlerContext) {
-        guard !admitted else { return }
+        guard !started else { return }
+        started = true
         address = context.channel.remoteAddress?.ipAddress
         if let refusal = guardian.admit(address) {
             guardian.refused(refusal, address: address)
