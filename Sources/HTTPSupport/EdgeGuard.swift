@@ -9,45 +9,6 @@ import NIOHTTPTypes
 import Synchronization
 import TrackingConfig
 
-/// Limits that keep a public listener serving when clients are slow, idle or too many: each is a
-/// deadline on progress, not on activity, so a client trickling one byte a second gains nothing.
-public struct EdgeLimits: Sendable {
-    /// A new connection must deliver a complete request head within this.
-    public var headerTimeout: Duration
-    /// A request's body must be complete within this after its head.
-    public var bodyTimeout: Duration
-    /// After a response, the next request's head must be complete within this (keep-alive).
-    public var idleTimeout: Duration
-    /// Open connections on the listener.
-    public var maxConnections: Int
-    /// Open connections from one client address (not applied to trusted proxies: the proxy holds
-    /// many clients' connections; put the cap on the proxy).
-    public var maxConnectionsPerAddress: Int
-    /// A request head larger than this is answered 431.
-    public var maxHeaderBytes: Int
-
-    public init(
-        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(20), idleTimeout: Duration = .seconds(60),
-        maxConnections: Int = 10_000, maxConnectionsPerAddress: Int = 256, maxHeaderBytes: Int = 16 * 1024
-    ) {
-        self.headerTimeout = headerTimeout
-        self.bodyTimeout = bodyTimeout
-        self.idleTimeout = idleTimeout
-        self.maxConnections = maxConnections
-        self.maxConnectionsPerAddress = maxConnectionsPerAddress
-        self.maxHeaderBytes = maxHeaderBytes
-    }
-}
-
-extension EdgeLimits {
-    public init(_ settings: EdgeSettings) {
-        self.init(
-            headerTimeout: settings.headerTimeout, bodyTimeout: settings.bodyTimeout, idleTimeout: settings.idleTimeout,
-            maxConnections: settings.maxConnections, maxConnectionsPerAddress: settings.maxConnectionsPerAddress,
-            maxHeaderBytes: settings.maxHeaderBytes)
-    }
-}
-
 /// The connections of one public listener: the caps, and the refusals counted and logged once
 /// per client a minute (a flood of refused connections writes a few lines, not one each).
 public final class EdgeGuard: Sendable {
@@ -56,7 +17,7 @@ public final class EdgeGuard: Sendable {
         case listenerFull = "listener_full", addressFull = "address_full", headerTooLarge = "header_too_large"
     }
 
-    let limits: EdgeLimits
+    let limits: EdgeSettings
     let listener: String
     /// Its trusted proxies are exempt from the per-address cap.
     let clientAddress: ClientAddressResolver
@@ -70,7 +31,7 @@ public final class EdgeGuard: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(limits: EdgeLimits, listener: String, clientAddress: ClientAddressResolver, logger: Logger) {
+    public init(limits: EdgeSettings, listener: String, clientAddress: ClientAddressResolver, logger: Logger) {
         self.limits = limits
         self.listener = listener
         self.clientAddress = clientAddress

@@ -64,7 +64,7 @@ public func buildIngressApplication(
         }
     }
     let edge = EdgeGuard(
-        limits: EdgeLimits(settings.edge), listener: "ingress", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        limits: settings.edge, listener: "ingress", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
         logger: logger)
     return Application(
         router: router,

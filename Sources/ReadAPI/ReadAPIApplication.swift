@@ -49,7 +49,7 @@ public func buildReadAPIServices(
     api.addRoutes(to: router)
     try TrackingPage(settings: configuration.page, frameAncestors: settings.frameAncestors).addRoutes(to: router)
     let edge = EdgeGuard(
-        limits: EdgeLimits(settings.edge), listener: "api", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        limits: settings.edge, listener: "api", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
         logger: logger)
     let application = Application(
         router: router, server: .publicHTTP1(edge),

@@ -286,13 +286,21 @@ public struct PageSettings: Sendable {
     }
 }
 
-/// The limits of a public listener against slow, idle and too many clients (`<role>.edge.*`).
+/// The limits of a public listener against slow, idle and too many clients (`<role>.edge.*`):
+/// deadlines on progress, not activity, so a client trickling one byte a second gains nothing.
 public struct EdgeSettings: Sendable {
+    /// A new connection must deliver a complete request head within this.
     public var headerTimeout: Duration
+    /// A request's body must be complete within this after its head.
     public var bodyTimeout: Duration
+    /// After a response, the next request's head must be complete within this (keep-alive).
     public var idleTimeout: Duration
+    /// Open connections on the listener.
     public var maxConnections: Int
+    /// Open connections from one client address (not applied to trusted proxies: the proxy holds
+    /// many clients' connections; put the cap on the proxy).
     public var maxConnectionsPerAddress: Int
+    /// A request head larger than this is answered 431.
     public var maxHeaderBytes: Int
 
     init(settings s: SettingsReader, role: String) throws {
