@@ -25,18 +25,10 @@ public struct BookingFetches: Sendable {
     /// Asks for a background fetch of `bookingID` in `callClass` (a visitor's request moves an
     /// entry up from the lower classes).
     public func request(_ bookingID: String, _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
-        try await request([bookingID], callClass, after: delay)
-    }
-
-    /// The same for several bookings, in one round trip.
-    public func request(_ bookingIDs: [String], _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
-        let due = Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)
         let index = (Self.classes.firstIndex(of: callClass) ?? 0) + 1
-        var pipeline = RedisPipeline()
-        for bookingID in bookingIDs {
-            pipeline.append(Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)], arguments: [bookingID, index, due])
-        }
-        for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
+        try await redis.eval(
+            Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)],
+            arguments: [bookingID, index, Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)])
     }
 
     /// The most urgent class with a due entry, without taking it.
