@@ -3,7 +3,6 @@ and simulator started as processes. Screenshots of each state go to test-output/
 import http.server
 import json
 import os
-import socket
 import subprocess
 import tempfile
 import threading
@@ -12,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from local_processes import free_port, wait_http
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -21,24 +21,6 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
 SHOTS = ROOT / "test-output/screenshots"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 class StubWidget(http.server.BaseHTTPRequestHandler):
