@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev.
@@ -44,18 +45,18 @@ let package = Package(
         .target(
             name: "TrackingConfig",
             dependencies: [
+                "RedisClient",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
-                "RedisClient",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Reliable Redis job queue: enqueue, BLMOVE fetch, ack, retry, dead letters, reaper.
+        // The queue, its one boundary: job kinds, producers, the worker driver (Redis and in-memory), dead letters, recovery.
         .target(
             name: "JobQueue",
             dependencies: [
                 "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Talks to Booxi's Booking API (or the simulator), every call through the shared budget.
@@ -75,18 +76,15 @@ let package = Package(
         .target(
             name: "TrackingCore",
             dependencies: [
-                "RedisClient",
-                "JobQueue",
-                "BooxiAPI",
+                "RedisClient", "JobQueue", "BooxiAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Shared HTTP pieces for every role: health, readiness, metrics, JSON errors, the edge guard.
         .target(
             name: "HTTPSupport",
             dependencies: [
-                "RedisClient", "TrackingConfig",
+                "TrackingConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -95,19 +93,23 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The webhook ingress role.
         .target(
             name: "Ingress",
             dependencies: [
-                "RedisClient", "TrackingCore", "TrackingConfig", "HTTPSupport",
+                "RedisClient", "JobQueue", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The worker role: lanes, housekeeping, handlers, booking fetcher.
         .target(
             name: "Worker",
             dependencies: [
@@ -117,8 +119,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The read API role and the tracking page.
         .target(
             name: "ReadAPI",
             dependencies: [
@@ -128,10 +132,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             // The tracking page: static HTML, CSS and plain JavaScript, no Node toolchain.
             resources: [.copy("Page")]
         ),
+        // A Booxi look-alike with fair use and fault injection (dev and tests).
         .target(
             name: "BooxiSimulator",
             dependencies: [
@@ -140,13 +147,15 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The one binary: every role, dev, simulator and admin commands.
         .executableTarget(
             name: "booxi-tracking",
             dependencies: [
-                "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI",
-                "Ingress", "Worker", "ReadAPI", "BooxiSimulator", "HTTPSupport",
+                "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI", "Ingress", "Worker", "ReadAPI", "BooxiSimulator", "HTTPSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -158,10 +167,11 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingCore", "HTTPSupport",
+                "RedisClient", "JobQueue", "TrackingCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Test helpers: throwaway redis-server instances, free ports, child processes.
@@ -178,45 +188,86 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisClientTests",
-            dependencies: ["RedisClient", "TestSupport"]
+            dependencies: [
+                "RedisClient", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "TrackingConfigTests",
-            dependencies: ["TrackingConfig"]
+            dependencies: [
+                "TrackingConfig", "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
-            name: "WorkerTests",
+            name: "JobQueueTests",
             dependencies: [
-                "Worker", "JobQueue", "TrackingCore", "TestSupport", "RedisClient", "TrackingConfig", "BooxiAPI",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "JobQueue", "TestSupport", "RedisClient",
             ]
         ),
         .testTarget(
             name: "BooxiAPITests",
             dependencies: [
                 "BooxiAPI", "BooxiSimulator", "TestSupport", "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
-            name: "ReadAPITests",
+            name: "BooxiSimulatorTests",
             dependencies: [
-                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient",
-                "TrackingConfig", "HTTPSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                "BooxiSimulator", "BooxiAPI",
+            ]
+        ),
+        .testTarget(
+            name: "TrackingCoreTests",
+            dependencies: [
+                "TrackingCore", "JobQueue", "BooxiAPI", "RedisClient", "TestSupport",
+            ]
+        ),
+        .testTarget(
+            name: "HTTPSupportTests",
+            dependencies: [
+                "HTTPSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "TestSupport", "RedisClient", "JobQueue", "TrackingConfig", "HTTPSupport",
+                "Ingress", "HTTPSupport", "JobQueue", "TestSupport", "RedisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "Worker", "JobQueue", "TrackingCore", "BooxiAPI", "TestSupport", "RedisClient",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ReadAPITests",
+            dependencies: [
+                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

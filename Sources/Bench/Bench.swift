@@ -87,11 +87,12 @@ struct Preload: AsyncParsableCommand {
 
     func run() async throws {
         let redis = RedisClient(configuration: try RedisConfiguration(url: url))
+        let queue = JobQueue(redis: redis, keys: QueueKeys())
         for chunk in stride(from: 0, to: count, by: 5_000) {
             var pipeline = RedisPipeline()
             for index in chunk..<min(chunk + 5_000, count) {
                 let body = #"{"event":"booking.confirmed","booking":{"confirmationNumber":"P\#(index)","status":"Approved","client":{"firstName":"F","lastName":"L","trackingPage":{"viewURL":"https://book.booxi.com/tracking/preload\#(index)"}}}}"#
-                pipeline.append("LPUSH", "bxt:{q}:webhooks", JobEnvelope(kind: "webhook", payload: body).encoded())
+                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
         }

@@ -54,7 +54,6 @@ public struct BooxiSimulator: Sendable {
     public func buildApplication(logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
-        Observability.bootstrap(role: "simulator")
         let router = Router.forRole()
         addOperationalRoutes(to: router) { true }
         addBookingAPI(to: router.group("booking/v1"))

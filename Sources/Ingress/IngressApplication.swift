@@ -17,7 +17,6 @@ public func buildIngressApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    Observability.bootstrap(role: "ingress")
     let settings = configuration.ingress
     let secrets = configuration.secrets
     if settings.signature.enabled && secrets.webhookSigningSecrets.isEmpty {
@@ -46,7 +45,7 @@ public func buildIngressApplication(
         oauth: oauth,
         signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets) : nil)
     let receiver = WebhookReceiver(
-        settings: settings, keys: QueueKeys(prefix: configuration.keyPrefix), authenticator: authenticator, redis: redis,
+        settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator, redis: redis,
         metrics: IngressMetrics())
 
     let router = Router.forRole()

@@ -15,7 +15,7 @@ struct SignatureVerifier: Sendable {
     }
 
     let header: String
-    let encoding: String
+    let encoding: SignatureSettings.Encoding
     let signsIDAndTimestamp: Bool
     let idHeader: String
     let timestampHeader: String
@@ -24,10 +24,10 @@ struct SignatureVerifier: Sendable {
     private let keys: [SymmetricKey]
 
     init(settings: SignatureSettings, secrets: [String]) {
-        isStandardWebhooks = settings.preset == "standardWebhooks"
+        isStandardWebhooks = settings.preset == .standardWebhooks
         header = isStandardWebhooks ? "webhook-signature" : settings.header.lowercased()
-        encoding = isStandardWebhooks ? "base64" : settings.encoding
-        signsIDAndTimestamp = isStandardWebhooks || settings.signedContent == "id.timestamp.body"
+        encoding = isStandardWebhooks ? .base64 : settings.encoding
+        signsIDAndTimestamp = isStandardWebhooks || settings.signedContent == .idTimestampBody
         idHeader = isStandardWebhooks ? "webhook-id" : settings.idHeader.lowercased()
         timestampHeader = isStandardWebhooks ? "webhook-timestamp" : settings.timestampHeader.lowercased()
         tolerance = settings.toleranceSeconds
@@ -67,7 +67,7 @@ struct SignatureVerifier: Sendable {
             }
             : [value.hasPrefix("sha256=") ? value.dropFirst(7) : Substring(value)]
         return parts.compactMap { part in
-            encoding == "hex" ? Self.hexBytes(part) : Data(base64Encoded: String(part)).map(Array.init)
+            encoding == .hex ? Self.hexBytes(part) : Data(base64Encoded: String(part)).map(Array.init)
         }
     }
 

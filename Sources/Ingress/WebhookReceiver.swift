@@ -13,7 +13,7 @@ import TrackingConfig
 /// answering 200 only once Redis acknowledged it.
 struct WebhookReceiver: Sendable {
     let settings: IngressSettings
-    let keys: QueueKeys
+    let queue: JobQueue
     let authenticator: WebhookAuthenticator
     /// Its auto-pipelining group-commits concurrent pushes into shared round trips.
     let redis: RedisClient
@@ -23,25 +23,15 @@ struct WebhookReceiver: Sendable {
     /// Validates a body and finds its `event` and `ingress.dedupe.idField`.
     let payloadScanner: JSONObjectScanner
 
-    init(settings: IngressSettings, keys: QueueKeys, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
+    init(settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
         self.settings = settings
-        self.keys = keys
+        self.queue = queue
         self.authenticator = authenticator
         self.redis = redis
         self.metrics = metrics
         self.dedupeIDHeader = HTTPField.Name(settings.dedupeIDHeader)
         self.payloadScanner = WebhookPayload.scanner(idField: settings.dedupeIDField)
     }
-
-    /// Pushes the envelope once per event id: the seen-marker and the push happen atomically.
-    static let pushOnce = RedisScript(
-        """
-        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
-          redis.call('LPUSH', KEYS[1], ARGV[1])
-          return 1
-        end
-        return 0
-        """)
 
     /// Request headers kept in the envelope (never credentials).
     static let keptHeaders: [HTTPField.Name] = ["webhook-id", "webhook-timestamp", "user-agent", "x-request-id"].map { HTTPField.Name($0)! }
@@ -83,37 +73,33 @@ struct WebhookReceiver: Sendable {
         for name in Self.keptHeaders {
             if let value = request.headers[name] { headers[name.canonicalName] = value }
         }
-        let envelope = JobEnvelope(kind: "webhook", payload: payload.text, headers: headers.isEmpty ? nil : headers)
+        let envelope = JobEnvelope(kind: .webhook, payload: payload.text, headers: headers.isEmpty ? nil : headers)
         let eventID = dedupeIDHeader.flatMap { request.headers[$0] } ?? payload.eventID
         var push = RedisPipeline()
         if let eventID {
-            push.append(
-                Self.pushOnce, keys: [keys.webhooks, keys.seen(eventID)],
-                arguments: [envelope.encoded(), Array(String(settings.dedupeWindowSeconds).utf8)])
+            queue.appendPush(envelope, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, to: &push)
         } else {
-            push.append(RedisCommand("LPUSH", keys.webhooks, envelope.encoded()))
+            queue.appendPush(envelope, to: &push)
         }
 
         let started = ContinuousClock.now
-        let reply: RedisReply
+        let outcome: PushOutcome
         do {
-            reply = try await redis.execute(push)[0]
+            outcome = try PushOutcome(reply: try await redis.execute(push)[0])
         } catch {
             throw unavailable(error, context)
         }
         metrics.pushDuration.record(duration: ContinuousClock.now - started)
         // Inline metadata is only built when debug logging is on (hot path).
-        switch reply {
-        case .integer(0):
+        switch outcome {
+        case .duplicate:
             metrics.duplicates.increment()
             context.logger.debug("duplicate webhook delivery, not queued again", metadata: ["jobId": "\(envelope.id)", "event": "\(payload.event)"])
             return jsonResponse(.ok, #"{"status":"duplicate"}"#)
-        case .integer:
+        case .queued, .busy:
             metrics.accepted.increment()
             context.logger.debug("webhook queued", metadata: ["jobId": "\(envelope.id)", "event": "\(payload.event)"])
             return jsonResponse(.ok, #"{"status":"queued","id":"\#(envelope.id)"}"#)
-        default:
-            throw unavailable(RedisError.server(reply.errorMessage ?? "unexpected reply"), context)
         }
     }
 

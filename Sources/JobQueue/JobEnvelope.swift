@@ -6,7 +6,7 @@ import Synchronization
 /// text it arrived with (a webhook body byte for byte, or a command's JSON).
 public struct JobEnvelope: Codable, Sendable, Equatable {
     public var id: String
-    public var kind: String
+    public var kind: JobKind
     /// Milliseconds since 1970 when the job entered the system.
     public var receivedAt: Int64
     /// How many times processing was attempted and failed (or was interrupted by a crash).
@@ -17,7 +17,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var lastError: String?
 
     public init(
-        id: String = JobEnvelope.newID(), kind: String, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
+        id: String = JobEnvelope.newID(), kind: JobKind, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
         attempt: Int = 0, payload: String, headers: [String: String]? = nil, lastError: String? = nil
     ) {
         self.id = id
@@ -61,7 +61,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         json.member("attempt", attempt)
         json.member("headers", headers)
         json.member("id", id)
-        json.member("kind", kind)
+        json.member("kind", kind.rawValue)
         json.member("lastError", lastError)
         json.member("payload", payload)
         json.member("receivedAt", receivedAt)

@@ -15,7 +15,7 @@ extension JobQueue {
         var replayed = 0
         while replayed < limit {
             let batch = min(limit - replayed, 500)
-            let moved = try await redis.eval(Self.replay, keys: [keys.dead, keys.webhooks, keys.commands], arguments: [batch]).int ?? 0
+            let moved = try await redis.eval(QueueScripts.replay, keys: [keys.dead, keys.webhooks, keys.commands], arguments: [batch]).int ?? 0
             replayed += moved
             if moved < batch { break }
         }
@@ -30,27 +30,4 @@ extension JobQueue {
         pipeline.append("DEL", keys.dead)
         return try await redis.execute(pipeline)[0].int ?? 0
     }
-
-    static let replay = RedisScript(
-        """
-        local moved = 0
-        for i = 1, tonumber(ARGV[1]) do
-          local letter = redis.call('RPOP', KEYS[1])
-          if not letter then break end
-          local ok, decoded = pcall(cjson.decode, letter)
-          if ok and type(decoded) == 'table' and type(decoded['job']) == 'table' then
-            local job = decoded['job']
-            job['attempt'] = 0
-            job['lastError'] = nil
-            local target = KEYS[3]
-            if job['kind'] == 'webhook' then target = KEYS[2] end
-            redis.call('LPUSH', target, cjson.encode(job))
-            moved = moved + 1
-          else
-            redis.call('LPUSH', KEYS[1], letter)
-            break
-          end
-        end
-        return moved
-        """)
 }

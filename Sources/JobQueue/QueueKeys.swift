@@ -28,8 +28,13 @@ public struct QueueKeys: Sendable {
     /// The one command in flight for a booking.
     public func bookingCommandLock(_ bookingID: String) -> String { base + "booking-command:" + bookingID }
 
-    /// The waiting list a job kind goes to.
-    public func waitingList(forKind kind: String) -> String {
-        kind == "webhook" ? webhooks : commands
+    public func waitingList(_ queue: QueueName) -> String {
+        switch queue {
+        case .webhooks: webhooks
+        case .commands: commands
+        }
     }
+
+    /// The waiting list a job kind goes to.
+    public func waitingList(for kind: JobKind) -> String { waitingList(kind.queue) }
 }

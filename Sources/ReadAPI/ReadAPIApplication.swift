@@ -18,7 +18,6 @@ public func buildReadAPIServices(
     configuration: AppConfiguration, redis: RedisClient, booxi: BooxiClient, logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> [any Service] {
-    Observability.bootstrap(role: "api")
     let settings = configuration.api
     let keys = MappingKeys(prefix: configuration.keyPrefix)
     let mappings = MappingStore(redis: redis, keys: keys, retentionSeconds: configuration.worker.recordRetentionHours * 3600)

@@ -42,7 +42,7 @@ struct TrackingPage: Sendable {
             let config: [String: String] = [
                 "businessName": settings.businessName, "logoUrl": settings.logoURL, "primaryColor": settings.primaryColor,
                 "supportContact": settings.supportContact, "language": language(for: request), "timeZone": settings.timeZone,
-                "modifyMode": settings.modifyMode, "widgetScriptUrl": settings.widgetScriptURL,
+                "modifyMode": settings.modifyMode.rawValue, "widgetScriptUrl": settings.widgetScriptURL,
             ]
             return jsonResponse(.ok, bytes: Array(try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])))
         }
@@ -58,7 +58,7 @@ struct TrackingPage: Sendable {
 
     /// `page.language`, or for `auto` the first of `Accept-Language` we ship (English otherwise).
     func language(for request: Request) -> String {
-        guard settings.language == "auto" else { return settings.language }
+        guard settings.language == .auto else { return settings.language.rawValue }
         let accepted = (request.headers[.acceptLanguage] ?? "").split(separator: ",").map {
             $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         }

@@ -8,10 +8,12 @@ public struct OutagePause: Sendable {
 
     public init() {}
 
-    public mutating func failed(_ error: any Error, _ message: @autoclosure () -> Logger.Message, logger: Logger) async {
+    public mutating func failed(
+        _ error: any Error, _ message: @autoclosure () -> Logger.Message, logger: Logger, metadata: Logger.Metadata = [:]
+    ) async {
         failures += 1
         if failures == 1 || failures % 30 == 0 {
-            logger.warning(message(), metadata: ["error": "\(error)", "failures": "\(failures)"])
+            logger.warning(message(), metadata: metadata.merging(["error": "\(error)", "failures": "\(failures)"]) { $1 })
         }
         try? await Task.sleep(for: .milliseconds(min(100 * failures, 1_000)))
     }

@@ -1,3 +1,4 @@
+import Logging
 import Configuration
 import Foundation
 import RedisClient
@@ -8,7 +9,7 @@ import SystemPackage
 public struct AppConfiguration: Sendable {
     public var redis: RedisConfiguration
     public var keyPrefix: String
-    public var logLevel: String
+    public var logLevel: Logger.Level
     public var ingress: IngressSettings
     public var worker: WorkerSettings
     public var retry: RetrySettings
@@ -46,7 +47,7 @@ public struct AppConfiguration: Sendable {
         redis.poolWaitTimeout = try settings.milliseconds("redis.poolWaitTimeoutMs", in: 1...60_000)
         self.redis = redis
         keyPrefix = try settings.string("redis.keyPrefix")
-        logLevel = try settings.string("log.level", oneOf: ["trace", "debug", "info", "notice", "warning", "error", "critical"])
+        logLevel = try settings.choice("log.level")
         secrets = Secrets(settings: settings)
         ingress = try IngressSettings(settings: settings)
         worker = try WorkerSettings(settings: settings)

@@ -49,21 +49,32 @@ public struct IngressSettings: Sendable {
 /// How webhook signatures are checked (DESIGN §5). `preset: standardWebhooks` fixes header names,
 /// base64 encoding and `id.timestamp.body` as the signed content.
 public struct SignatureSettings: Sendable {
+    public enum Preset: String, Sendable, CaseIterable {
+        case custom, standardWebhooks
+    }
+    public enum Encoding: String, Sendable, CaseIterable {
+        case hex, base64
+    }
+    public enum SignedContent: String, Sendable, CaseIterable {
+        case body
+        case idTimestampBody = "id.timestamp.body"
+    }
+
     public var enabled: Bool
-    public var preset: String
+    public var preset: Preset
     public var header: String
-    public var encoding: String
-    public var signedContent: String
+    public var encoding: Encoding
+    public var signedContent: SignedContent
     public var idHeader: String
     public var timestampHeader: String
     public var toleranceSeconds: Int
 
     init(settings s: SettingsReader) throws {
         enabled = try s.bool("ingress.signature.enabled")
-        preset = try s.string("ingress.signature.preset", oneOf: ["custom", "standardWebhooks"])
+        preset = try s.choice("ingress.signature.preset")
         header = try s.string("ingress.signature.header")
-        encoding = try s.string("ingress.signature.encoding", oneOf: ["hex", "base64"])
-        signedContent = try s.string("ingress.signature.signedContent", oneOf: ["body", "id.timestamp.body"])
+        encoding = try s.choice("ingress.signature.encoding")
+        signedContent = try s.choice("ingress.signature.signedContent")
         idHeader = try s.string("ingress.signature.idHeader")
         timestampHeader = try s.string("ingress.signature.timestampHeader")
         toleranceSeconds = try s.int("ingress.signature.toleranceSeconds", in: 1...86_400)
@@ -189,7 +200,11 @@ public struct APISettings: Sendable {
 
 /// Where Booxi is and how hard we may call it.
 public struct BooxiSettings: Sendable {
-    public var region: String
+    public enum Region: String, Sendable, CaseIterable {
+        case na, eu, simulator, custom
+    }
+
+    public var region: Region
     public var baseURL: String
     public var apiKeyHeader: String
     public var connectTimeout: Duration
@@ -202,11 +217,11 @@ public struct BooxiSettings: Sendable {
     public var modifiedBy: String
 
     init(settings s: SettingsReader) throws {
-        region = try s.string("booxi.region", oneOf: ["na", "eu", "simulator", "custom"])
+        region = try s.choice("booxi.region")
         switch region {
-        case "na": baseURL = "https://api.booxi.com/booking/v1"
-        case "eu": baseURL = "https://api.booxi.eu/booking/v1"
-        default: baseURL = try s.string("booxi.baseUrl")
+        case .na: baseURL = "https://api.booxi.com/booking/v1"
+        case .eu: baseURL = "https://api.booxi.eu/booking/v1"
+        case .simulator, .custom: baseURL = try s.string("booxi.baseUrl")
         }
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw ConfigurationError(key: "booxi.baseUrl", reason: "must be an http(s) URL")
@@ -244,16 +259,23 @@ public struct SimulatorSettings: Sendable {
 
 /// Branding and behaviour of the tracking page at `/track/:code`.
 public struct PageSettings: Sendable {
+    public enum Language: String, Sendable, CaseIterable {
+        case auto, en, fr
+    }
+    public enum ModifyMode: String, Sendable, CaseIterable {
+        case builtin, widget
+    }
+
     public var businessName: String
     public var logoURL: String
     public var primaryColor: String
     public var supportContact: String
     /// `auto` (from `Accept-Language`), `en` or `fr`.
-    public var language: String
+    public var language: Language
     /// The appointments' time zone (IANA name), for formatting dates.
     public var timeZone: String
     /// `builtin` (our service/day/slot flow) or `widget` (Booxi's BookNow widget in modify mode).
-    public var modifyMode: String
+    public var modifyMode: ModifyMode
     public var widgetScriptURL: String
 
     init(settings s: SettingsReader) throws {
@@ -264,12 +286,12 @@ public struct PageSettings: Sendable {
             throw ConfigurationError(key: "page.primaryColor", reason: "must be a colour like #2f5d8a")
         }
         supportContact = try s.string("page.supportContact")
-        language = try s.string("page.language", oneOf: ["auto", "en", "fr"])
+        language = try s.choice("page.language")
         timeZone = try s.string("page.timeZone")
         guard TimeZone(identifier: timeZone) != nil else {
             throw ConfigurationError(key: "page.timeZone", reason: "'\(timeZone)' is not an IANA time zone")
         }
-        modifyMode = try s.string("page.modifyMode", oneOf: ["builtin", "widget"])
+        modifyMode = try s.choice("page.modifyMode")
         widgetScriptURL = try s.string("page.widgetScriptUrl")
         guard widgetScriptURL.hasPrefix("https://") || widgetScriptURL.hasPrefix("http://127.0.0.1") || widgetScriptURL.hasPrefix("/") else {
             throw ConfigurationError(key: "page.widgetScriptUrl", reason: "must be an https URL (or a path on this server)")

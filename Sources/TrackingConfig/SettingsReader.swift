@@ -15,12 +15,16 @@ public struct SettingsReader: Sendable {
         do { return try reader.requiredString(forKey: ConfigKey(key)) } catch { throw Self.wrap(error, key) }
     }
 
-    public func string(_ key: String, oneOf allowed: [String]) throws -> String {
+    /// A setting with a fixed set of values, parsed once into its enum; the error names the key
+    /// and the values allowed.
+    public func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, as type: Choice.Type = Choice.self) throws -> Choice
+    where Choice.RawValue == String {
         let value = try string(key)
-        guard allowed.contains(value) else {
-            throw ConfigurationError(key: key, reason: "'\(value)' is not one of \(allowed.joined(separator: ", "))")
+        guard let choice = Choice(rawValue: value) else {
+            let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError(key: key, reason: "'\(value)' is not one of \(allowed)")
         }
-        return value
+        return choice
     }
 
     public func int(_ key: String, in range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {

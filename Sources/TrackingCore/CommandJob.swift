@@ -1,3 +1,4 @@
+import JobQueue
 import Foundation
 
 /// A visitor's cancel or modify request, as queued for the workers (the job's payload). It holds
@@ -5,6 +6,14 @@ import Foundation
 public struct CommandJob: Codable, Sendable, Equatable {
     public enum Action: String, Codable, Sendable {
         case cancel, modify
+
+        /// The queue's kind for this action's jobs.
+        public var jobKind: JobKind {
+            switch self {
+            case .cancel: .cancel
+            case .modify: .modify
+            }
+        }
     }
 
     public var action: Action

@@ -5,14 +5,15 @@ import RedisClient
 /// The command jobs' side of Redis: enqueue with one command in flight per booking, status for
 /// polling, and a reply list the API waits on with `BLPOP`.
 public struct CommandStore: Sendable {
-    public let redis: RedisClient
-    public let keys: QueueKeys
+    let redis: RedisClient
+    let queue: JobQueue
+    var keys: QueueKeys { queue.keys }
     /// How long a status stays readable, and the longest a booking stays locked by a lost job.
     public let statusTTLSeconds: Int
 
     public init(redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600) {
         self.redis = redis
-        self.keys = keys
+        self.queue = JobQueue(redis: redis, keys: keys)
         self.statusTTLSeconds = statusTTLSeconds
     }
 
@@ -23,15 +24,14 @@ public struct CommandStore: Sendable {
     }
 
     public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
-        let envelope = JobEnvelope(kind: command.action.rawValue, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
+        let envelope = JobEnvelope(kind: command.action.jobKind, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
         let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command)))
-        let reply = try await redis.eval(
-            Self.enqueueScript,
-            keys: [keys.bookingCommandLock(command.bookingID), keys.job(envelope.id), keys.commands],
-            arguments: [envelope.id, Array(status), envelope.encoded(), statusTTLSeconds])
-        let answer = reply.string ?? ""
-        if answer.hasPrefix("busy:") { return .busy(jobID: String(answer.dropFirst(5))) }
-        return .queued(jobID: envelope.id)
+        var pipeline = RedisPipeline()
+        queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
+        switch try PushOutcome(reply: try await redis.execute(pipeline)[0]) {
+        case .busy(let holder): return .busy(jobID: holder)
+        case .queued, .duplicate: return .queued(jobID: envelope.id)
+        }
     }
 
     public func status(jobID: String) async throws -> CommandStatus? {
@@ -65,17 +65,6 @@ public struct CommandStore: Sendable {
         guard timeout > .zero, let bytes = try await redis.blpop(keys.jobReplies(jobID), timeout: timeout) else { return nil }
         return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
     }
-
-    /// KEYS: booking lock, job status, commands list. ARGV: jobId, status JSON, envelope, ttl.
-    static let enqueueScript = RedisScript(
-        """
-        local holder = redis.call('GET', KEYS[1])
-        if holder then return 'busy:' .. holder end
-        redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[4]))
-        redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[4]))
-        redis.call('LPUSH', KEYS[3], ARGV[3])
-        return 'queued'
-        """)
 
     /// KEYS: job status, reply list, booking lock. ARGV: status JSON, ttl, jobId.
     static let finishScript = RedisScript(

@@ -5,7 +5,7 @@ import RedisClient
 /// Reads and writes the tracking mappings. Every change is one Lua script, so concurrent workers,
 /// duplicates and reordered events cannot leave a half-applied state.
 public struct MappingStore: Sendable {
-    public let redis: RedisClient
+    let redis: RedisClient
     public let keys: MappingKeys
     /// How long records live after the appointment ended (or after the last event, while the end
     /// is not known yet).
@@ -39,6 +39,22 @@ public struct MappingStore: Sendable {
     /// The fetch queues (visitor, prefetch, refresh): a fresh copy leaves them, an event without
     /// the booking's details enters the prefetch queue.
     var fetchKeys: [String] { BookingFetches.classes.map(keys.fetches) }
+
+    /// Applies a batch of events in one round trip, then rings the booking fetchers once for the
+    /// prefetches the applies asked for. One reply per event: its result, or the error Redis
+    /// answered for that script alone (e.g. OOM), so one failure does not hide the others.
+    public func apply(
+        _ batch: [(event: WebhookEvent, receivedAt: Int64)], ringing fetches: BookingFetches
+    ) async throws -> [Result<ApplyResult, RedisError>] {
+        guard !batch.isEmpty else { return [] }
+        var pipeline = RedisPipeline()
+        for (event, receivedAt) in batch { appendApply(event, receivedAt: receivedAt, to: &pipeline) }
+        fetches.appendRing(to: &pipeline)
+        return try await redis.execute(pipeline).prefix(batch.count).map { reply in
+            if let message = reply.errorMessage { return .failure(.server(message)) }
+            return .success(ApplyResult(rawValue: reply.string ?? "") ?? .unchanged)
+        }
+    }
 
     public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
         var pipeline = RedisPipeline()

@@ -1,7 +1,6 @@
 import Foundation
 import JobQueue
 import Logging
-import RedisClient
 import TrackingCore
 
 /// Applies webhook events to the mappings: every event of a batch parsed, the valid ones applied
@@ -20,8 +19,7 @@ public struct WebhookHandler: JobHandler {
 
     public func handle(_ jobs: [FetchedJob]) async throws -> [JobOutcome] {
         var outcomes = [JobOutcome](repeating: .succeeded, count: jobs.count)
-        var pipeline = RedisPipeline()
-        var applied: [(index: Int, event: WebhookEvent)] = []
+        var applied: [(index: Int, event: WebhookEvent, receivedAt: Int64)] = []
         for (index, job) in jobs.enumerated() {
             guard let envelope = job.envelope else {
                 outcomes[index] = .failed(reason: "not a job envelope")
@@ -29,25 +27,24 @@ public struct WebhookHandler: JobHandler {
             }
             do {
                 let event = try WebhookEvent(body: envelope.payload)
-                mappings.appendApply(event, receivedAt: envelope.receivedAt, to: &pipeline)
-                applied.append((index, event))
+                applied.append((index, event, envelope.receivedAt))
             } catch {
                 outcomes[index] = .failed(reason: error.description)
                 logger.notice("webhook dead-lettered", metadata: ["jobId": "\(envelope.id)", "reason": "\(error)"])
             }
         }
-        // One wake-up for the booking fetchers per batch, for the prefetches the applies asked for.
-        if !applied.isEmpty { fetches.appendRing(to: &pipeline) }
-        let replies = try await mappings.redis.execute(pipeline)
-        for ((index, event), reply) in zip(applied, replies) {
-            if let message = reply.errorMessage {
+        // One round trip for the batch, with one wake-up for the fetchers.
+        let results = try await mappings.apply(applied.map { ($0.event, $0.receivedAt) }, ringing: fetches)
+        for ((index, event, _), result) in zip(applied, results) {
+            switch result {
+            case .failure(let error):
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.
-                outcomes[index] = .retry(error: "mapping update failed: \(message)", retryAfter: nil)
-                continue
+                outcomes[index] = .retry(error: "mapping update failed: \(error)", retryAfter: nil)
+            case .success(let applied):
+                logger.debug(
+                    "webhook applied",
+                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)", "result": "\(applied.rawValue)"])
             }
-            logger.debug(
-                "webhook applied",
-                metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)", "result": "\(reply.string ?? "")"])
         }
         return outcomes
     }

@@ -18,7 +18,6 @@ public func buildWorkerServices(
     configuration: AppConfiguration, redis: RedisClient, commandHandler: (any JobHandler)?, booxi: BooxiClient?, logger: Logger,
     workerID: String? = nil
 ) -> [any Service] {
-    Observability.bootstrap(role: "worker")
     let keys = QueueKeys(prefix: configuration.keyPrefix)
     let queue = JobQueue(redis: redis, keys: keys)
     let settings = configuration.worker
@@ -27,21 +26,21 @@ public func buildWorkerServices(
     let fetches = BookingFetches(redis: redis, keys: mappings.keys)
     var lanes = [
         WorkerService.Lane(
-            source: keys.webhooks, handler: WebhookHandler(mappings: mappings, fetches: fetches, logger: logger), count: settings.concurrency)
+            queue: .webhooks, handler: WebhookHandler(mappings: mappings, fetches: fetches, logger: logger), count: settings.concurrency)
     ]
     if let commandHandler {
-        lanes.insert(WorkerService.Lane(source: keys.commands, handler: commandHandler, count: settings.concurrency), at: 0)
+        lanes.insert(WorkerService.Lane(queue: .commands, handler: commandHandler, count: settings.concurrency), at: 0)
     }
     let retry = RetryPolicy(base: configuration.retry.base, cap: configuration.retry.cap, maxAttempts: configuration.retry.maxAttempts)
     let service =
         if let workerID {
             WorkerService(
-                workerID: workerID, queue: queue, lanes: lanes, batchSize: settings.batchSize, blockTimeout: settings.blockTimeout,
+                workerID: workerID, driver: queue, lanes: lanes, batchSize: settings.batchSize, blockTimeout: settings.blockTimeout,
                 retryPolicy: retry, heartbeatTTL: settings.heartbeatTTL, reaperInterval: settings.reaperInterval,
                 shutdownGrace: settings.shutdownGrace, logger: logger)
         } else {
             WorkerService(
-                queue: queue, lanes: lanes, batchSize: settings.batchSize, blockTimeout: settings.blockTimeout,
+                driver: queue, lanes: lanes, batchSize: settings.batchSize, blockTimeout: settings.blockTimeout,
                 retryPolicy: retry, heartbeatTTL: settings.heartbeatTTL, reaperInterval: settings.reaperInterval,
                 shutdownGrace: settings.shutdownGrace, logger: logger)
         }

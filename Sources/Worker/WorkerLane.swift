@@ -2,14 +2,18 @@ import Foundation
 import JobQueue
 import Logging
 import RedisClient
+import ServiceLifecycle
 
-/// One fetch loop: take a batch from a waiting list into this worker's processing list, hand it
-/// to the handler, then acknowledge, retry or dead-letter each job. A worker runs several lanes.
+/// One fetch loop: take a batch from a waiting list into this lane's processing list, hand it to
+/// the handler, then acknowledge, retry or dead-letter each job. A worker runs several lanes.
+///
+/// Graceful shutdown ends only the wait for work (structured cancellation of the fetch); a batch
+/// in hand is finished. Task cancellation (the grace period is over) ends everything: what the lane
+/// still holds stays in its processing list and is handed back by ``WorkerService``.
 struct WorkerLane: Sendable {
-    let source: String
+    let queue: QueueName
     let handler: any JobHandler
-    let queue: JobQueue
-    let registry: WorkerRegistry
+    let driver: any JobQueueDriver
     /// This lane's queue identity: its processing list and heartbeat.
     let laneID: String
     let batchSize: Int
@@ -18,44 +22,43 @@ struct WorkerLane: Sendable {
     let metrics: WorkerMetrics
     let logger: Logger
 
-    /// Runs until `isStopping()` says so; a batch in hand is always finished first.
-    func run(isStopping: @escaping @Sendable () -> Bool) async {
-        var failures = 0
+    func run() async {
+        var pause = OutagePause()
         // A restarted worker with the same id, or a lane whose round trips failed, may hold jobs
         // it no longer tracks: they go back to the waiting list before the next fetch.
         var mustReturnHeld = true
-        while !isStopping() && !Task.isCancelled {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if mustReturnHeld {
-                    let returned = try await registry.returnHeld(workerID: laneID)
+                    let returned = try await driver.returnHeld(workerID: laneID)
                     if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
                     mustReturnHeld = false
                 }
-                let jobs = try await queue.fetch(from: source, workerID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
+                let jobs = try await cancelWhenGracefulShutdown { [self] in
+                    try await driver.fetch(from: queue, workerID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
+                }
                 if !jobs.isEmpty { try await process(jobs) }
-                failures = 0
+                pause.succeeded()
             } catch {
+                // Interrupted by shutdown: whatever the fetch moved is handed back on the way out.
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 // Redis unreachable: whatever was fetched stays in the processing list, so nothing is
                 // lost; it is processed when Redis is back, or recovered by a reaper if we die.
-                failures += 1
                 mustReturnHeld = true
-                let pause = Duration.milliseconds(min(50 << min(failures, 5), 1_000))
-                if failures == 1 || failures % 20 == 0 {
-                    logger.warning("lane paused: Redis unavailable", metadata: ["lane": "\(handler.kind)", "error": "\(error)"])
-                }
-                try? await Task.sleep(for: pause)
+                await pause.failed(error, "lane paused: Redis unavailable", logger: logger, metadata: ["lane": "\(handler.kind)"])
             }
         }
     }
 
     private func process(_ jobs: [FetchedJob]) async throws {
         let started = ContinuousClock.now
+        let counts = metrics.outcomes(handler.kind)
         // Jobs that already used up their attempts (e.g. they crashed workers) go straight to the dead letters.
         var fresh: [FetchedJob] = []
         for job in jobs {
             if let attempt = job.envelope?.attempt, attempt >= retryPolicy.maxAttempts {
-                try await queue.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts")
-                metrics.outcome(kind: handler.kind, "dead")
+                try await driver.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: nil)
+                counts.dead.increment()
             } else {
                 fresh.append(job)
             }
@@ -66,24 +69,24 @@ struct WorkerLane: Sendable {
             switch outcome {
             case .succeeded:
                 done.append(job)
-                metrics.outcome(kind: handler.kind, "succeeded")
+                counts.succeeded.increment()
             case .failed(let reason):
-                try await queue.deadLetter(job, workerID: laneID, reason: reason)
-                metrics.outcome(kind: handler.kind, "dead")
+                try await driver.deadLetter(job, workerID: laneID, reason: reason, lastError: nil)
+                counts.dead.increment()
             case .retry(let error, let retryAfter):
                 let attempt = (job.envelope?.attempt ?? 0) + 1
                 if let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter) {
                     let due = JobEnvelope.nowMilliseconds() + delay.milliseconds
-                    try await queue.retry(job, workerID: laneID, dueAt: due, error: error)
-                    metrics.outcome(kind: handler.kind, "retried")
+                    try await driver.retry(job, workerID: laneID, dueAt: due, error: error)
+                    counts.retried.increment()
                 } else {
-                    try await queue.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: error)
-                    metrics.outcome(kind: handler.kind, "dead")
+                    try await driver.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: error)
+                    counts.dead.increment()
                 }
             }
         }
-        try await queue.acknowledge(done, workerID: laneID)
-        metrics.processing(kind: handler.kind).record(duration: ContinuousClock.now - started)
+        try await driver.acknowledge(done, workerID: laneID)
+        counts.batchDuration.record(duration: ContinuousClock.now - started)
     }
 
     /// The handler throws only when Redis is unreachable; the batch is then tried again (applying

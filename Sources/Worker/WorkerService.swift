@@ -2,28 +2,28 @@ import Foundation
 import JobQueue
 import Logging
 import ServiceLifecycle
-import Synchronization
 
-/// A worker process' job processing: lanes for commands and webhooks, and the housekeeper. On
-/// graceful shutdown it stops fetching, lets the batches in hand finish within the grace period,
-/// then hands back whatever it still holds.
+/// A worker process' job processing: lanes for commands and webhooks, and the housekeeper.
+///
+/// Shutdown is structured, as in swift-jobs' `JobQueueProcessor`: graceful shutdown cancels the
+/// lanes' waits for work (``WorkerLane``), the batches in hand finish within the grace period,
+/// and when it is over the lanes' tasks are cancelled. Then the housekeeper's task is cancelled
+/// and the worker hands back whatever it still holds. No flag is polled.
 public final class WorkerService: Service, Sendable {
     public let workerID: String
     let lanes: [WorkerLane]
     let housekeeper: Housekeeper
-    let registry: WorkerRegistry
+    let driver: any JobQueueDriver
     let shutdownGrace: Duration
     let logger: Logger
-    private let stopping = Atomic<Bool>(false)
-    private let lanesFinished = Atomic<Bool>(false)
 
     public struct Lane: Sendable {
-        public let source: String
+        public let queue: QueueName
         public let handler: any JobHandler
         public let count: Int
 
-        public init(source: String, handler: any JobHandler, count: Int) {
-            self.source = source
+        public init(queue: QueueName, handler: any JobHandler, count: Int) {
+            self.queue = queue
             self.handler = handler
             self.count = count
         }
@@ -31,7 +31,7 @@ public final class WorkerService: Service, Sendable {
 
     public init(
         workerID: String = "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))",
-        queue: JobQueue, lanes: [Lane], batchSize: Int, blockTimeout: Duration, retryPolicy: RetryPolicy,
+        driver: any JobQueueDriver, lanes: [Lane], batchSize: Int, blockTimeout: Duration, retryPolicy: RetryPolicy,
         heartbeatTTL: Duration, reaperInterval: Duration, shutdownGrace: Duration, logger: Logger
     ) {
         var logger = logger
@@ -39,9 +39,8 @@ public final class WorkerService: Service, Sendable {
         self.workerID = workerID
         self.logger = logger
         self.shutdownGrace = shutdownGrace
-        let metrics = WorkerMetrics()
-        let registry = WorkerRegistry(redis: queue.redis, keys: queue.keys)
-        self.registry = registry
+        self.driver = driver
+        let metrics = WorkerMetrics(kinds: lanes.map(\.handler.kind))
         // Each lane has its own processing list (and queue identity `<workerId>-<n>`), so after a
         // Redis outage a lane can return exactly what it held, and a reaper recovers lanes one by one.
         var laneNumber = 0
@@ -49,64 +48,62 @@ public final class WorkerService: Service, Sendable {
             (0..<lane.count).map { _ in
                 defer { laneNumber += 1 }
                 return WorkerLane(
-                    source: lane.source, handler: lane.handler, queue: queue, registry: registry, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
+                    queue: lane.queue, handler: lane.handler, driver: driver, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
                     blockTimeout: blockTimeout, retryPolicy: retryPolicy, metrics: metrics, logger: logger)
             }
         }
         housekeeper = Housekeeper(
-            queue: queue, registry: registry, laneIDs: self.lanes.map(\.laneID), heartbeatTTL: heartbeatTTL,
+            driver: driver, laneIDs: self.lanes.map(\.laneID), heartbeatTTL: heartbeatTTL,
             reaperInterval: reaperInterval, metrics: metrics, logger: logger)
     }
 
     public func run() async throws {
         // Register before fetching, so a crash right after the first fetch is already recoverable.
-        try? await registry.heartbeat(workerIDs: housekeeper.laneIDs, ttl: housekeeper.heartbeatTTL)
+        try? await driver.heartbeat(workerIDs: housekeeper.laneIDs, ttl: housekeeper.heartbeatTTL)
         logger.info("worker started", metadata: ["lanes": "\(lanes.count)"])
-        await withGracefulShutdownHandler {
-            await runUntilStopped()
-        } onGracefulShutdown: {
-            self.stopping.store(true, ordering: .relaxed)
+        await withTaskGroup(of: Void.self) { group in
+            // The heartbeat goes on until the lanes are done, so no reaper takes jobs still in hand.
+            group.addTask { await self.housekeeper.run() }
+            await runLanes()
+            group.cancelAll()
         }
         do {
-            for lane in lanes { try await registry.deregister(workerID: lane.laneID) }
+            for lane in lanes { try await driver.deregister(workerID: lane.laneID) }
         } catch {
             logger.error("could not hand back held jobs; a reaper will recover them", metadata: ["error": "\(error)"])
         }
         logger.info("worker stopped")
     }
 
-    private enum Finished { case lane, graceOver }
+    private enum Finished { case lane, graceOver, notNeeded }
 
-    private func runUntilStopped() async {
-        let isStopping: @Sendable () -> Bool = { self.stopping.load(ordering: .relaxed) }
-        let lanesDone: @Sendable () -> Bool = { self.lanesFinished.load(ordering: .relaxed) }
-        await withTaskGroup(of: Void.self) { outer in
-            // The heartbeat goes on until the lanes are done, so no reaper takes jobs still in hand.
-            outer.addTask { await self.housekeeper.run(isStopping: lanesDone) }
-            await withTaskGroup(of: Finished.self) { group in
-                for lane in lanes {
-                    group.addTask {
-                        await lane.run(isStopping: isStopping)
-                        return .lane
-                    }
-                }
+    private func runLanes() async {
+        await withTaskGroup(of: Finished.self) { group in
+            for lane in lanes {
                 group.addTask {
-                    while !isStopping() && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
-                    try? await Task.sleep(for: self.shutdownGrace)
-                    return .graceOver
-                }
-                var running = lanes.count
-                while let finished = await group.next() {
-                    if finished == .graceOver {
-                        logger.warning("shutdown grace period over: cancelling in-flight jobs")
-                        group.cancelAll()
-                        continue
-                    }
-                    running -= 1
-                    if running == 0 { group.cancelAll() }
+                    await lane.run()
+                    return .lane
                 }
             }
-            lanesFinished.store(true, ordering: .relaxed)
+            // The grace period starts with graceful shutdown; its end cancels the batches in hand.
+            group.addTask {
+                do { try await gracefulShutdown() } catch { return .notNeeded }
+                try? await Task.sleep(for: self.shutdownGrace)
+                return Task.isCancelled ? .notNeeded : .graceOver
+            }
+            var running = lanes.count
+            while let finished = await group.next() {
+                switch finished {
+                case .graceOver:
+                    logger.warning("shutdown grace period over: cancelling in-flight jobs")
+                    group.cancelAll()
+                case .lane:
+                    running -= 1
+                    if running == 0 { group.cancelAll() }
+                case .notNeeded:
+                    break
+                }
+            }
         }
     }
 }

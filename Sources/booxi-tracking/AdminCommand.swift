@@ -46,11 +46,11 @@ struct QueuesCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withAdminRedis(options) { config, redis in
-            let keys = QueueKeys(prefix: config.keyPrefix)
-            let depths = try await JobQueue(redis: redis, keys: keys).depths()
+            let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: config.keyPrefix))
+            let depths = try await queue.depths()
             print("webhooks waiting: \(depths.webhooks)\ncommands waiting: \(depths.commands)")
             print("delayed (retries): \(depths.delayed)\ndead letters: \(depths.dead)")
-            for worker in try await WorkerRegistry(redis: redis, keys: keys).workers() {
+            for worker in try await queue.workers() {
                 print("worker \(worker.id): \(worker.alive ? "alive" : "no heartbeat"), holding \(worker.holding)")
             }
         }
@@ -94,7 +94,7 @@ struct DeadCommand: AsyncParsableCommand {
             default:
                 for letter in try await queue.deadLetters(limit: limit) {
                     let failedAt = Date(timeIntervalSince1970: Double(letter.failedAt) / 1000)
-                    print("\(letter.job.id) \(letter.job.kind) attempts=\(letter.attempts) failedAt=\(failedAt) reason=\(letter.reason)"
+                    print("\(letter.job.id) \(letter.job.kind.rawValue) attempts=\(letter.attempts) failedAt=\(failedAt) reason=\(letter.reason)"
                         + (letter.lastError.map { " lastError=\($0)" } ?? ""))
                 }
             }

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import RedisClient
 import ServiceLifecycle
+import Synchronization
 import TrackingConfig
 
 /// Starts a role: logging at the configured level, metrics, one Redis client, the role's services in one
@@ -15,7 +16,7 @@ enum RoleRunner {
         services: (RoleResources) throws -> [any Service]
     ) async throws {
         bootstrapLogging(level: configuration.logLevel)
-        Observability.bootstrapMetrics()  // before the Redis client makes its metrics
+        Observability.bootstrap(role: role)  // before the Redis client or any role makes its metrics
         var logger = Logger(label: "booxi-tracking.\(role)")
         logger[metadataKey: "role"] = "\(role)"
         let redis = RedisClient(configuration: redisConfiguration ?? configuration.redis, logger: logger)
@@ -37,15 +38,14 @@ enum RoleRunner {
         logger.info("stopped")
     }
 
-    private static let loggingBootstrapped = NSLock()
-    nonisolated(unsafe) private static var didBootstrap = false
+    private static let loggingBootstrapped = Mutex(false)
 
-    static func bootstrapLogging(level: String) {
-        loggingBootstrapped.withLock {
-            guard !didBootstrap else { return }
-            didBootstrap = true
-            let logLevel = Logger.Level(rawValue: level) ?? .info
-            LoggingSystem.bootstrap { label in DeferredMetadataLogHandler(label: label, level: logLevel) }
+    /// `LoggingSystem.bootstrap` may run once per process (`dev` and admin commands reach here too).
+    static func bootstrapLogging(level: Logger.Level) {
+        loggingBootstrapped.withLock { done in
+            guard !done else { return }
+            done = true
+            LoggingSystem.bootstrap { label in DeferredMetadataLogHandler(label: label, level: level) }
         }
     }
 }

@@ -22,7 +22,7 @@ struct IngressAcceptanceTests {
         let queued = try await test.queued()
         #expect(queued.count == 2)
         #expect(Array(queued[0].payload.utf8) == body)
-        #expect(queued[0].kind == "webhook" && queued[0].attempt == 0)
+        #expect(queued[0].kind == .webhook && queued[0].attempt == 0)
         #expect(queued[0].headers?["webhook-timestamp"] == "1700000000")
         let cancelled = try fixture("webhook-cancelled.json")
         #expect(Array(queued[1].payload.utf8) == cancelled)

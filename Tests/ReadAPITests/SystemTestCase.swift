@@ -38,6 +38,8 @@ struct SystemTestCase {
     static let fairUse = FairUsePolicy(perSecond: 50, perMinute: 3_000, minSpacingMs: 10)
 
     static func start(_ environment: [String: String] = [:], fairUse: FairUsePolicy = fairUse) async throws -> SystemTestCase {
+        // What RoleRunner does for a real process: metrics reach /metrics only once bootstrapped.
+        Observability.bootstrap(role: "test")
         let server = try RedisServer()
         var redisConfiguration = server.configuration(poolSize: 8)
         redisConfiguration.blockingPoolSize = 80

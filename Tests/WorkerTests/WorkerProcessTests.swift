@@ -17,10 +17,11 @@ struct WorkerProcessTests {
     }
 
     static func preload(_ bodies: [String], into redis: RedisClient) async throws {
+        let queue = JobQueue(redis: redis, keys: QueueKeys())
         for chunk in stride(from: 0, to: bodies.count, by: 2_000) {
             var pipeline = RedisPipeline()
             for body in bodies[chunk..<min(chunk + 2_000, bodies.count)] {
-                pipeline.append("LPUSH", "bxt:{q}:webhooks", JobEnvelope(kind: "webhook", payload: body).encoded())
+                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
         }

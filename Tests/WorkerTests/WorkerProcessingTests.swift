@@ -20,7 +20,7 @@ struct WorkerProcessingTests {
             (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"\#(String(repeating: "9", count: 100_000))"}}"#, "invalid field booking.confirmationNumber"),
             (#"{"event":"\#(String(repeating: "e", count: 100_000))"}"#, "unknown event '" + String(repeating: "e", count: 64) + "'"),
         ]
-        for (body, _) in bodies { try await test.queue.enqueue(JobEnvelope(kind: "webhook", payload: body)) }
+        for (body, _) in bodies { try await test.queue.push(JobEnvelope(kind: .webhook, payload: body)) }
         try await test.redis.send("LPUSH", test.keys.webhooks, "{not an envelope")
         try await test.runWorker(lanes: [test.webhookLane()]) {
             try await test.queue.depths().dead == 7
@@ -41,9 +41,9 @@ struct WorkerProcessingTests {
         let test = try WorkerTestCase()
         defer { Task { await test.finish() } }
         let handler = ScriptedHandler(outcome: .retry(error: "booxi answered 503", retryAfter: nil))
-        let lane = WorkerService.Lane(source: test.keys.commands, handler: handler, count: 1)
-        let job = JobEnvelope(kind: "cancel", payload: #"{"code":"x"}"#)
-        try await test.queue.enqueue(job)
+        let lane = WorkerService.Lane(queue: .commands, handler: handler, count: 1)
+        let job = JobEnvelope(kind: .cancel, payload: #"{"code":"x"}"#)
+        try await test.queue.push(job)
         try await test.runWorker(lanes: [lane]) { try await test.queue.depths().dead == 1 }
         #expect(handler.calls == 3)  // maxAttempts 3
         let letter = try #require(try await test.queue.deadLetters().first)
@@ -66,7 +66,7 @@ struct WorkerProcessingTests {
         // A job the lane's processing list holds but no lane tracks (say Redis went away between
         // BLMOVE and its reply, or the worker restarted with the same id).
         let body = webhookBody("booking.confirmed", booking: "H1", code: "heldcode1")
-        try await test.redis.send("LPUSH", test.keys.processing("test-worker-0"), JobEnvelope(kind: "webhook", payload: body).encoded())
+        try await test.redis.send("LPUSH", test.keys.processing("test-worker-0"), JobEnvelope(kind: .webhook, payload: body).encoded())
         try await test.runWorker(lanes: [test.webhookLane()]) {
             try await test.mappings.resolve(TrackingCode("heldcode1")!) != nil
         }
@@ -78,8 +78,8 @@ struct WorkerProcessingTests {
         let test = try WorkerTestCase()
         defer { Task { await test.finish() } }
         let handler = ScriptedHandler(outcome: .failed(reason: "booking is completed"))
-        try await test.queue.enqueue(JobEnvelope(kind: "cancel", payload: "{}"))
-        try await test.runWorker(lanes: [WorkerService.Lane(source: test.keys.commands, handler: handler, count: 1)]) {
+        try await test.queue.push(JobEnvelope(kind: .cancel, payload: "{}"))
+        try await test.runWorker(lanes: [WorkerService.Lane(queue: .commands, handler: handler, count: 1)]) {
             try await test.queue.depths().dead == 1
         }
         #expect(handler.calls == 1)
@@ -89,13 +89,13 @@ struct WorkerProcessingTests {
     @Test func reaperReturnsADeadWorkersJobsCountingTheAttempt() async throws {
         let test = try WorkerTestCase()
         defer { Task { await test.finish() } }
-        let registry = WorkerRegistry(redis: test.redis, keys: test.keys)
+        let registry = test.queue
         // A worker that took two jobs and died (its heartbeat expired).
-        try await test.queue.enqueue(JobEnvelope(kind: "webhook", payload: webhookBody("booking.confirmed", booking: "R1", code: "reaped01")))
-        try await test.queue.enqueue(JobEnvelope(kind: "cancel", payload: "{}"))
+        try await test.queue.push(JobEnvelope(kind: .webhook, payload: webhookBody("booking.confirmed", booking: "R1", code: "reaped01")))
+        try await test.queue.push(JobEnvelope(kind: .cancel, payload: "{}"))
         try await registry.heartbeat(workerIDs: ["ghost"], ttl: .seconds(30))
-        _ = try await test.queue.fetch(from: test.keys.webhooks, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
-        _ = try await test.queue.fetch(from: test.keys.commands, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
+        _ = try await test.queue.fetch(from: .webhooks, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
+        _ = try await test.queue.fetch(from: .commands, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         #expect(try await registry.reap(lockTTL: .seconds(1)) == 0)  // still alive
         try await test.redis.send("PEXPIRE", test.keys.heartbeat("ghost"), 1)  // its heartbeat runs out
         try await Task.sleep(for: .milliseconds(20))

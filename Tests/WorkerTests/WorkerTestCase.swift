@@ -26,7 +26,7 @@ struct WorkerTestCase {
         until condition: @escaping @Sendable () async throws -> Bool
     ) async throws {
         let worker = WorkerService(
-            workerID: "test-worker", queue: queue, lanes: lanes, batchSize: 16, blockTimeout: .milliseconds(100), retryPolicy: retry,
+            workerID: "test-worker", driver: queue, lanes: lanes, batchSize: 16, blockTimeout: .milliseconds(100), retryPolicy: retry,
             heartbeatTTL: .seconds(2), reaperInterval: .milliseconds(500), shutdownGrace: .seconds(2), logger: Logger(label: "test.worker"))
         let group = ServiceGroup(services: [worker], logger: Logger(label: "test.group"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -41,7 +41,7 @@ struct WorkerTestCase {
     }
 
     func webhookLane(count: Int = 1) -> WorkerService.Lane {
-        WorkerService.Lane(source: keys.webhooks, handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")), count: count)
+        WorkerService.Lane(queue: .webhooks, handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")), count: count)
     }
 
     func finish() async {

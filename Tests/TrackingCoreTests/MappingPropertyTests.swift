@@ -6,12 +6,6 @@ import TestSupport
 import Testing
 import TrackingCore
 
-/// A webhook body for tests.
-func webhookBody(_ event: String, booking: String, code: String, status: String = "Approved", eventTime: Int64? = nil) -> String {
-    let time = eventTime.map { #","timestamp":"\#(ISO8601.format(Date(timeIntervalSince1970: Double($0) / 1000)))""# } ?? ""
-    return #"{"event":"\#(event)"\#(time),"booking":{"confirmationNumber":"\#(booking)","status":"\#(status)","client":{"firstName":"F","lastName":"L","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\#(code)"}}}}"#
-}
-
 @Suite("Mapping updates: duplicates and reordering end in the in-order state")
 struct MappingPropertyTests {
     struct Delivery {

@@ -1,0 +1,86 @@
+import Foundation
+import RedisClient
+
+/// Crash recovery (DESIGN §4): every worker lane refreshes a heartbeat key with a short TTL; a
+/// reaper, one at a time under a `SET NX PX` lock with a random token, hands the processing lists
+/// of lanes whose heartbeat expired back to the waiting lists, counting the interrupted attempt.
+extension JobQueue {
+    public func heartbeat(workerIDs: [String], ttl: Duration) async throws {
+        var pipeline = RedisPipeline()
+        for workerID in workerIDs {
+            pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.milliseconds))
+            pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), workerID)
+        }
+        for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
+    }
+
+    public func deregister(workerID: String) async throws {
+        try await recover(workerID, .shutdown)
+    }
+
+    @discardableResult
+    public func returnHeld(workerID: String) async throws -> Int {
+        try await recover(workerID, .live).int ?? 0
+    }
+
+    /// How ``QueueScripts/recover`` treats a worker's processing list.
+    enum RecoveryMode: String {
+        /// Its heartbeat expired (a crash): the interrupted attempt counts, and it is deregistered.
+        case dead
+        /// It stops cleanly: handed back as it is, and deregistered.
+        case shutdown
+        /// It lost track of what it held: handed back, and it stays registered.
+        case live
+    }
+
+    @discardableResult
+    private func recover(_ workerID: String, _ mode: RecoveryMode, note: String = "") async throws -> RedisReply {
+        try await redis.eval(
+            QueueScripts.recover,
+            keys: [keys.processing(workerID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(workerID)],
+            arguments: [workerID, mode.rawValue, note])
+    }
+
+    public func reap(lockTTL: Duration) async throws -> Int? {
+        guard let token = try await redis.acquireLock(keys.reaperLock, ttl: lockTTL) else { return nil }
+        var recovered = 0
+        do {
+            let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
+            for workerID in workers {
+                recovered += try await recover(workerID, .dead, note: "worker \(workerID) stopped without finishing (crash)").int ?? 0
+            }
+        } catch {
+            try? await redis.releaseLock(keys.reaperLock, token: token)
+            throw error
+        }
+        try await redis.releaseLock(keys.reaperLock, token: token)
+        return recovered
+    }
+
+    /// A registered worker lane: whether its heartbeat is alive, and how many jobs it holds.
+    public struct RegisteredWorker: Sendable, Equatable {
+        public let id: String
+        public let alive: Bool
+        public let holding: Int
+    }
+
+    /// The registered worker lanes, in one round trip after the registry's.
+    public func workers() async throws -> [RegisteredWorker] {
+        let ids = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
+        guard !ids.isEmpty else { return [] }
+        var pipeline = RedisPipeline()
+        for id in ids {
+            pipeline.append("EXISTS", keys.heartbeat(id))
+            pipeline.append("LLEN", keys.processing(id))
+        }
+        let replies = try await redis.execute(pipeline)
+        return ids.enumerated().map { index, id in
+            RegisteredWorker(id: id, alive: replies[2 * index] == .integer(1), holding: replies[2 * index + 1].int ?? 0)
+        }
+    }
+
+    /// How many jobs `workerID`'s processing list holds.
+    public func held(by workerID: String) async throws -> Int {
+        try await redis.send("LLEN", keys.processing(workerID)).int ?? 0
+    }
+}

@@ -1,0 +1,140 @@
+import RedisClient
+
+/// Every Lua script over the queue's keys, in one place. Scripts that route a job to its waiting
+/// list share ``waitingListFunction``, generated from ``JobKind/queue``, so the rule "a webhook job
+/// goes to the webhooks list" is written once.
+enum QueueScripts {
+    /// Lua: `waiting_list(job, webhooks, commands)` picks the list for a decoded envelope (a table);
+    /// anything unreadable goes to the commands list, where a worker dead-letters it.
+    static let waitingListFunction: String = {
+        let webhookKinds = JobKind.allCases.filter { $0.queue == .webhooks }.map { "['\($0.rawValue)'] = true" }
+        return """
+            local webhook_kinds = {\(webhookKinds.joined(separator: ", "))}
+            local function waiting_list(job, webhooks, commands)
+              if type(job) == 'table' and webhook_kinds[job['kind']] then return webhooks end
+              return commands
+            end
+
+            """
+    }()
+
+    // MARK: Producers
+
+    /// KEYS: waiting list, seen-marker. ARGV: envelope, window (s). Pushes once per event id: the
+    /// marker and the push happen atomically. Returns 1 when queued, 0 for a duplicate.
+    static let pushOnce = RedisScript(
+        """
+        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+          redis.call('LPUSH', KEYS[1], ARGV[1])
+          return 1
+        end
+        return 0
+        """)
+
+    /// KEYS: booking command lock, job status, waiting list. ARGV: jobId, status JSON, envelope,
+    /// ttl (s). One command in flight per booking: `{1}` when queued, `{0, holder}` when busy.
+    static let pushHoldingLock = RedisScript(
+        """
+        local holder = redis.call('GET', KEYS[1])
+        if holder then return {0, holder} end
+        redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[4]))
+        redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[4]))
+        redis.call('LPUSH', KEYS[3], ARGV[3])
+        return {1}
+        """)
+
+    // MARK: Consumers
+
+    /// KEYS: source, processing. ARGV: how many. Moves what is there, up to the count, without
+    /// sending N commands when the list is short.
+    static let moveUpTo = RedisScript(
+        """
+        local moved = {}
+        for i = 1, tonumber(ARGV[1]) do
+          local job = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+          if not job then break end
+          moved[#moved + 1] = job
+        end
+        return moved
+        """)
+
+    /// KEYS: processing, delayed. ARGV: raw job, new envelope, due (ms).
+    static let moveToDelayed = RedisScript(
+        """
+        redis.call('LREM', KEYS[1], -1, ARGV[1])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+        return 1
+        """)
+
+    /// KEYS: processing, dead. ARGV: raw job, dead letter.
+    static let moveToDead = RedisScript(
+        """
+        redis.call('LREM', KEYS[1], -1, ARGV[1])
+        redis.call('LPUSH', KEYS[2], ARGV[2])
+        return 1
+        """)
+
+    /// KEYS: delayed, webhooks, commands. ARGV: now (ms), limit. Due retries back to their list.
+    static let promote = RedisScript(
+        waitingListFunction + """
+            local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+            for _, job in ipairs(due) do
+              redis.call('ZREM', KEYS[1], job)
+              local ok, decoded = pcall(cjson.decode, job)
+              redis.call('LPUSH', waiting_list(ok and decoded, KEYS[2], KEYS[3]), job)
+            end
+            return #due
+            """)
+
+    /// KEYS: processing, webhooks, commands, workers, heartbeat. ARGV: workerId, mode, note.
+    /// Modes: `dead` (only if the heartbeat expired; counts the attempt; deregisters), `shutdown`
+    /// (deregisters), `live` (keeps the registration). Returns the number of jobs handed back.
+    static let recover = RedisScript(
+        waitingListFunction + """
+            if ARGV[2] == 'dead' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+            local moved = 0
+            while true do
+              local job = redis.call('RPOP', KEYS[1])
+              if not job then break end
+              local ok, decoded = pcall(cjson.decode, job)
+              local target = waiting_list(ok and decoded, KEYS[2], KEYS[3])
+              if ok and type(decoded) == 'table' and ARGV[2] == 'dead' then
+                decoded['attempt'] = (tonumber(decoded['attempt']) or 0) + 1
+                decoded['lastError'] = ARGV[3]
+                job = cjson.encode(decoded)
+              end
+              redis.call('RPUSH', target, job)
+              moved = moved + 1
+            end
+            if ARGV[2] ~= 'live' then
+              redis.call('ZREM', KEYS[4], ARGV[1])
+              redis.call('DEL', KEYS[5])
+            end
+            return moved
+            """)
+
+    // MARK: Dead letters
+
+    /// KEYS: dead, webhooks, commands. ARGV: how many. The oldest letters back to their lists,
+    /// attempts reset; stops at a letter it cannot read (left in place).
+    static let replay = RedisScript(
+        waitingListFunction + """
+            local moved = 0
+            for i = 1, tonumber(ARGV[1]) do
+              local letter = redis.call('RPOP', KEYS[1])
+              if not letter then break end
+              local ok, decoded = pcall(cjson.decode, letter)
+              if ok and type(decoded) == 'table' and type(decoded['job']) == 'table' then
+                local job = decoded['job']
+                job['attempt'] = 0
+                job['lastError'] = nil
+                redis.call('LPUSH', waiting_list(job, KEYS[2], KEYS[3]), cjson.encode(job))
+                moved = moved + 1
+              else
+                redis.call('LPUSH', KEYS[1], letter)
+                break
+              end
+            end
+            return moved
+            """)
+}
