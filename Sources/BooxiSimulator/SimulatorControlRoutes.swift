@@ -24,7 +24,7 @@ extension BooxiSimulator {
         control.post("bookings") { request, context in
             let new = try await request.decode(as: NewBooking.self, context: context)
             guard let startsOn = ISO8601.parse(new.startsOn) else {
-                throw APIError(.badRequest, code: "invalid_starts_on", "startsOn must be ISO-8601")
+                throw SimulatorControlError.invalidStartsOn
             }
             do {
                 let booking = try await state.create(
@@ -34,12 +34,12 @@ extension BooxiSimulator {
                 let code = booking.client?.trackingPage?.viewURL?.split(separator: "/").last.map(String.init) ?? ""
                 return try Self.json(CreatedBooking(booking: booking, trackingCode: code))
             } catch {
-                throw APIError(.badRequest, code: "invalid_booking", "cannot create this booking")
+                throw SimulatorControlError.invalidBooking
             }
         }
         control.post("bookings/:id/complete") { _, context in
             let id = try context.parameters.require("id")
-            guard var booking = await state.booking(id) else { throw APIError(.notFound, code: "not_found", "no such booking") }
+            guard var booking = await state.booking(id) else { throw SimulatorControlError.noSuchBooking }
             booking.isCompleted = true
             booking.client?.presence = "Arrived"
             await state.insert(booking)

@@ -23,11 +23,20 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: status, headers: responseHeaders, body: .init(byteBuffer: body))
+    }
+
+    /// `{"code", "error"}`, the one JSON form of every error.
+    public var body: ByteBuffer {
+        let json = (try? JSONSerialization.data(withJSONObject: ["error": message, "code": code], options: [.sortedKeys])) ?? Data()
+        return ByteBuffer(bytes: json)
+    }
+
+    public var responseHeaders: HTTPFields {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let body = try JSONSerialization.data(withJSONObject: ["error": message, "code": code], options: [.sortedKeys])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return headers
     }
 
     /// 503 with `Retry-After`: the caller should try again, nothing was accepted.
@@ -43,6 +52,13 @@ public struct APIError: HTTPResponseError, Sendable {
         headers[.retryAfter] = String(max(1, retryAfterSeconds))
         return APIError(.tooManyRequests, code: "rate_limited", "too many requests, retry later", headers: headers)
     }
+
+    /// 202 with `Retry-After`: accepted, ask again later (not an error, but answered in the same form).
+    public static func accepted(_ code: String, _ message: String, retryAfterSeconds: Int) -> APIError {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        return APIError(.accepted, code: code, message, headers: headers)
+    }
 }
 
 /// Turns errors thrown by routes or Hummingbird itself (body too large, bad request) into our JSON
@@ -54,7 +70,11 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         -> Response
     {
         do {
-            return try await next(request, context)
+            do {
+                return try await next(request, context)
+            } catch let error as any HTTPMappedError {
+                throw error.apiError
+            }
         } catch let error as APIError {
             if error.status.code >= 500 {
                 context.logger.error(
@@ -73,7 +93,17 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func code(for status: HTTPResponse.Status) -> String {
+    /// The statuses Hummingbird raises by itself, each answered with ``code(for:)`` (and 500
+    /// `internal` for an error no mapping knows).
+    public static var frameworkStatuses: [HTTPResponse.Status] {
+        [
+            .badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed, .contentTooLarge, .unsupportedMediaType,
+            .tooManyRequests, .serviceUnavailable,
+        ]
+    }
+
+    /// The codes of errors Hummingbird itself raises (no route, wrong method, body too large, …).
+    public static func code(for status: HTTPResponse.Status) -> String {
         switch status.code {
         case 400: "bad_request"
         case 401: "unauthorized"

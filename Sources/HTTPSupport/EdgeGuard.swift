@@ -187,10 +187,9 @@ final class EdgeGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // The decoder's limit on the request head: 431 in our JSON shape, then close.
         if let parserError = error as? HTTPParserError, parserError == .headerOverflow {
             guardian.refused(.headerTooLarge, address: address)
-            let body = ByteBuffer(
-                string: #"{"code":"headers_too_large","error":"the request head is larger than \#(guardian.limits.maxHeaderBytes) bytes"}"#)
-            var fields = HTTPFields()
-            fields[.contentType] = "application/json; charset=utf-8"
+            let error = EdgeError.headersTooLarge(limit: guardian.limits.maxHeaderBytes).apiError
+            let body = error.body
+            var fields = error.responseHeaders
             fields[.contentLength] = String(body.readableBytes)
             fields[.connection] = "close"
             context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), headerFields: fields))), promise: nil)

@@ -59,7 +59,7 @@ public func buildIngressApplication(
     }
     if let oauth {
         router.post(RouterPath(settings.oauth.tokenPath)) { request, context in
-            try await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
+            await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
         }
     }
     let edge = EdgeGuard(

@@ -9,9 +9,23 @@ import NIOCore
 struct OAuthTokenEndpoint {
     let store: OAuthTokenStore
 
-    func issue(_ request: Request, context: AppRequestContext) async throws -> Response {
+    func issue(_ request: Request, context: AppRequestContext) async -> Response {
+        do {
+            return try await issueToken(request, context: context)
+        } catch let error as OAuthError {
+            if case .invalidClient = error { context.logger.notice("OAuth token refused: invalid client credentials") }
+            return error.response()
+        } catch {
+            return OAuthError.invalidRequest("the request body could not be read").response()
+        }
+    }
+
+    private func issueToken(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
-        let body = String(buffer: try await request.collectBody(upTo: 16 * 1024))
+        let body: String
+        do { body = String(buffer: try await request.collectBody(upTo: 16 * 1024)) } catch {
+            throw OAuthError.invalidRequest("the request body is larger than 16 KiB")
+        }
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map {
@@ -19,24 +33,24 @@ struct OAuthTokenEndpoint {
             }
             if parts.count == 2 { form[parts[0]] = parts[1] }
         }
-        guard form["grant_type"] == "client_credentials" else {
-            throw APIError(.badRequest, code: "unsupported_grant_type", "grant_type must be client_credentials")
-        }
+        guard let grantType = form["grant_type"] else { throw OAuthError.invalidRequest("grant_type is required") }
+        guard grantType == "client_credentials" else { throw OAuthError.unsupportedGrantType }
         var clientID = form["client_id"]
         var clientSecret = form["client_secret"]
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic "),
+        let basic = request.headers[.authorization]?.lowercased().hasPrefix("basic ") == true
+        if let header = request.headers[.authorization], basic,
             let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
         {
             let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
             if parts.count == 2 { (clientID, clientSecret) = (parts[0], parts[1]) }
         }
         guard let clientID, let clientSecret, store.credentialsAreValid(clientID: clientID, clientSecret: clientSecret) else {
-            context.logger.notice("OAuth token refused: invalid client credentials")
-            throw APIError(.unauthorized, code: "invalid_client", "invalid client credentials")
+            throw OAuthError.invalidClient(basic: basic)
         }
         let token: String
         do { token = try await store.issue() } catch {
-            throw APIError.unavailable("cannot issue a token now, retry later", retryAfterSeconds: 5)
+            context.logger.error("OAuth token not issued: Redis unavailable", metadata: ["cause": "\(error)"])
+            throw OAuthError.temporarilyUnavailable(retryAfterSeconds: 5)
         }
         return jsonResponse(
             .ok, #"{"access_token":"\#(token)","token_type":"Bearer","expires_in":\#(store.tokenTTLSeconds)}"#)

@@ -17,37 +17,27 @@ struct WebhookAuthenticator: Sendable {
     let oauth: OAuthTokenStore?
     let signature: SignatureVerifier?
 
-    /// Why a request was refused; `reason` is the metric label and log value (never a secret).
-    struct Refusal: Error {
-        let status: HTTPResponse.Status
-        let reason: String
-        let message: String
-
-        static func unauthorized(_ reason: String, _ message: String) -> Refusal {
-            Refusal(status: .unauthorized, reason: reason, message: message)
-        }
-    }
-
+    /// Throws ``IngressError`` for a refusal, and whatever the OAuth token lookup in Redis throws.
     func authenticate(request: Request, context: AppRequestContext, pathToken: String?, body: [UInt8]) async throws -> Void {
         if !allowList.isEmpty {
             let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers)
             guard let client, allowList.contains(where: { $0.contains(client) }) else {
-                throw Refusal(status: .forbidden, reason: "source_not_allowed", message: "source address not allowed")
+                throw IngressError.sourceNotAllowed
             }
         }
         if !tokens.isEmpty {
             let presented = tokenInPath ? pathToken : request.headers[tokenHeader]
             guard let presented, !presented.isEmpty else {
-                throw Refusal.unauthorized("missing_token", "missing webhook token")
+                throw IngressError.missingToken
             }
-            guard tokens.matches(presented) else { throw Refusal.unauthorized("bad_token", "invalid webhook token") }
+            guard tokens.matches(presented) else { throw IngressError.badToken }
         }
         if let oauth {
             guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
-                throw Refusal.unauthorized("missing_bearer", "missing bearer token")
+                throw IngressError.missingBearer
             }
             guard try await oauth.isValid(header.dropFirst(7).trimmingCharacters(in: .whitespaces)) else {
-                throw Refusal.unauthorized("bad_bearer", "invalid or expired bearer token")
+                throw IngressError.badBearer
             }
         }
         if let signature {
@@ -56,12 +46,7 @@ struct WebhookAuthenticator: Sendable {
                     HTTPField.Name(name).flatMap { request.headers[$0] }
                 }
             } catch {
-                switch error {
-                case .missingSignature: throw Refusal.unauthorized("missing_signature", "missing signature")
-                case .missingTimestamp: throw Refusal.unauthorized("missing_timestamp", "missing or malformed signature timestamp")
-                case .staleTimestamp: throw Refusal.unauthorized("stale_timestamp", "signature timestamp outside the tolerance")
-                case .badSignature: throw Refusal.unauthorized("bad_signature", "invalid signature")
-                }
+                throw IngressError.signature(error)
             }
         }
     }

@@ -42,31 +42,23 @@ struct WebhookReceiver: Sendable {
         do {
             body = Array(buffer: try await request.collectBody(upTo: settings.bodyLimitBytes))
         } catch {
-            throw refuse("body_too_large", APIError(.contentTooLarge, code: "body_too_large",
-                "body larger than \(settings.bodyLimitBytes) bytes"), context)
+            throw refuse(.bodyTooLarge(limit: settings.bodyLimitBytes), context)
         }
         do {
             try await authenticator.authenticate(request: request, context: context, pathToken: pathToken, body: body)
-        } catch let refusal as WebhookAuthenticator.Refusal {
-            throw refuse(refusal.reason, APIError(refusal.status, code: refusal.reason, refusal.message), context)
+        } catch let refusal as IngressError {
+            throw refuse(refusal, context)
         } catch {
             throw unavailable(error, context)  // the OAuth token lookup needs Redis
         }
         guard Self.isJSON(request.headers[.contentType]) else {
-            throw refuse("unsupported_media_type", APIError(.unsupportedMediaType, code: "unsupported_media_type",
-                "Content-Type must be application/json"), context)
+            throw refuse(.unsupportedMediaType, context)
         }
         let payload: WebhookPayload
         do {
             payload = try WebhookPayload(body: body, scanner: payloadScanner)
         } catch {
-            let message =
-                switch error {
-                case .notJSON: "body is not valid JSON"
-                case .notAnObject: "body must be a JSON object"
-                case .missingEvent: "body must have a string field \"event\""
-                }
-            throw refuse("invalid_body", APIError(.badRequest, code: "invalid_body", message), context)
+            throw refuse(.invalidBody(error), context)
         }
 
         var headers: [String: String] = [:]
@@ -103,16 +95,16 @@ struct WebhookReceiver: Sendable {
         }
     }
 
-    private func refuse(_ reason: String, _ error: APIError, _ context: AppRequestContext) -> APIError {
-        metrics.rejected(reason)
-        context.logger.notice("webhook refused", metadata: ["reason": "\(reason)"])
+    private func refuse(_ error: IngressError, _ context: AppRequestContext) -> IngressError {
+        metrics.rejected(error.metricReason)
+        context.logger.notice("webhook refused", metadata: ["reason": "\(error.metricReason)"])
         return error
     }
 
-    private func unavailable(_ error: any Error, _ context: AppRequestContext) -> APIError {
-        metrics.rejected("redis_unavailable")
-        return .unavailable(
-            "event not stored, retry later", retryAfterSeconds: settings.retryAfterSeconds, cause: "webhook not queued: Redis unavailable: \(error)")
+    private func unavailable(_ error: any Error, _ context: AppRequestContext) -> IngressError {
+        let refusal = IngressError.redisUnavailable(retryAfterSeconds: settings.retryAfterSeconds, cause: "\(error)")
+        metrics.rejected(refusal.metricReason)
+        return refusal
     }
 
     /// `application/json`, or any `application/...+json`, parameters ignored, case-insensitive.

@@ -43,7 +43,7 @@ struct Catalog: Sendable {
                 return bytes
             }
         } catch let error as BooxiError {
-            throw TrackingAPI.apiError(error)
+            throw TrackingAPIError(error)
         }
     }
 }
@@ -71,16 +71,16 @@ extension TrackingAPI {
         let (record, _) = try await lookup(try code(context), context)
         let query = request.uri.queryParameters
         guard let serviceID = query["serviceId"].flatMap({ Int(String($0)) }) else {
-            throw APIError(.badRequest, code: "invalid_service", "serviceId is required")
+            throw TrackingAPIError.missingService
         }
         guard let from = query["from"].flatMap({ ISO8601.parse(String($0)) }), let to = query["to"].flatMap({ ISO8601.parse(String($0)) }),
             from < to
-        else { throw APIError(.badRequest, code: "invalid_range", "from and to must be ISO-8601 with from before to") }
+        else { throw TrackingAPIError.invalidRange }
         guard to.timeIntervalSince(from) <= catalog.maxRange else {
-            throw APIError(.badRequest, code: "range_too_long", "at most 14 days at a time")
+            throw TrackingAPIError.rangeTooLong
         }
         guard try await catalog.services().contains(where: { $0.id == serviceID }) else {
-            throw APIError(.badRequest, code: "unknown_service", "unknown serviceId")
+            throw TrackingAPIError.unknownService
         }
         let slots = try await catalog.availability(serviceID: serviceID, from: from, to: to).map {
             PublicSlot(start: $0.start, end: $0.end, duration: $0.duration,

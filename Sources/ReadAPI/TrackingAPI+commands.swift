@@ -33,17 +33,17 @@ extension TrackingAPI {
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         guard let change = try? JSONDecoder().decode(ModifyRequest.self, from: Data(buffer: body)) else {
-            throw APIError(.badRequest, code: "invalid_body", "expected {\"slot\": a slot token from the availability answer}")
+            throw TrackingAPIError.invalidBody
         }
         let target = try await actionable(code, context)
         let slot: SlotTokens.Slot
         do {
             slot = try slotTokens.open(change.slot, bookingID: target.bookingID)
         } catch {
-            throw APIError(.badRequest, code: error.code, error.message)
+            throw TrackingAPIError.invalidSlot(error)
         }
         guard let startsOn = ISO8601.parse(slot.start), startsOn > Date() else {
-            throw APIError(.badRequest, code: "starts_on_in_past", "this time slot has passed; choose a slot again")
+            throw TrackingAPIError.startsOnInPast
         }
         let command = CommandJob(
             action: .modify, bookingID: target.bookingID, code: code.value, startsOn: ISO8601.format(startsOn),
@@ -57,7 +57,7 @@ extension TrackingAPI {
         let code = try code(context)
         guard let jobID = context.parameters.get("jobId"), UUID(uuidString: jobID) != nil,
             let status = try await commands.status(jobID: jobID.lowercased()), status.owner == code.logID
-        else { throw APIError(.notFound, code: "job_not_found", "no such job for this tracking code") }
+        else { throw TrackingAPIError.jobNotFound }
         return jsonResponse(.ok, bytes: Self.publicJSON(status))
     }
 
@@ -66,16 +66,16 @@ extension TrackingAPI {
     private func actionable(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (bookingID: String, uncheckedCutoff: Int?) {
         do {
             let (record, view) = try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
-            if let refusal = view.changeRefusal { throw APIError(.conflict, code: refusal.rawValue, refusal.message) }
+            if let refusal = view.changeRefusal { throw TrackingAPIError.cannotChange(refusal) }
             return (record.bookingID, nil)
         } catch BookingReader.Failure.preparing {
-            guard let record = try await mappings.resolve(code) else { throw Self.notFound }
-            if record.isCancelled { throw APIError(.conflict, code: ChangeRefusal.alreadyCancelled.rawValue, ChangeRefusal.alreadyCancelled.message) }
+            guard let record = try await mappings.resolve(code) else { throw TrackingAPIError.notFound }
+            if record.isCancelled { throw TrackingAPIError.cannotChange(.alreadyCancelled) }
             return (record.bookingID, settings.actionCutoffMinutes)
         } catch let failure as BookingReader.Failure {
-            throw Self.apiError(failure)
+            throw TrackingAPIError(failure)
         } catch let error as RedisError {
-            throw Self.apiError(error)
+            throw TrackingAPIError.storeUnavailable(error)
         }
     }
 
@@ -84,7 +84,7 @@ extension TrackingAPI {
         switch try await commands.enqueue(command) {
         case .busy:
             metrics.command(command.action.rawValue, "busy")
-            throw APIError(.conflict, code: "in_progress", "another change to this appointment is in progress")
+            throw TrackingAPIError.inProgress
         case .queued(let id):
             jobID = id
         }
@@ -102,14 +102,12 @@ extension TrackingAPI {
             metrics.command(command.action.rawValue, "succeeded")
             let newCode = status.trackingCode.flatMap(TrackingCode.init) ?? TrackingCode(command.code)!
             return jsonResponse(.ok, bytes: try await self.view(newCode, context).encoded())
-        case .failed where status.refusal == "Unavailable":
+        case .failed where status.refusal == .unavailable:
             metrics.command(command.action.rawValue, "unavailable")
-            throw APIError.unavailable(
-                status.reason ?? "the booking system (Booxi) is failing", retryAfterSeconds: 30, code: "booxi_unavailable",
-                cause: "job \(jobID): Booxi kept failing until the last attempt")
-        default:
+            throw TrackingAPIError.commandUnavailable(reason: status.reason, jobID: jobID)
+        case .failed, .queued, .running:
             metrics.command(command.action.rawValue, "refused")
-            throw APIError(.unprocessableContent, code: status.refusal ?? "refused", status.reason ?? "the change was refused")
+            throw TrackingAPIError.commandRefused(status.refusal ?? .refused, reason: status.reason)
         }
     }
 

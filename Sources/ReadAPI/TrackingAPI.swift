@@ -24,7 +24,7 @@ struct TrackingAPI: Sendable {
     let metrics = APIMetrics()
 
     func code(_ context: AppRequestContext) throws -> TrackingCode {
-        guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw Self.notFound }
+        guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw TrackingAPIError.notFound }
         return code
     }
 
@@ -32,7 +32,7 @@ struct TrackingAPI: Sendable {
         let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers) ?? "unknown"
         if let retryAfter = throttle.admit(client: client) {
             metrics.throttled.increment()
-            throw APIError.rateLimited(retryAfterSeconds: retryAfter)
+            throw TrackingAPIError.rateLimited(retryAfterSeconds: retryAfter)
         }
     }
 
@@ -45,9 +45,9 @@ struct TrackingAPI: Sendable {
         do {
             return try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
         } catch let failure as BookingReader.Failure {
-            throw Self.apiError(failure)
+            throw TrackingAPIError(failure)
         } catch let error as RedisError {
-            throw Self.apiError(error)
+            throw TrackingAPIError.storeUnavailable(error)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Whether a visitor may still cancel or modify a booking: the one rule the page's buttons, the
 /// API's check and a worker's check (when the API could not check) all apply.
-public enum ChangeRefusal: String, Sendable, Equatable {
+public enum ChangeRefusal: String, Sendable, Equatable, CaseIterable {
     case alreadyCancelled = "already_cancelled"
     case completed
     case tooLate = "too_late"

@@ -49,15 +49,15 @@ public struct CommandStatus: Codable, Sendable, Equatable {
     public var state: State
     /// For `failed`: a sentence for the visitor.
     public var reason: String?
-    /// Booxi's refusal code, if any (`BookingIsCompleted`, `StaffNotAvailable`, ...).
-    public var refusal: String?
+    /// For `failed`: why.
+    public var refusal: CommandRefusal?
     /// For a successful modify: the tracking code the booking answers to now.
     public var trackingCode: String?
     /// ``TrackingCode/logID`` of the code the job was requested through: a job is only visible
     /// through that code. Never sent to the browser.
     public var owner: String?
 
-    public init(state: State, reason: String? = nil, refusal: String? = nil, trackingCode: String? = nil, owner: String? = nil) {
+    public init(state: State, reason: String? = nil, refusal: CommandRefusal? = nil, trackingCode: String? = nil, owner: String? = nil) {
         self.state = state
         self.reason = reason
         self.refusal = refusal

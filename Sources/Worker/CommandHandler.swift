@@ -40,7 +40,7 @@ public struct CommandHandler: JobHandler {
         do {
             if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff) {
                 try await commands.finish(
-                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: refusal.rawValue))
+                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)))
                 logger.notice("command refused by the change rules", metadata: ["refusal": "\(refusal.rawValue)"])
                 return .succeeded
             }
@@ -54,12 +54,12 @@ public struct CommandHandler: JobHandler {
                 logger.notice("command will retry", metadata: ["error": "\(error)"])
                 return .retry(error: error.description, retryAfter: error.retryAfter)
             }
-            let refusal: String =
+            let refusal: CommandRefusal =
                 switch error {
-                case .conflict(let code, _): code
-                case .budgetBusy, .rateLimited: "Busy"
-                case _ where error.isBooxiFailure: "Unavailable"
-                default: "Refused"
+                case .conflict(let code, _): .booxi(code: code)
+                case .budgetBusy, .rateLimited: .busy
+                case _ where error.isBooxiFailure: .unavailable
+                default: .refused
                 }
             try await commands.finish(
                 jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal))

@@ -103,9 +103,24 @@ struct IngressAuthenticationTests {
                 if let basic { headers[.authorization] = "Basic " + Data(basic.utf8).base64EncodedString() }
                 return try await client.execute(uri: "/oauth/token", method: .post, headers: headers, body: ByteBuffer(string: form))
             }
+            // RFC 6749 §5.2: `error` is the code, `error_description` the sentence; a client that
+            // tried HTTP Basic is told the scheme in WWW-Authenticate.
+            func oauthError(_ response: TestResponse) throws -> [String: String] {
+                try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String])
+            }
             let refused = try await requestToken("grant_type=client_credentials&client_id=booxi-client&client_secret=nope")
-            #expect(refused.status == .unauthorized && refused.jsonError?.code == "invalid_client")
-            #expect(try await requestToken("grant_type=password").status == .badRequest)
+            #expect(refused.status == .unauthorized && refused.headers[.wwwAuthenticate] == nil)
+            #expect(try oauthError(refused) == ["error": "invalid_client", "error_description": "client authentication failed"])
+            let refusedBasic = try await requestToken("grant_type=client_credentials", basic: "booxi-client:nope")
+            #expect(refusedBasic.status == .unauthorized && refusedBasic.headers[.wwwAuthenticate]?.hasPrefix("Basic realm=") == true)
+            let basicError = try oauthError(refusedBasic)["error"]
+            #expect(basicError == "invalid_client" && refusedBasic.headers[.cacheControl] == "no-store")
+            let password = try await requestToken("grant_type=password")
+            let passwordError = try oauthError(password)["error"]
+            #expect(password.status == .badRequest && passwordError == "unsupported_grant_type")
+            let noGrant = try await requestToken("client_id=booxi-client")
+            let noGrantError = try oauthError(noGrant)["error"]
+            #expect(noGrant.status == .badRequest && noGrantError == "invalid_request")
 
             let issued = try await requestToken("grant_type=client_credentials", basic: "booxi-client:client-secret")
             #expect(issued.status == .ok)
