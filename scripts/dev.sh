@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
-DEV="$ROOT/.dev"
+DEV="${BXT_DEV_DIR:-$ROOT/.dev}"
 mkdir -p "$DEV/redis" "$DEV/logs"
 REDIS_PORT="${BXT_DEV_REDIS_PORT:-6390}"
 export BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
@@ -19,9 +19,14 @@ export BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:8081/webhooks/booxi"
 log "1/5 checking system packages"
 ensure_base_deps
 
-log "2/5 building (release; the first build takes several minutes)"
-swift build -c release --product booxi-tracking 2>&1 | grep -E "^(Compiling|Build|error)|error:" | sed 's/^/    /' || true
-BIN="$(swift build -c release --show-bin-path)/booxi-tracking"
+if [ -n "${BXT_DEV_BIN:-}" ]; then
+    log "2/5 using $BXT_DEV_BIN (BXT_DEV_BIN)"
+    BIN="$BXT_DEV_BIN"
+else
+    log "2/5 building (release; the first build takes several minutes)"
+    swift build -c release --product booxi-tracking 2>&1 | grep -E "^(Compiling|Build|error)|error:" | sed 's/^/    /' || true
+    BIN="$(swift build -c release --show-bin-path)/booxi-tracking"
+fi
 [ -x "$BIN" ] || die "build failed"
 
 PIDS=()
@@ -61,26 +66,31 @@ log "5/5 booking a demo appointment (the simulator sends booking.confirmed to th
 CODE="$("$BIN" simulator book --service 100 --first-name Jane --last-name Doe)"
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:8080/api/tracking/$CODE" >/dev/null 2>&1 && break; sleep 0.1; done
 
+# Every line of the block between "paste into a fresh shell" and the blank line after it works
+# as pasted (Tests/Deployment/test_dev_script.py runs them in a fresh shell).
 cat <<MSG
 
   booxi-tracking is running.
 
   Tracking page:   http://127.0.0.1:8080/track/$CODE
   Tracking API:    http://127.0.0.1:8080/api/tracking/$CODE
-  Sample booking:  http://127.0.0.1:8080/track/abc123XYZ  (after posting Tests/Fixtures/webhook-confirmed.json:
-                   curl -H 'content-type: application/json' -H 'x-webhook-token: $BXT_WEBHOOK_TOKENS' \\
-                        --data-binary @Tests/Fixtures/webhook-confirmed.json http://127.0.0.1:8081/webhooks/booxi)
   Operations:      http://127.0.0.1:9081/metrics (ingress)  :8082/metrics (worker)  :9080/metrics (api), and /readyz
                    (operations listeners, loopback only; the public ports 8081 and 8080 keep only /healthz)
 
-  Admin (paste into any shell):
-                   export BXT_REDIS_URL=$BXT_REDIS_URL
-                   $BIN admin queues
-                   $BIN admin budget      (Booxi's call budget: use, waits per class, fetches queued)
-                   $BIN admin dead list | replay | purge
-                   $BIN admin lookup --code $CODE
-                   $BIN simulator book --service 101 --at 2030-01-02T10:00:00Z
+  Try it, paste into a fresh shell:
 
-  Ctrl-C stops everything; data stays in .dev/redis.
+    export BXT_REDIS_URL=$BXT_REDIS_URL BXT_DEFAULTS_FILE=$ROOT/config/default.json
+    $BIN admin queues
+    # Booxi's call budget: use, waits per class, background fetches queued
+    $BIN admin budget
+    $BIN admin lookup --code $CODE
+    # dead letters: list, replay or purge
+    $BIN admin dead list
+    # another booking, through the simulator and the real ingress
+    $BIN simulator book --service 101 --at 2030-01-02T10:00:00Z
+    # Booxi's sample webhook (then http://127.0.0.1:8080/track/abc123XYZ)
+    curl -fsS -H 'content-type: application/json' -H 'x-webhook-token: $BXT_WEBHOOK_TOKENS' --data-binary @$ROOT/Tests/Fixtures/webhook-confirmed.json http://127.0.0.1:8081/webhooks/booxi
+
+  Ctrl-C stops everything; data stays in $DEV/redis.
 MSG
 wait

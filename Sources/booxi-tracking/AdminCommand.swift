@@ -17,13 +17,10 @@ struct AdminCommand: AsyncParsableCommand {
 func withAdminRedis(_ options: CommonOptions, _ body: (AppConfiguration, RedisClient) async throws -> Void) async throws {
     let config = try await loadConfiguration(options)
     let redis = RedisClient(configuration: config.redis)
-    do {
-        try await body(config, redis)
-    } catch let error as RedisError {
-        await redis.shutdown()
-        throw ValidationError("\(error)")
-    }
+    let result = await Result { try await body(config, redis) }
     await redis.shutdown()
+    if case .failure(let error as RedisError) = result { throw RuntimeFailure("\(error)") }
+    try result.get()
 }
 
 struct CheckCommand: AsyncParsableCommand {

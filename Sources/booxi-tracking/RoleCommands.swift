@@ -7,9 +7,15 @@ func loadConfiguration(_ options: CommonOptions) async throws -> AppConfiguratio
     do {
         return try await AppConfiguration.load(overrideFile: options.config)
     } catch let error as ConfigurationError {
-        FileHandle.standardError.write(Data("booxi-tracking: configuration error: \(error)\n".utf8))
-        throw ExitCode(78)  // EX_CONFIG
+        throw configurationFailure(error)
     }
+}
+
+/// A configuration error, found at load or when a role needs a key: one line naming the key, and
+/// exit status 78 (EX_CONFIG), so a supervisor can tell it from a crash.
+func configurationFailure(_ error: ConfigurationError) -> ExitCode {
+    FileHandle.standardError.write(Data("booxi-tracking: configuration error: \(error)\n".utf8))
+    return ExitCode(78)
 }
 
 struct IngressCommand: AsyncParsableCommand {
@@ -63,3 +69,13 @@ struct APICommand: AsyncParsableCommand {
     }
 }
 
+
+/// A failure while running (Redis unreachable, a refusal from a server), not a mistake in the
+/// command line: ArgumentParser prints it as one `Error:` line, without the usage text, and exits 1.
+struct RuntimeFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -25,17 +25,24 @@ enum RoleRunner {
         httpConfiguration.timeout.connect = .milliseconds(configuration.booxi.connectTimeout.milliseconds)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         let resources = RoleResources(redis: redis, http: http, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: try services(resources).map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
         logger.info("starting", metadata: ["redis": "\(configuration.redis.displayAddress)"])
-        let result = await Result(catching: { try await group.run() })
+        // Whatever happens, building the services included, the clients are shut down before the error is reported.
+        let result = await Result {
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: try services(resources).map { .init(service: $0) },
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        }
         try? await http.shutdown()
         await redis.shutdown()
-        try result.get()
-        logger.info("stopped")
+        switch result {
+        case .failure(let error as RedisError): throw RuntimeFailure("\(error)")
+        case .failure(let error as ConfigurationError): throw configurationFailure(error)
+        case .failure(let error): throw error
+        case .success: logger.info("stopped")
+        }
     }
 
     private static let loggingBootstrapped = Mutex(false)

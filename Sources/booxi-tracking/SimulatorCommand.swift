@@ -58,7 +58,7 @@ struct SimulatorBookCommand: AsyncParsableCommand {
             let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
             let code = json["trackingCode"] as? String
         else {
-            throw ValidationError("simulator refused the booking (\(response.status.code)): \(text)")
+            throw RuntimeFailure("simulator refused the booking (\(response.status.code)): \(text)")
         }
         print(code)
     }
