@@ -10,7 +10,9 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Operate a running system: configuration, queues, dead letters, mappings.",
-        subcommands: [CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, BudgetCommand.self])
+        subcommands: [
+            CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, BudgetCommand.self, ConfigReferenceCommand.self,
+        ])
 }
 
 /// Runs `body` with a Redis client for the configured server, printing errors plainly.
@@ -124,6 +126,22 @@ struct LookupCommand: AsyncParsableCommand {
             }
             print("booking \(record.bookingID): code \(record.code), status \(record.status), last event \(record.lastEvent ?? "-")")
             print("cached copy: \(record.cachedBooking == nil ? "none" : "yes"), fetchedAt \(record.fetchedAt.map(String.init) ?? "-")")
+        }
+    }
+}
+
+struct ConfigReferenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config-reference",
+        abstract: "Print docs/configuration.md: every key with its environment variable, default and meaning.")
+
+    func run() async throws {
+        let path = ProcessInfo.processInfo.environment["BXT_DEFAULTS_FILE"] ?? AppConfiguration.defaultsPath
+        guard let defaults = FileManager.default.contents(atPath: path) else { throw RuntimeFailure("cannot read \(path)") }
+        do {
+            print(try ConfigurationReference.markdown(defaults: defaults), terminator: "")
+        } catch let mismatch as ConfigurationReference.Mismatch {
+            throw RuntimeFailure("\(mismatch)")
         }
     }
 }
