@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import TrackingConfig
 
-/// Checks a webhook's HMAC-SHA256 signature as configured (DESIGN §5): which header holds it,
+/// Checks a webhook's HMAC-SHA256 signature as configured (docs/architecture.md §5): which header holds it,
 /// hex or base64, over the raw body or `id.timestamp.body`, with a timestamp tolerance. The
 /// Standard Webhooks preset is `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`
 /// (several space-separated), secrets optionally `whsec_<base64>`.

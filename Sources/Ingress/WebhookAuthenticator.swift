@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 import TrackingConfig
 
-/// Every configured form of webhook authentication (DESIGN §5), each optional, all combined: a
+/// Every configured form of webhook authentication (docs/architecture.md §5), each optional, all combined: a
 /// source-IP allow list, a secret token (path segment or header), an OAuth2 bearer token and an
 /// HMAC signature. A form that is not configured is not checked.
 struct WebhookAuthenticator: Sendable {

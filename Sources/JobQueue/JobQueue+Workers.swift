@@ -1,7 +1,7 @@
 import Foundation
 import RedisClient
 
-/// Crash recovery (DESIGN §4): every worker lane refreshes a heartbeat key with a short TTL; a
+/// Crash recovery (docs/architecture.md §4): every worker lane refreshes a heartbeat key with a short TTL; a
 /// reaper, one at a time under a `SET NX PX` lock with a random token, hands the processing lists
 /// of lanes whose heartbeat expired back to the waiting lists, counting the interrupted attempt.
 extension JobQueue {

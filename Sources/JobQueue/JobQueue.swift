@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import RedisClient
 
-/// The reliable queue over Redis lists (DESIGN §3, §4): jobs move with `BLMOVE` from a waiting
+/// The reliable queue over Redis lists (docs/architecture.md §3, §4): jobs move with `BLMOVE` from a waiting
 /// list into the worker's own processing list, and leave it only when acknowledged, retried or
 /// dead-lettered, so a crash never loses one. The only code that knows the queue's key layout and
 /// scripts: producers push through it (``appendPush(_:to:)`` and its variants, inside their own

@@ -3,7 +3,7 @@
 /// Redis; ``MemoryJobQueue`` in memory, for fast tests of lane and retry logic.
 ///
 /// Every job a worker takes stays in its processing list until acknowledged, retried or
-/// dead-lettered, so a crash loses nothing (DESIGN §4).
+/// dead-lettered, so a crash loses nothing (docs/architecture.md §4).
 public protocol JobQueueDriver: Sendable {
     /// Waits up to `blockTimeout` for a job on `queue`, then takes up to `maxBatch - 1` more
     /// without blocking, all into `workerID`'s processing list. Cancellation ends the wait.

@@ -1,4 +1,4 @@
-/// The queue's Redis keys (DESIGN §3). All of them share the `{q}` hash tag, so every script and
+/// The queue's Redis keys (docs/architecture.md §3). All of them share the `{q}` hash tag, so every script and
 /// pipeline over them stays in one Redis Cluster slot.
 public struct QueueKeys: Sendable {
     public let prefix: String

@@ -2,7 +2,7 @@ import HTTPSupport
 import HTTPTypes
 import Hummingbird
 
-/// Security headers on every response (DESIGN §5), `Strict-Transport-Security` when the page is
+/// Security headers on every response (docs/architecture.md §5), `Strict-Transport-Security` when the page is
 /// served over https, and CORS for the configured origins only (same-origin when none is
 /// configured: no CORS headers at all; a preflight from any other origin is refused).
 struct ResponseHeadersMiddleware: RouterMiddleware {

@@ -2,7 +2,7 @@ import BooxiAPI
 import Crypto
 import Foundation
 
-/// Opaque slot tokens (DESIGN §7): the availability answer names each slot by a token instead of
+/// Opaque slot tokens (docs/architecture.md §7): the availability answer names each slot by a token instead of
 /// Booxi's staff id, and a modify names the slot by that token. A token is the slot (start,
 /// service, staff), the booking it was offered to and an expiry, sealed with ChaCha20-Poly1305
 /// under a key derived from a server secret: the Poly1305 tag signs it (a forged or altered token

@@ -46,7 +46,7 @@ public struct IngressSettings: Sendable {
     }
 }
 
-/// How webhook signatures are checked (DESIGN §5). `preset: standardWebhooks` fixes header names,
+/// How webhook signatures are checked (docs/architecture.md §5). `preset: standardWebhooks` fixes header names,
 /// base64 encoding and `id.timestamp.body` as the signed content.
 public struct SignatureSettings: Sendable {
     public enum Preset: String, Sendable, CaseIterable {

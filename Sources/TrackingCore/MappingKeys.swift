@@ -1,6 +1,6 @@
 import BooxiAPI
 
-/// The mapping keys (DESIGN §3). All share the `{m}` hash tag, so one script can touch them on
+/// The mapping keys (docs/architecture.md §3). All share the `{m}` hash tag, so one script can touch them on
 /// Redis Cluster too. One key per code and per booking, rather than fields of two big hashes,
 /// because each record expires on its own (Redis 7.0 has no per-field TTL).
 public struct MappingKeys: Sendable {

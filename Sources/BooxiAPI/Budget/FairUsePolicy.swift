@@ -1,4 +1,4 @@
-/// Booxi's fair-use policy for one Partner API key (DESIGN §6): at most `perSecond` calls in any
+/// Booxi's fair-use policy for one Partner API key (docs/architecture.md §6): at most `perSecond` calls in any
 /// sliding second, `perMinute` in any sliding minute, `minSpacing` between calls; a call answered
 /// 400 counts twice; past the limit Booxi answers 429 with `Retry-After`.
 public struct FairUsePolicy: Sendable, Equatable {
