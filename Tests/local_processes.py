@@ -20,3 +20,51 @@ def wait_http(url, timeout=30):
         except Exception:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up")
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+BIN = __import__("os").environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
+
+
+def role_environment(redis_url, **extra):
+    """What every role needs on loopback: the Redis URL, a Partner API key, free ports, the
+    simulator as Booxi with fair use raised for tests. Returns (env, ports)."""
+    import os
+    ports = {name: free_port() for name in ("sim", "ingress", "ingress_ops", "worker", "api", "api_ops")}
+    env = {**os.environ, "BXT_REDIS_URL": redis_url, "BOOXI_PARTNER_API_KEY": "test-key",
+           "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BXT_LOG_LEVEL": "notice",
+           "BXT_SIMULATOR_PORT": str(ports["sim"]), "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{ports['ingress']}/webhooks/booxi",
+           "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{ports['sim']}/booking/v1", "BXT_INGRESS_PORT": str(ports["ingress"]),
+           "BXT_INGRESS_OPS_PORT": str(ports["ingress_ops"]), "BXT_WORKER_PORT": str(ports["worker"]),
+           "BXT_API_PORT": str(ports["api"]), "BXT_API_OPS_PORT": str(ports["api_ops"]),
+           "BXT_BOOXI_REQUESTS_PER_SECOND": "100", "BXT_BOOXI_REQUESTS_PER_MINUTE": "6000",
+           "BXT_SIMULATOR_REQUESTS_PER_SECOND": "100", "BXT_SIMULATOR_REQUESTS_PER_MINUTE": "6000", **extra}
+    return env, ports
+
+
+def start_roles(env, ports, work, roles=("simulator", "ingress", "worker", "api")):
+    """Starts the roles as processes (logs in `work`) and waits until each answers /readyz."""
+    import subprocess
+    processes = [subprocess.Popen([BIN, role], env=env, stdout=open(work / f"{role}.log", "w"), stderr=subprocess.STDOUT)
+                 for role in roles]
+    ready = {"simulator": f"http://127.0.0.1:{ports['sim']}/healthz", "ingress": f"http://127.0.0.1:{ports['ingress_ops']}/readyz",
+             "worker": f"http://127.0.0.1:{ports['worker']}/readyz", "api": f"http://127.0.0.1:{ports['api_ops']}/readyz"}
+    try:
+        for role in roles:
+            wait_http(ready[role], timeout=60)
+    except RuntimeError as error:
+        logs = "\n".join(f"--- {role}\n" + (work / f"{role}.log").read_text(errors="replace")[-2000:] for role in roles)
+        for process in processes:
+            process.kill()
+        raise RuntimeError(f"{error}\n{logs}") from None
+    return processes
+
+
+def book(ports, hour=10, service=100, days=4):
+    """A booking in the simulator (which sends booking.confirmed to the ingress); its tracking code."""
+    import json
+    start = time.strftime("%Y-%m-%dT", time.gmtime(time.time() + days * 86400)) + f"{hour:02d}:00:00Z"
+    request = urllib.request.Request(f"http://127.0.0.1:{ports['sim']}/simulator/bookings", method="POST",
+                                     data=json.dumps({"serviceId": service, "startsOn": start, "firstName": "Ada", "lastName": "Lovelace"}).encode(),
+                                     headers={"content-type": "application/json"})
+    return json.load(urllib.request.urlopen(request, timeout=10))["trackingCode"]

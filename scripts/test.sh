@@ -41,3 +41,14 @@ if [ $# -eq 0 ]; then
     log "running the short chaos, fault and fuzz scenarios (scripts/chaos.sh --short)"
     BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
 fi
+
+if [ $# -eq 0 ]; then
+    # The container image without Docker: the release binary in a bookworm root with only the
+    # Dockerfile's runtime packages, every role run as nobody (chroot and mounts: needs root).
+    if [ "$(id -u)" -eq 0 ]; then
+        log "checking the container image (scripts/image-check.sh)"
+        timeout 1800 bash scripts/image-check.sh
+    else
+        log "image check skipped: it needs root (run sudo scripts/image-check.sh)"
+    fi
+fi

@@ -15,6 +15,10 @@ enum IngressError: HTTPMappedError, Equatable {
     case invalidBody(WebhookPayload.Rejection)
     /// The push did not reach Redis (or the OAuth token lookup could not): retry later.
     case redisUnavailable(retryAfterSeconds: Int, cause: String)
+    /// The push reached the primary, but fewer replicas than `ingress.replicaAcks` confirmed it in
+    /// time: not acknowledged, so a failover cannot lose an acknowledged webhook. Booxi delivers
+    /// again; the event id's dedupe and the idempotent apply make a second copy harmless.
+    case notReplicated(acknowledged: Int, wanted: Int, retryAfterSeconds: Int)
 
     var apiError: APIError {
         switch self {
@@ -34,6 +38,10 @@ enum IngressError: HTTPMappedError, Equatable {
         case .invalidBody(.missingEvent): APIError(.badRequest, code: code, "body must have a string field \"event\"")
         case .redisUnavailable(let seconds, let cause):
             .unavailable("event not stored, retry later", retryAfterSeconds: seconds, cause: "webhook not queued: Redis unavailable: \(cause)")
+        case .notReplicated(let acknowledged, let wanted, let seconds):
+            .unavailable(
+                "event not stored on enough replicas, retry later", retryAfterSeconds: seconds,
+                cause: "webhook pushed but not acknowledged: WAIT answered \(acknowledged) of \(wanted) replicas")
         }
     }
 
@@ -52,14 +60,17 @@ enum IngressError: HTTPMappedError, Equatable {
         case .bodyTooLarge: "body_too_large"
         case .unsupportedMediaType: "unsupported_media_type"
         case .invalidBody: "invalid_body"
-        case .redisUnavailable: "unavailable"
+        case .redisUnavailable, .notReplicated: "unavailable"
         }
     }
 
     /// The `reason` label of `booxi_tracking_ingress_webhooks_rejected_total` and of the log line.
     var metricReason: String {
-        if case .redisUnavailable = self { return "redis_unavailable" }
-        return code
+        switch self {
+        case .redisUnavailable: "redis_unavailable"
+        case .notReplicated: "not_replicated"
+        default: code
+        }
     }
 
     static var everyCase: [IngressError] {
@@ -67,7 +78,7 @@ enum IngressError: HTTPMappedError, Equatable {
             .sourceNotAllowed, .missingToken, .badToken, .missingBearer, .badBearer, .signature(.missingSignature),
             .signature(.missingTimestamp), .signature(.staleTimestamp), .signature(.badSignature), .bodyTooLarge(limit: 1),
             .unsupportedMediaType, .invalidBody(.notJSON), .invalidBody(.notAnObject), .invalidBody(.missingEvent),
-            .redisUnavailable(retryAfterSeconds: 1, cause: "down"),
+            .redisUnavailable(retryAfterSeconds: 1, cause: "down"), .notReplicated(acknowledged: 0, wanted: 1, retryAfterSeconds: 1),
         ]
     }
 }

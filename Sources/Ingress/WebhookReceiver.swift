@@ -22,6 +22,8 @@ struct WebhookReceiver: Sendable {
     let dedupeIDHeader: HTTPField.Name?
     /// Validates a body and finds its `event` and `ingress.dedupe.idField`.
     let payloadScanner: JSONObjectScanner
+    /// With `ingress.replicaAcks` > 0: the replicas every push waits for.
+    let replicaWait: ReplicaWait?
 
     init(settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
         self.settings = settings
@@ -31,6 +33,7 @@ struct WebhookReceiver: Sendable {
         self.metrics = metrics
         self.dedupeIDHeader = HTTPField.Name(settings.dedupeIDHeader)
         self.payloadScanner = WebhookPayload.scanner(idField: settings.dedupeIDField)
+        self.replicaWait = settings.replicaAcks > 0 ? ReplicaWait(replicas: settings.replicaAcks, timeout: settings.replicaAckTimeout) : nil
     }
 
     /// Request headers kept in the envelope (never credentials).
@@ -73,11 +76,24 @@ struct WebhookReceiver: Sendable {
         } else {
             queue.appendPush(envelope, to: &push)
         }
+        if let replicaWait { queue.appendReplicaWait(replicaWait, to: &push) }
 
         let started = ContinuousClock.now
         let outcome: PushOutcome
         do {
-            outcome = try PushOutcome(reply: try await redis.execute(push)[0])
+            let replies = try await redis.execute(push)
+            outcome = try PushOutcome(reply: replies[0])
+            if let replicaWait {
+                let (acknowledged, enough) = try replicaWait.replicated(replies[1])
+                if !enough {
+                    let refusal = IngressError.notReplicated(
+                        acknowledged: acknowledged, wanted: replicaWait.replicas, retryAfterSeconds: settings.retryAfterSeconds)
+                    metrics.rejected(refusal.metricReason)
+                    throw refusal
+                }
+            }
+        } catch let refusal as IngressError {
+            throw refusal
         } catch {
             throw unavailable(error, context)
         }

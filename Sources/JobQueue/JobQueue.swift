@@ -43,6 +43,13 @@ public struct JobQueue: JobQueueDriver {
             arguments: [envelope.id, status, envelope.encoded(), ttlSeconds])
     }
 
+    /// Appends `WAIT replicas timeout` after a push in the same pipeline (so on the same
+    /// connection): its reply is how many replicas hold every write made on that connection so
+    /// far, the push included. Read it with ``ReplicaWait/replicated(_:)``.
+    public func appendReplicaWait(_ wait: ReplicaWait, to pipeline: inout RedisPipeline) {
+        pipeline.append(RedisCommand("WAIT", wait.replicas, Int(wait.timeout.milliseconds)))
+    }
+
     /// Pushes one envelope on its own (tests, tools).
     public func push(_ envelope: JobEnvelope) async throws {
         var pipeline = RedisPipeline()
@@ -101,6 +108,25 @@ public struct JobQueue: JobQueueDriver {
         pipeline.append("LLEN", keys.dead)
         let replies = try await redis.execute(pipeline).map { $0.int ?? 0 }
         return QueueDepths(webhooks: replies[0], commands: replies[1], delayed: replies[2], dead: replies[3])
+    }
+}
+
+/// How many replicas must hold a push before its producer reports it stored (`ingress.replicaAcks`).
+public struct ReplicaWait: Sendable, Equatable {
+    public let replicas: Int
+    public let timeout: Duration
+
+    public init(replicas: Int, timeout: Duration) {
+        self.replicas = replicas
+        self.timeout = timeout
+    }
+
+    /// How many replicas `WAIT` reported, and whether that is enough.
+    public func replicated(_ reply: RedisReply) throws -> (acknowledged: Int, enough: Bool) {
+        guard case .integer(let acknowledged) = try RedisClient.checked(reply) else {
+            throw RedisError.protocolError("unexpected reply to WAIT: \(reply)")
+        }
+        return (acknowledged, acknowledged >= replicas)
     }
 }
 

@@ -31,7 +31,10 @@ public func buildReadAPIServices(
             mappings: mappings, fetches: BookingFetches(redis: redis, keys: keys), booxi: booxi,
             cacheTTL: .seconds(settings.cacheTTLSeconds), fetchWait: settings.fetchWait, cache: cache, logger: logger),
         mappings: mappings,
-        commands: CommandStore(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)),
+        commands: CommandStore(
+            redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
+            replicaWait: configuration.ingress.replicaAcks > 0
+                ? ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout) : nil),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
@@ -55,7 +58,7 @@ public func buildReadAPIServices(
         configuration: .publicListener(host: settings.host, port: settings.port),
         onServerRunning: onServerRunning, logger: logger)
     guard cache.capacity > 0 else { return [application] }
-    let tracker = RedisKeyTracker(configuration: redis.configuration, prefixes: cache.trackedPrefixes, logger: logger)
+    let tracker = RedisKeyTracker(redis: redis, prefixes: cache.trackedPrefixes, logger: logger)
     return [application, LookupCacheTracking(cache: cache, tracker: tracker)]
 }
 

@@ -85,6 +85,9 @@ extension TrackingAPI {
         case .busy:
             metrics.command(command.action.rawValue, "busy")
             throw TrackingAPIError.inProgress
+        case .notReplicated(let id, let acknowledged):
+            metrics.command(command.action.rawValue, "not_replicated")
+            throw TrackingAPIError.commandNotReplicated(jobID: id, acknowledged: acknowledged)
         case .queued(let id):
             jobID = id
         }

@@ -29,6 +29,8 @@ enum TrackingAPIError: HTTPMappedError {
     case inProgress
     /// The worker ran the command and it was refused; `reason` is the sentence for the visitor.
     case commandRefused(CommandRefusal, reason: String?)
+    /// The command is queued on the primary but fewer replicas than `ingress.replicaAcks` hold it.
+    case commandNotReplicated(jobID: String, acknowledged: Int)
     /// The worker gave up on Booxi for this job.
     case commandUnavailable(reason: String?, jobID: String)
     case missingService
@@ -77,6 +79,10 @@ enum TrackingAPIError: HTTPMappedError {
         case .inProgress: APIError(.conflict, code: "in_progress", "another change to this appointment is in progress")
         case .commandRefused(let refusal, let reason):
             APIError(.unprocessableContent, code: refusal.code, reason ?? "the change was refused")
+        case .commandNotReplicated(let jobID, let acknowledged):
+            .unavailable(
+                "your change could not be confirmed as stored; reload the page before trying again", retryAfterSeconds: 5,
+                cause: "job \(jobID) queued but WAIT answered \(acknowledged) replicas")
         case .commandUnavailable(let reason, let jobID):
             .unavailable(
                 reason ?? "the booking system (Booxi) is failing", retryAfterSeconds: 30, code: "booxi_unavailable",
@@ -95,7 +101,7 @@ enum TrackingAPIError: HTTPMappedError {
             .booxiRefused(.unauthorized), .storeUnavailable(.connection("refused")), .invalidBody, .invalidSlot(.invalid),
             .invalidSlot(.expired), .invalidSlot(.otherBooking), .startsOnInPast, .jobNotFound, .inProgress,
             .commandRefused(.booxi(code: "BookingIsCompleted"), reason: nil), .commandRefused(.busy, reason: nil),
-            .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .missingService, .invalidRange,
+            .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .commandNotReplicated(jobID: "j", acknowledged: 0), .missingService, .invalidRange,
             .rangeTooLong, .unknownService, .corsRefused,
         ] + ChangeRefusal.allCases.flatMap { [.cannotChange($0), .commandRefused(.rule($0), reason: nil)] }
     }

@@ -8,6 +8,10 @@ import NIOPosix
 /// shared pool serves short commands, the blocking pool serves only commands that wait server-side.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
+    /// Opens every connection: TLS, and with Sentinel the current primary.
+    public let connector: RedisConnector
+    /// With Sentinel: follows `+switch-master` until ``shutdown()``.
+    private let sentinelWatch: Task<Void, Never>?
     let pool: RedisConnectionPool
     let blockingPool: RedisConnectionPool
     let autoPipeline: RedisAutoPipeline
@@ -16,22 +20,28 @@ public final class RedisClient: Sendable {
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "booxi-tracking.redis")) {
         self.configuration = configuration
         self.logger = logger
-        self.pool = RedisConnectionPool(configuration: configuration, maxConnections: configuration.poolSize, logger: logger)
-        self.blockingPool = RedisConnectionPool(
-            configuration: configuration, maxConnections: configuration.blockingPoolSize, logger: logger)
+        let connector = RedisConnector(configuration: configuration)
+        self.connector = connector
+        self.pool = RedisConnectionPool(connector: connector, maxConnections: configuration.poolSize, logger: logger)
+        self.blockingPool = RedisConnectionPool(connector: connector, maxConnections: configuration.blockingPoolSize, logger: logger)
+        self.sentinelWatch = connector.locator.map { locator in Task { await locator.watch(logger: logger) } }
         let pool = self.pool
         // At most a quarter of the connections flushing at once, and a second trip only once 32
         // commands wait (RedisAutoPipeline): fewer, fuller round trips, measured faster for the
         // ingress and the API than one flusher per connection (scripts/bench.sh).
         self.autoPipeline = RedisAutoPipeline(maxFlushers: max(1, configuration.poolSize / 4)) { commands in
             try await Self.withConnection(from: pool) { connection in
-                try connection.send(pipeline: commands)
+                let replies = try connection.send(pipeline: commands)
+                connector.inspect(replies, of: connection)
+                return replies
             }
         }
     }
 
     /// Closes every connection and stops the I/O threads. Calls after this fail with ``RedisError/closed``.
     public func shutdown() async {
+        sentinelWatch?.cancel()
+        await sentinelWatch?.value
         await pool.close()
         await blockingPool.close()
     }
@@ -96,10 +106,17 @@ public final class RedisClient: Sendable {
         let connection = try await blockingPool.lease()
         let result = await Result(catching: {
             try await withTaskCancellationHandler {
-                try await blockingPool.threadPool.runIfActive {
+                try await blockingPool.threadPool.runIfActive { [connector] in
                     connection.setCommandTimeout(socketTimeout)
                     defer { connection.setCommandTimeout(normalTimeout) }
-                    return try connection.send(command)
+                    do {
+                        let reply = try connection.send(command)
+                        connector.inspect([reply], of: connection)
+                        return reply
+                    } catch {
+                        connector.failed(connection)
+                        throw error
+                    }
                 }
             } onCancel: {
                 connection.interrupt()
@@ -127,6 +144,7 @@ public final class RedisClient: Sendable {
             await pool.release(connection)
             return result
         } catch {
+            if connection.isBroken { pool.connector.failed(connection) }
             await pool.release(connection)
             throw Self.redisError(error)
         }

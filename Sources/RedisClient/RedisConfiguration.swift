@@ -8,7 +8,54 @@ public struct RedisConfiguration: Sendable, Hashable {
         case unixSocket(path: String)
     }
 
+    /// TLS settings: every connection is TLS when set (a `rediss://` URL sets it).
+    public struct TLS: Sendable, Hashable {
+        public enum Verification: String, Sendable, Hashable, CaseIterable {
+            /// The chain up to a trusted CA, and the host name (the default).
+            case full
+            /// The chain only (a certificate issued for another name, e.g. behind an IP address).
+            case chain
+            /// Nothing: encryption without authentication of the server. Tests and emergencies only.
+            case none
+        }
+
+        /// PEM file of the CA(s) to trust; nil: the system's trust store.
+        public var caFile: String?
+        /// PEM client certificate and key, for servers that require them (mutual TLS).
+        public var certFile: String?
+        public var keyFile: String?
+        /// The name the server's certificate must carry (SNI too); nil: the host connected to.
+        public var serverName: String?
+        public var verify: Verification
+
+        public init(caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil, serverName: String? = nil, verify: Verification = .full) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.serverName = serverName
+            self.verify = verify
+        }
+    }
+
+    /// Redis Sentinel: the primary is found through the sentinels and followed across failovers;
+    /// ``endpoint`` is then only a placeholder.
+    public struct Sentinel: Sendable, Hashable {
+        public var sentinels: [Endpoint]
+        /// The name the sentinels monitor the primary under.
+        public var masterName: String
+        /// Password of the sentinels themselves (`requirepass` in sentinel.conf), if any.
+        public var password: String?
+
+        public init(sentinels: [Endpoint], masterName: String, password: String? = nil) {
+            self.sentinels = sentinels
+            self.masterName = masterName
+            self.password = password
+        }
+    }
+
     public var endpoint: Endpoint
+    public var tls: TLS?
+    public var sentinel: Sentinel?
     public var username: String?
     public var password: String?
     public var database: Int
@@ -58,7 +105,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     public init(url: String) throws {
         self.init()
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            throw URLError.invalid("expected redis://[user:pass@]host:port/db or unix:///path")
+            throw URLError.invalid("expected redis://[user:pass@]host:port/db, rediss://… (TLS) or unix:///path")
         }
         username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
         password = components.password.flatMap { $0.removingPercentEncoding }
@@ -68,11 +115,12 @@ public struct RedisConfiguration: Sendable, Hashable {
             username = nil
         }
         switch scheme {
-        case "redis":
+        case "redis", "rediss":
             guard let host = components.host, !host.isEmpty else { throw URLError.invalid("missing host") }
             let port = components.port ?? 6379
             guard (1...65535).contains(port) else { throw URLError.invalid("port out of range") }
             endpoint = .tcp(host: host, port: port)
+            if scheme == "rediss" { tls = TLS() }
             let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             if !path.isEmpty {
                 guard let db = Int(path), db >= 0 else { throw URLError.invalid("database must be a number") }
@@ -92,9 +140,29 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// The endpoint without credentials, safe for logs and errors.
     public var displayAddress: String {
-        switch endpoint {
-        case .tcp(let host, let port): "\(host):\(port)/\(database)"
-        case .unixSocket(let path): "unix:\(path)/\(database)"
+        if let sentinel { return "sentinel:\(sentinel.masterName)/\(database)" }
+        return endpoint.display(tls: tls != nil) + "/\(database)"
+    }
+}
+
+extension RedisConfiguration.Endpoint: CustomStringConvertible {
+    /// `host:port` (`tls:host:port` over TLS) or `unix:path`, for logs and errors.
+    func display(tls: Bool) -> String {
+        switch self {
+        case .tcp(let host, let port): (tls ? "tls:" : "") + "\(host):\(port)"
+        case .unixSocket(let path): "unix:\(path)"
         }
+    }
+
+    public var description: String { display(tls: false) }
+
+    /// Parses `host:port` (a sentinel's address).
+    public init?(hostPort text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty else { return nil }
+        self = .tcp(host: host, port: port)
     }
 }

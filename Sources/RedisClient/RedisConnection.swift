@@ -10,30 +10,47 @@ import Glibc
 final class RedisConnection: @unchecked Sendable {
     private let context: UnsafeMutablePointer<redisContext>
     let configuration: RedisConfiguration
+    /// Where this connection goes (with Sentinel: the primary it was opened to).
+    let address: RedisConfiguration.Endpoint
+    /// The address for errors and logs: `host:port/db`, `tls:host:port/db` or `unix:path/db`.
+    let displayAddress: String
+    /// With Sentinel: which discovery of the primary this connection belongs to (``RedisConnector``).
+    var generation = 0
     /// Set once an I/O or protocol error happened; hiredis cannot use the context after that.
     private(set) var isBroken = false
     var lastUsed: ContinuousClock.Instant = .now
 
-    init(configuration: RedisConfiguration) throws(RedisError) {
+    /// Connects to `address` (the configured endpoint, or the primary Sentinel named), over TLS
+    /// when the configuration has TLS settings (``TLSTunnel``), then authenticates and selects.
+    init(configuration: RedisConfiguration, address: RedisConfiguration.Endpoint) throws(RedisError) {
         self.configuration = configuration
+        self.address = address
+        let displayAddress = address.display(tls: configuration.tls != nil) + "/\(configuration.database)"
+        self.displayAddress = displayAddress
         let connectTimeout = configuration.connectTimeout.timeval
-        let made: UnsafeMutablePointer<redisContext>? =
-            switch configuration.endpoint {
-            case .tcp(let host, let port): redisConnectWithTimeout(host, Int32(port), connectTimeout)
-            case .unixSocket(let path): redisConnectUnixWithTimeout(path, connectTimeout)
-            }
+        let made: UnsafeMutablePointer<redisContext>?
+        switch (address, configuration.tls) {
+        case (.tcp(let host, let port), let tls?):
+            let descriptor = try TLSTunnel.open(host: host, port: port, settings: tls, timeout: configuration.connectTimeout)
+            made = redisConnectFd(descriptor)
+            if made == nil { close(descriptor) }
+        case (.tcp(let host, let port), nil):
+            made = redisConnectWithTimeout(host, Int32(port), connectTimeout)
+        case (.unixSocket(let path), _):
+            made = redisConnectUnixWithTimeout(path, connectTimeout)
+        }
         guard let made else {
-            throw .connection("cannot allocate a connection to \(configuration.displayAddress)")
+            throw .connection("cannot allocate a connection to \(displayAddress)")
         }
         if made.pointee.err != 0 {
-            let error = Self.error(of: made, address: configuration.displayAddress)
+            let error = Self.error(of: made, address: displayAddress)
             redisFree(made)
             throw error
         }
         // From here on `deinit` owns the context, also when the handshake below throws.
         context = made
         redisSetTimeout(made, configuration.commandTimeout.timeval)
-        if case .tcp = configuration.endpoint {
+        if case .tcp = address, configuration.tls == nil {
             redisEnableKeepAlive(made)
         }
         try handshake()
@@ -101,7 +118,7 @@ final class RedisConnection: @unchecked Sendable {
             switch poll(&ready, 1, pollTimeout) {
             case 0 where awaitingPong:
                 isBroken = true
-                throw .timeout("\(configuration.displayAddress): no reply to PING within \(heartbeat)")
+                throw .timeout("\(displayAddress): no reply to PING within \(heartbeat)")
             case 0:
                 try ping()
                 awaitingPong = true
@@ -109,7 +126,7 @@ final class RedisConnection: @unchecked Sendable {
                 continue
             case ..<0:
                 isBroken = true
-                throw .connection("\(configuration.displayAddress): poll failed (errno \(errno))")
+                throw .connection("\(displayAddress): poll failed (errno \(errno))")
             default:
                 guard redisBufferRead(context) == REDIS_OK else { throw markBroken() }
             }
@@ -142,12 +159,12 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     private func ensureUsable() throws(RedisError) {
-        if isBroken { throw .connection("connection to \(configuration.displayAddress) is broken") }
+        if isBroken { throw .connection("connection to \(displayAddress) is broken") }
     }
 
     private func markBroken() -> RedisError {
         isBroken = true
-        return Self.error(of: context, address: configuration.displayAddress)
+        return Self.error(of: context, address: displayAddress)
     }
 
     private static func error(of context: UnsafeMutablePointer<redisContext>, address: String) -> RedisError {

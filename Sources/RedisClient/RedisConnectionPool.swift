@@ -9,6 +9,7 @@ import NIOPosix
 /// one thread per connection: a leased connection always finds a thread to run on.
 actor RedisConnectionPool {
     let configuration: RedisConfiguration
+    let connector: RedisConnector
     let maxConnections: Int
     let threadPool: NIOThreadPool
     private let logger: Logger
@@ -26,8 +27,9 @@ actor RedisConnectionPool {
         let timeoutTask: Task<Void, Never>
     }
 
-    init(configuration: RedisConfiguration, maxConnections: Int, logger: Logger) {
-        self.configuration = configuration
+    init(connector: RedisConnector, maxConnections: Int, logger: Logger) {
+        self.configuration = connector.configuration
+        self.connector = connector
         self.maxConnections = max(1, maxConnections)
         self.logger = logger
         self.backoff = ReconnectBackoff()
@@ -44,6 +46,11 @@ actor RedisConnectionPool {
         while true {
             if isClosed { throw RedisError.closed }
             if let connection = idle.popLast() {
+                // After a failover (Sentinel) connections to the old primary are not reused.
+                guard connector.isCurrent(connection) else {
+                    open -= 1
+                    continue
+                }
                 if ContinuousClock.now - connection.lastUsed < configuration.healthCheckInterval {
                     return connection
                 }
@@ -101,7 +108,8 @@ actor RedisConnectionPool {
         }
         let configuration = configuration
         do {
-            let connection = try await threadPool.runIfActive { try RedisConnection(configuration: configuration) }
+            let connector = self.connector
+            let connection = try await threadPool.runIfActive { try connector.connect() }
             if backoff.failures > 0 {
                 logger.info("Redis reachable again", metadata: ["redis": "\(configuration.displayAddress)"])
             }

@@ -27,13 +27,22 @@ public struct RedisKeyTracker: Sendable {
 
     public static let channel = "__redis__:invalidate"
 
-    let configuration: RedisConfiguration
+    let connector: RedisConnector
     let prefixes: [String]
     let heartbeat: Duration
     let logger: Logger
 
+    /// A tracker on `redis`' server: the same endpoint, TLS, and (with Sentinel) the same primary.
+    public init(redis: RedisClient, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
+        self.init(connector: redis.connector, prefixes: prefixes, heartbeat: heartbeat, logger: logger)
+    }
+
     public init(configuration: RedisConfiguration, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
-        self.configuration = configuration
+        self.init(connector: RedisConnector(configuration: configuration), prefixes: prefixes, heartbeat: heartbeat, logger: logger)
+    }
+
+    init(connector: RedisConnector, prefixes: [String], heartbeat: Duration, logger: Logger) {
+        self.connector = connector
         self.prefixes = prefixes
         self.heartbeat = heartbeat
         self.logger = logger
@@ -44,7 +53,7 @@ public struct RedisKeyTracker: Sendable {
     public func run(_ onEvent: @escaping @Sendable (Event) -> Void) async {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
-        let link = Link()
+        let link = InterruptibleLink()
         let reachedStart = Atomic<Bool>(false)
         let report: @Sendable (Event) -> Void = { event in
             if event == .started { reachedStart.store(true, ordering: .relaxed) }
@@ -55,7 +64,7 @@ public struct RedisKeyTracker: Sendable {
             let outcome = await Result(catching: {
                 try await withTaskCancellationHandler {
                     try await thread.runIfActive {
-                        let connection = try RedisConnection(configuration: configuration)
+                        let connection = try connector.connect()
                         link.attach(connection)
                         defer { link.detach() }
                         try listen(on: connection, report)
@@ -79,32 +88,6 @@ public struct RedisKeyTracker: Sendable {
         }
         onEvent(.stopped)
         try? await thread.shutdownGracefully()
-    }
-
-    /// The connection being listened on, so that cancellation can interrupt it whenever it comes:
-    /// before the connection exists, while it is set up, or while it waits for reports.
-    private final class Link: Sendable {
-        private let state = Mutex<(connection: RedisConnection?, cancelled: Bool)>((nil, false))
-
-        func attach(_ connection: RedisConnection) {
-            let cancelled = state.withLock { state in
-                state.connection = connection
-                return state.cancelled
-            }
-            if cancelled { connection.interrupt() }
-        }
-
-        func detach() {
-            state.withLock { $0.connection = nil }
-        }
-
-        func cancel() {
-            let connection = state.withLock { state in
-                state.cancelled = true
-                return state.connection
-            }
-            connection?.interrupt()
-        }
     }
 
     /// Sets tracking up on `connection`, reports ``Event/started``, then reports changes until the

@@ -45,6 +45,8 @@ public struct AppConfiguration: Sendable {
         redis.connectTimeout = try settings.milliseconds("redis.connectTimeoutMs", in: 1...60_000)
         redis.commandTimeout = try settings.milliseconds("redis.commandTimeoutMs", in: 1...60_000)
         redis.poolWaitTimeout = try settings.milliseconds("redis.poolWaitTimeoutMs", in: 1...60_000)
+        try redis.readTLS(settings)
+        try redis.readSentinel(settings)
         self.redis = redis
         keyPrefix = try settings.string("redis.keyPrefix")
         logLevel = try settings.choice("log.level")
@@ -83,5 +85,54 @@ extension RedisConfiguration {
         do { return try RedisConfiguration(url: url) } catch {
             throw ConfigurationError(key: "redis.url", reason: "\(error)")
         }
+    }
+}
+
+extension RedisConfiguration {
+    /// `redis.tls.*`: TLS itself is switched on by a `rediss://` URL; the keys say how.
+    mutating func readTLS(_ settings: SettingsReader) throws {
+        func file(_ key: String) throws -> String? {
+            let path = try settings.string(key)
+            guard !path.isEmpty else { return nil }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(key: key, reason: "cannot read '\(path)'")
+            }
+            return path
+        }
+        let caFile = try file("redis.tls.caFile")
+        let certFile = try file("redis.tls.certFile")
+        let keyFile = try file("redis.tls.keyFile")
+        let serverName = try settings.string("redis.tls.serverName")
+        let verify: TLS.Verification = try settings.choice("redis.tls.verify")
+        if (certFile == nil) != (keyFile == nil) {
+            throw ConfigurationError(key: certFile == nil ? "redis.tls.certFile" : "redis.tls.keyFile", reason: "a client certificate needs both certFile and keyFile")
+        }
+        guard tls != nil else {
+            if caFile != nil || certFile != nil || !serverName.isEmpty || verify != .full {
+                throw ConfigurationError(key: "redis.url", reason: "redis.tls.* is set, but the URL is not rediss:// (TLS)")
+            }
+            return
+        }
+        tls = TLS(caFile: caFile, certFile: certFile, keyFile: keyFile, serverName: serverName.isEmpty ? nil : serverName, verify: verify)
+    }
+
+    /// `redis.sentinels`, `redis.sentinelMaster`, `redis.sentinelPassword`: with sentinels, the
+    /// primary is found and followed through them; the URL then gives only TLS, credentials and db.
+    mutating func readSentinel(_ settings: SettingsReader) throws {
+        let addresses = try settings.stringList("redis.sentinels")
+        guard !addresses.isEmpty else { return }
+        guard case .tcp = endpoint else {
+            throw ConfigurationError(key: "redis.sentinels", reason: "Sentinel needs a redis:// or rediss:// URL, not a Unix socket")
+        }
+        var sentinels: [Endpoint] = []
+        for address in addresses {
+            guard let endpoint = Endpoint(hostPort: address) else {
+                throw ConfigurationError(key: "redis.sentinels", reason: "'\(address)' is not host:port")
+            }
+            sentinels.append(endpoint)
+        }
+        let master = try settings.string("redis.sentinelMaster")
+        guard !master.isEmpty else { throw ConfigurationError(key: "redis.sentinelMaster", reason: "required with redis.sentinels") }
+        sentinel = Sentinel(sentinels: sentinels, masterName: master, password: settings.secret("redis.sentinelPassword"))
     }
 }

@@ -7,13 +7,20 @@ import Foundation
 public enum ConfigurationReference {
     /// Every key of `config/default.json`, in the order the reference lists them, with its meaning.
     public static let keys: [(key: String, meaning: String)] = [
-        ("redis.url", "Redis URL `redis://[user:pass@]host:port/db` or `unix:///path?db=N` (read as a secret: it may hold a password)"),
+        ("redis.url", "Redis URL `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N` (read as a secret: it may hold a password)"),
         ("redis.keyPrefix", "prefix of every key"),
         ("redis.poolSize", "shared connections (and I/O threads) per process"),
         ("redis.blockingPoolSize", "connections reserved for BLMOVE/BLPOP (raised automatically to what a role needs)"),
         ("redis.connectTimeoutMs", "connect timeout"),
         ("redis.commandTimeoutMs", "socket timeout of one command"),
         ("redis.poolWaitTimeoutMs", "wait for a free pooled connection"),
+        ("redis.tls.caFile", "with `rediss://`: PEM file of the CA(s) that sign the server's certificate (empty: the system's trust store)"),
+        ("redis.tls.certFile", "with `rediss://`: PEM client certificate, for servers that require one (`tls-auth-clients yes`)"),
+        ("redis.tls.keyFile", "with `rediss://`: its PEM private key"),
+        ("redis.tls.serverName", "with `rediss://`: the name the server's certificate must carry, also sent as SNI (empty: the URL's host)"),
+        ("redis.tls.verify", "`full` (chain and host name), `chain` (chain only) or `none` (encryption without authentication: tests only)"),
+        ("redis.sentinels", "Sentinel addresses `host:port` (comma-separated in env); set, the primary is found and followed through them and the URL gives only TLS, credentials and db"),
+        ("redis.sentinelMaster", "the name the sentinels monitor the primary under (required with `redis.sentinels`)"),
         ("log.level", "trace, debug, info, notice, warning, error, critical"),
         ("ingress.host", "listen address"),
         ("ingress.port", "listen port"),
@@ -28,6 +35,8 @@ public enum ConfigurationReference {
         ("ingress.path", "webhook path (POST and PUT)"),
         ("ingress.bodyLimitBytes", "larger bodies get 413"),
         ("ingress.pushDeadlineMs", "Redis must acknowledge the push within this, else 503"),
+        ("ingress.replicaAcks", "replicas that must hold a webhook (`WAIT`) before it is answered 200, else 503; the API's command enqueue follows it too (0 = the primary alone)"),
+        ("ingress.replicaAckTimeoutMs", "how long the push waits for those replicas (shorter than `ingress.pushDeadlineMs`)"),
         ("ingress.retryAfterSeconds", "`Retry-After` sent with 503"),
         ("ingress.dedupe.idField", "top-level JSON field holding the event id"),
         ("ingress.dedupe.idHeader", "header holding the event id (wins over the field)"),
@@ -133,6 +142,7 @@ public enum ConfigurationReference {
         | webhook HMAC signing secrets (comma-separated) | `BXT_WEBHOOK_SIGNING_SECRETS` / `_FILE` |
         | OAuth2 client secret Booxi uses at the token endpoint | `BXT_OAUTH_CLIENT_SECRET` / `_FILE` |
         | key that seals the API's slot tokens (optional: derived from the Partner API key otherwise) | `BXT_SLOT_TOKEN_SECRET` / `_FILE` |
+        | password of the Redis sentinels (`redis.sentinelPassword`), if they require one | `BXT_REDIS_SENTINEL_PASSWORD` / `_FILE` |
         """
 
     public struct Mismatch: Error, CustomStringConvertible {

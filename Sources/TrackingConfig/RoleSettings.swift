@@ -12,6 +12,10 @@ public struct IngressSettings: Sendable {
     public var path: String
     public var bodyLimitBytes: Int
     public var pushDeadline: Duration
+    /// Replicas that must hold a webhook (`WAIT`) before it is acknowledged; 0: the primary alone.
+    /// The API's command enqueue follows the same setting.
+    public var replicaAcks: Int
+    public var replicaAckTimeout: Duration
     public var retryAfterSeconds: Int
     public var dedupeIDField: String
     public var dedupeIDHeader: String
@@ -33,6 +37,11 @@ public struct IngressSettings: Sendable {
         guard path.hasPrefix("/") else { throw ConfigurationError(key: "ingress.path", reason: "must start with /") }
         bodyLimitBytes = try s.int("ingress.bodyLimitBytes", in: 1...(64 << 20))
         pushDeadline = try s.milliseconds("ingress.pushDeadlineMs", in: 1...60_000)
+        replicaAcks = try s.int("ingress.replicaAcks", in: 0...16)
+        replicaAckTimeout = try s.milliseconds("ingress.replicaAckTimeoutMs", in: 1...60_000)
+        if replicaAcks > 0 && replicaAckTimeout >= pushDeadline {
+            throw ConfigurationError(key: "ingress.replicaAckTimeoutMs", reason: "must be shorter than ingress.pushDeadlineMs, which bounds the whole push")
+        }
         retryAfterSeconds = try s.int("ingress.retryAfterSeconds", in: 1...3600)
         dedupeIDField = try s.string("ingress.dedupe.idField")
         dedupeIDHeader = try s.string("ingress.dedupe.idHeader")

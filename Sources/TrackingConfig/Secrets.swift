@@ -12,6 +12,7 @@ public struct Secrets: Sendable, CustomStringConvertible {
         ("BXT_WEBHOOK_SIGNING_SECRETS", "secrets.webhookSigningSecrets"),
         ("BXT_OAUTH_CLIENT_SECRET", "secrets.oauthClientSecret"),
         ("BXT_SLOT_TOKEN_SECRET", "secrets.slotTokenSecret"),
+        ("BXT_REDIS_SENTINEL_PASSWORD", "redis.sentinelPassword"),
     ]
 
     public var booxiPartnerAPIKey: String?

@@ -10,17 +10,23 @@ public struct CommandStore: Sendable {
     var keys: QueueKeys { queue.keys }
     /// How long a status stays readable, and the longest a booking stays locked by a lost job.
     public let statusTTLSeconds: Int
+    /// With `ingress.replicaAcks` > 0: the replicas an enqueued command waits for.
+    let replicaWait: ReplicaWait?
 
-    public init(redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600) {
+    public init(redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600, replicaWait: ReplicaWait? = nil) {
         self.redis = redis
         self.queue = JobQueue(redis: redis, keys: keys)
         self.statusTTLSeconds = statusTTLSeconds
+        self.replicaWait = replicaWait
     }
 
     public enum EnqueueResult: Sendable, Equatable {
         case queued(jobID: String)
         /// Another command for this booking is in flight.
         case busy(jobID: String)
+        /// Queued on the primary, but fewer replicas than asked confirmed it in time: it may run,
+        /// or be lost with the primary.
+        case notReplicated(jobID: String, acknowledged: Int)
     }
 
     public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
@@ -28,9 +34,16 @@ public struct CommandStore: Sendable {
         let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command)))
         var pipeline = RedisPipeline()
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
-        switch try PushOutcome(reply: try await redis.execute(pipeline)[0]) {
+        if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
+        let replies = try await redis.execute(pipeline)
+        switch try PushOutcome(reply: replies[0]) {
         case .busy(let holder): return .busy(jobID: holder)
-        case .queued, .duplicate: return .queued(jobID: envelope.id)
+        case .queued, .duplicate:
+            if let replicaWait {
+                let (acknowledged, enough) = try replicaWait.replicated(replies[1])
+                if !enough { return .notReplicated(jobID: envelope.id, acknowledged: acknowledged) }
+            }
+            return .queued(jobID: envelope.id)
         }
     }
 

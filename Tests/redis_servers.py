@@ -1,0 +1,151 @@
+"""Real redis-server, redis-sentinel and openssl for the pytest suites: test certificates, a TLS
+server, a primary with a replica under three sentinels, all on loopback ports."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from local_processes import free_port
+
+CA_CONFIG = """[ ca ]
+default_ca = local
+[ local ]
+database = index.txt
+unique_subject = no
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = anything
+copy_extensions = copy
+[ anything ]
+commonName = supplied
+"""
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_certificates(directory: Path):
+    """A CA, a server certificate for localhost (no IP address: NIOSSL accepts a certificate whose IP
+    address entry matches the peer whatever the name asked for), a client certificate, an expired
+    server certificate from the same CA, and an unrelated CA."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ca.cnf").write_text(CA_CONFIG)
+    (directory / "index.txt").write_text("")
+    (directory / "serial").write_text("01\n")
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{ca}.key", "-out", f"{ca}.crt", "-days", "2",
+                "-subj", f"/CN={ca}", cwd=directory)
+    for name, subject, extension in (("server", "/CN=localhost", "subjectAltName=DNS:localhost"),
+                                     ("client", "/CN=booxi-tracking", "extendedKeyUsage=clientAuth")):
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject,
+                "-addext", extension, cwd=directory)
+        openssl("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", f"{name}.csr",
+                "-out", f"{name}.crt", "-days", "2", "-notext", cwd=directory)
+    openssl("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.crt", "-keyfile", "ca.key", "-in", "server.csr",
+            "-out", "expired.crt", "-startdate", "20200101000000Z", "-enddate", "20200201000000Z", "-notext", cwd=directory)
+    return directory
+
+
+def wait_ping(port, tls_args=(), timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = subprocess.run(["redis-cli", "-p", str(port), *tls_args, "ping"], capture_output=True, text=True)
+        if result.stdout.strip() == "PONG":
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"redis on {port} did not answer")
+
+
+def start_redis(directory: Path, *args, tls=None, name="redis"):
+    """A redis-server on a free port (`--port`), or with `tls` (certificate, key, CA, require
+    clients) on a TLS port and no plain port. Returns (process, port)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = ["redis-server", "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", "--appendonly", "no"]
+    tls_args = ()
+    if tls:
+        certificate, key, ca, require = tls
+        command += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certificate), "--tls-key-file", str(key),
+                    "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes" if require else "no"]
+        # Readiness only (the expired certificate must still come up): redis-cli does not verify.
+        tls_args = ("--tls", "--insecure", "--cert", str(tls[0].parent / "client.crt"), "--key", str(tls[0].parent / "client.key"))
+    else:
+        command += ["--port", str(port)]
+    process = subprocess.Popen(command + list(args), stdout=open(directory / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+    wait_ping(port, tls_args)
+    return process, port
+
+
+def stop(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class SentinelSet:
+    """One primary, one replica, three sentinels (quorum 2), failing over within about 2 s."""
+
+    def __init__(self, directory: Path, master="bxt-primary"):
+        self.directory = directory
+        self.master = master
+        self.processes = {}
+        primary, self.primary_port = start_redis(directory / "primary", name="primary")
+        replica, self.replica_port = start_redis(directory / "replica", "--replicaof", "127.0.0.1", "0", name="replica")
+        subprocess.run(["redis-cli", "-p", str(self.replica_port), "replicaof", "127.0.0.1", str(self.primary_port)], check=True,
+                       capture_output=True)
+        self.processes["primary"], self.processes["replica"] = primary, replica
+        self.sentinel_ports = []
+        for index in range(3):
+            port = free_port()
+            folder = directory / f"sentinel-{index}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "sentinel.conf").write_text(
+                f"port {port}\nbind 127.0.0.1\ndir {folder}\n"
+                f"sentinel monitor {master} 127.0.0.1 {self.primary_port} 2\n"
+                f"sentinel down-after-milliseconds {master} 1000\n"
+                f"sentinel failover-timeout {master} 5000\n"
+                f"sentinel parallel-syncs {master} 1\n")
+            self.processes[f"sentinel-{index}"] = subprocess.Popen(
+                ["redis-sentinel", str(folder / "sentinel.conf")], stdout=open(folder / "sentinel.log", "w"), stderr=subprocess.STDOUT)
+            self.sentinel_ports.append(port)
+        for port in self.sentinel_ports:
+            wait_ping(port)
+        self.wait_replicated()
+
+    @property
+    def sentinels(self):
+        return ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+
+    def current_primary_port(self):
+        for port in self.sentinel_ports:
+            result = subprocess.run(["redis-cli", "-p", str(port), "sentinel", "get-master-addr-by-name", self.master],
+                                    capture_output=True, text=True)
+            lines = result.stdout.split()
+            if len(lines) == 2:
+                return int(lines[1])
+        return None
+
+    def wait_replicated(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            info = subprocess.run(["redis-cli", "-p", str(self.primary_port), "info", "replication"], capture_output=True, text=True).stdout
+            sentinel_knows = subprocess.run(["redis-cli", "-p", str(self.sentinel_ports[0]), "sentinel", "replicas", self.master],
+                                            capture_output=True, text=True).stdout
+            if "connected_slaves:1" in info and "state=online" in info and str(self.replica_port) in sentinel_knows:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the replica did not come online under the sentinels")
+
+    def kill_primary(self):
+        self.processes["primary"].kill()
+        self.processes["primary"].wait()
+
+    def stop(self):
+        stop(self.processes.values())
