@@ -38,7 +38,9 @@ def role_environment(redis_url, **extra):
            "BXT_INGRESS_OPS_PORT": str(ports["ingress_ops"]), "BXT_WORKER_PORT": str(ports["worker"]),
            "BXT_API_PORT": str(ports["api"]), "BXT_API_OPS_PORT": str(ports["api_ops"]),
            "BXT_BOOXI_REQUESTS_PER_SECOND": "100", "BXT_BOOXI_REQUESTS_PER_MINUTE": "6000",
-           "BXT_SIMULATOR_REQUESTS_PER_SECOND": "100", "BXT_SIMULATOR_REQUESTS_PER_MINUTE": "6000", **extra}
+           "BXT_SIMULATOR_REQUESTS_PER_SECOND": "100", "BXT_SIMULATOR_REQUESTS_PER_MINUTE": "6000",
+           # Tests poll lookups far faster than a visitor: the per-address throttle would answer 429.
+           "BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "100000", "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "10000", **extra}
     return env, ports
 
 

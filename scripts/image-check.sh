@@ -71,7 +71,7 @@ ENVIRONMENT=(
 )
 # As the image runs it: WORKDIR /app, USER nobody, /proc mounted, nothing from the host but the network.
 in_image() {
-    unshare --mount --fork -- sh -c 'mount -t proc proc "$0/proc" && exec chroot --userspec=nobody:nogroup "$0" \
+    unshare --mount --fork --kill-child=SIGTERM -- sh -c 'mount -t proc proc "$0/proc" && exec chroot --userspec=nobody:nogroup "$0" \
         /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent "$@"' "$ROOTFS" \
         "${ENVIRONMENT[@]}" /bin/sh -c 'cd /app && exec ./booxi-tracking "$@"' booxi-tracking "$@"
 }

@@ -37,7 +37,7 @@ timeout 1800 swift test --skip-build "$@"
 
 if [ $# -eq 0 ]; then
     log "running the tracking page in Chromium (screenshots in test-output/screenshots), the deployment checks and the public edge"
-    timeout 600 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment Tests/Edge
+    timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment Tests/Edge Tests/Redis
     log "running the short chaos, fault and fuzz scenarios (scripts/chaos.sh --short)"
     BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
 fi

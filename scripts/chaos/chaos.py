@@ -4,7 +4,7 @@
 Each scenario starts its own redis-server and booxi-tracking processes, runs for a bounded time,
 stops everything and prints a row; the process exits non-zero if a scenario's invariant failed.
     python3 scripts/chaos/chaos.py [--short] [scenario ...]
-Scenarios: worker-crashes redis-restart booxi-outage ingress-sigterm fuzz soak enumeration rush-hour slow-clients
+Scenarios: worker-crashes redis-restart booxi-outage ingress-sigterm fuzz soak enumeration rush-hour slow-clients failover
 """
 import argparse
 import concurrent.futures as futures
@@ -24,6 +24,8 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests"))
+from redis_servers import SentinelSet  # noqa: E402  (the Sentinel set-up the pytest suites use)
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/release/booxi-tracking"))
 FAILURES = []
 ROWS = []
@@ -139,7 +141,7 @@ class Load:
 
     def __init__(self, system, rate, prefix):
         self.system, self.rate, self.prefix = system, rate, prefix
-        self.acked, self.statuses, self.latencies = [], {}, []
+        self.acked, self.statuses, self.latencies, self.timeline = [], {}, [], []
         self.stop_flag = threading.Event()
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -154,6 +156,7 @@ class Load:
         except requests.RequestException:
             status = "error"
         with self.lock:
+            self.timeline.append((time.time(), status))
             self.statuses[status] = self.statuses.get(status, 0) + 1
             if status == 200:
                 self.acked.append(code)
@@ -686,9 +689,60 @@ def slow_clients(short):
         system.stop()
 
 
+def failover(short):
+    """300 webhooks/s through the ingress while the Sentinel-managed primary is killed with SIGKILL
+    (and restarted 2 s later, as a supervisor would: it comes back as a replica), with
+    ingress.replicaAcks 0 and 1."""
+    for acks in (0, 1):
+        work = Path(tempfile.mkdtemp(prefix="bxt-chaos-failover-"))
+        sentinel_set = SentinelSet(work / "redis")
+        system = System(env={"BXT_REDIS_SENTINELS": sentinel_set.sentinels, "BXT_REDIS_SENTINEL_MASTER": sentinel_set.master,
+                             "BXT_REDIS_URL": "redis://sentinel-managed/0", "BXT_INGRESS_REPLICA_ACKS": str(acks)})
+        system.procs["redis"].kill()  # System's own server is not used here
+        worker_port = free_port()
+        try:
+            system.start_roles("ingress")
+            system.start("w0", "worker", "--id", "w0", env={"BXT_WORKER_PORT": str(worker_port)})
+            killed_at = restarted = None
+            with Load(system, 300, f"fo{acks}x") as load:
+                time.sleep(3)
+                old_port = sentinel_set.primary_port
+                sentinel_set.kill_primary()
+                killed_at = time.time()
+                acked_before = len(load.acked)
+                time.sleep(2)
+                sentinel_set.processes["primary"] = subprocess.Popen(
+                    ["redis-server", "--port", str(old_port), "--bind", "127.0.0.1", "--dir", str(work / "redis" / "primary"),
+                     "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                restarted = time.time()
+                time.sleep(7 if short else 25)
+            with load.lock:
+                first_ok = next((at for at, status in load.timeline if status == 200 and at > killed_at), None)
+            primary = sentinel_set.current_primary_port()
+            system.redis_port = primary
+            system.wait(system.drained, 60)
+            missing = missing_codes(system, load.acked)
+            metrics = requests.get(f"http://127.0.0.1:{worker_port}/metrics", timeout=5).text
+            applied = sum(float(line.split()[-1]) for line in metrics.splitlines()
+                          if line.startswith('booxi_tracking_worker_jobs_total{kind="webhook",outcome="succeeded"}'))
+            mapped = system.lua_count(f"bxt:{{m}}:code:fo{acks}x*")
+            row(f"failover (replicaAcks {acks})", sent=load.sent, acknowledged=len(load.acked), status_503=load.statuses.get(503, 0),
+                first_200_after_kill_s=round(first_ok - killed_at, 1) if first_ok else None, acknowledged_missing=len(missing),
+                applied_jobs=int(applied), mapped=mapped, duplicates_applied=int(applied) - mapped,
+                new_primary=primary != old_port)
+            check("failover", primary not in (None, old_port), "no failover happened")
+            check("failover", first_ok is not None, "no 200 after the kill")
+            check("failover", int(applied) - mapped == 0, f"{int(applied) - mapped} webhooks applied twice")
+            if acks == 1:
+                check("failover", not missing, f"{len(missing)} acknowledged webhooks lost with replicaAcks 1")
+        finally:
+            system.stop()
+            sentinel_set.stop()
+
+
 SCENARIOS = {"worker-crashes": worker_crashes, "redis-restart": redis_restart, "booxi-outage": booxi_outage,
              "ingress-sigterm": ingress_sigterm, "fuzz": fuzz, "soak": soak, "enumeration": enumeration, "rush-hour": rush_hour,
-             "slow-clients": slow_clients}
+             "slow-clients": slow_clients, "failover": failover}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
