@@ -60,6 +60,27 @@ bench_redis() {
     printf '\npipelined ratio: %s%% of redis-benchmark (goal >= 50%%); single p50 ratio: %s (goal <= 1.5)\n' \
         "$(( ours_rate * 100 / base_rate ))" "$(awk -v a="${ours_p50% ms}" -v b="${base_p50% ms}" 'BEGIN {printf "%.2f", a / b}')"
     R DEL mylist >/dev/null
+    bench_redis_tls
+}
+
+# The same pipelined LPUSH over TLS (rediss://, our TLS tunnel) against redis-benchmark --tls, on
+# one TLS-only redis-server with certificates made here by openssl.
+bench_redis_tls() {
+    python3 -c "import sys; from pathlib import Path; sys.path.insert(0, 'Tests'); from redis_servers import make_certificates; make_certificates(Path('$WORK/certs'))"
+    local port; port="$(free_port)"
+    redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --save "" --appendonly no --tls-auth-clients no \
+        --tls-cert-file "$WORK/certs/server.crt" --tls-key-file "$WORK/certs/server.key" --tls-ca-cert-file "$WORK/certs/ca.crt" \
+        --dir "$WORK" --daemonize no >"$WORK/redis-tls.log" 2>&1 & PIDS+=($!)
+    for _ in $(seq 1 50); do redis-cli --tls --cacert "$WORK/certs/ca.crt" -h localhost -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    local ours base
+    ours="$("$BENCH" redis --url "rediss://localhost:$port/0" --tls-ca-file "$WORK/certs/ca.crt" --count 1000000 --concurrency 50 --depth 32 \
+        | awk -F= '/pipelined/ {print $2}')"
+    base="$(redis-benchmark --tls --cacert "$WORK/certs/ca.crt" -h localhost -p "$port" -t lpush -P 32 -c 50 -n 1000000 -q --csv \
+        | awk -F'"' '/LPUSH/ {print int($4)}')"
+    header "redis over TLS: our client (rediss://) vs redis-benchmark --tls (same server, same run)"
+    row "redis-benchmark --tls LPUSH -P 32 (50 clients)" "$base" "" "" ""
+    row "RedisClient pipelined LPUSH over TLS" "$ours" "" "" ""
+    printf '\nTLS pipelined ratio: %s%% of redis-benchmark --tls (goal >= 50%%)\n' "$(( ours * 100 / base ))"
 }
 
 clear_webhooks() { R DEL "bxt:{q}:webhooks" >/dev/null; }

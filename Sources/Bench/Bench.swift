@@ -27,10 +27,12 @@ struct RedisBench: AsyncParsableCommand {
     @Option var depth = 32
     @Option(help: "Callers sending pipelines at once (redis-benchmark's default is 50 clients).") var concurrency = 50
     @Option(help: "Pooled connections (default: the configuration's default).") var pool: Int?
+    @Option(help: "With a rediss:// URL: the CA that signs the server's certificate.") var tlsCaFile: String?
 
     func run() async throws {
         var configuration = try RedisConfiguration(url: url)
         if let pool { configuration.poolSize = pool }
+        if let tlsCaFile { configuration.tls?.caFile = tlsCaFile }
         let redis = RedisClient(configuration: configuration)
         let value = Array(repeating: UInt8(ascii: "x"), count: 3)
         let perTask = count / concurrency
