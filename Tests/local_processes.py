@@ -1,5 +1,6 @@
 """Helpers the pytest suites share for the processes they start on loopback."""
 import socket
+import subprocess
 import time
 import urllib.request
 
@@ -8,6 +9,18 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop(processes):
+    """Terminates processes, then kills those still running after 10 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def wait_http(url, timeout=30):

@@ -5,7 +5,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from local_processes import free_port
+from local_processes import free_port, stop  # noqa: F401  (stop: re-exported for the suites)
 
 CA_CONFIG = """[ ca ]
 default_ca = local
@@ -76,17 +76,6 @@ def start_redis(directory: Path, *args, tls=None, name="redis"):
     process = subprocess.Popen(command + list(args), stdout=open(directory / f"{name}.log", "w"), stderr=subprocess.STDOUT)
     wait_ping(port, tls_args)
     return process, port
-
-
-def stop(processes):
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 class SentinelSet:

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from local_processes import free_port, wait_http
+from local_processes import free_port, stop, wait_http
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -63,13 +63,7 @@ def system():
             wait_http(f"http://127.0.0.1:{port}/healthz")
         yield {"sim": sim, "api": api, "widget_api": widget_api, "work": work, "redis": redis_port}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
         widget_server.shutdown()
 
 

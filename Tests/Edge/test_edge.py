@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from local_processes import free_port, wait_http
+from local_processes import free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
@@ -39,13 +39,7 @@ def edge():
             wait_http(f"http://127.0.0.1:{ports[port]}/healthz")
         yield {**ports, "work": work}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 def connect(port, source="127.0.0.1"):

@@ -23,6 +23,24 @@ struct RedisConfigurationTests {
         #expect(socket.database == 3)
     }
 
+    @Test func rediss_meansTLSWithFullVerification() throws {
+        let tls = try RedisConfiguration(url: "rediss://:secret@cache.example.com:6380/2")
+        #expect(tls.endpoint == .tcp(host: "cache.example.com", port: 6380) && tls.database == 2)
+        #expect(tls.tls == RedisConfiguration.TLS(verify: .full))
+        #expect(tls.displayAddress == "tls:cache.example.com:6380/2")
+        #expect(try RedisConfiguration(url: "redis://host").tls == nil)
+    }
+
+    @Test func sentinelAddressesParseAsHostAndPort() {
+        #expect(RedisConfiguration.Endpoint(hostPort: "10.0.0.11:26379") == .tcp(host: "10.0.0.11", port: 26379))
+        #expect(RedisConfiguration.Endpoint(hostPort: "[::1]:26379") == .tcp(host: "::1", port: 26379))
+        #expect(RedisConfiguration.Endpoint(hostPort: "sentinel") == nil)
+        #expect(RedisConfiguration.Endpoint(hostPort: "host:0") == nil && RedisConfiguration.Endpoint(hostPort: ":26379") == nil)
+        var configuration = RedisConfiguration()
+        configuration.sentinel = .init(sentinels: [.tcp(host: "a", port: 1)], masterName: "bxt-primary")
+        #expect(configuration.displayAddress == "sentinel:bxt-primary/0")
+    }
+
     @Test(arguments: ["http://host", "redis://", "redis://host/notanumber", "redis://host:99999", "nonsense", "unix://"])
     func rejectsBadURLs(url: String) {
         #expect(throws: RedisConfiguration.URLError.self) { try RedisConfiguration(url: url) }

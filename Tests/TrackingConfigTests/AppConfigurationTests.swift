@@ -100,3 +100,39 @@ struct AppConfigurationTests {
         #expect(EnvironmentName.of("ingress.dedupe.windowSeconds") == "BXT_INGRESS_DEDUPE_WINDOW_SECONDS")
     }
 }
+
+@Suite("Redis anywhere: TLS, Sentinel and replica settings")
+struct RedisAnywhereConfigurationTests {
+    func load(_ environment: [String: String]) async throws -> AppConfiguration {
+        try await AppConfiguration.load(environment: ["BXT_DEFAULTS_FILE": defaultsPath] .merging(environment) { $1 })
+    }
+
+    var defaultsPath: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/default.json").path
+    }
+
+    @Test func sentinelsAndTheirMasterAndPassword() async throws {
+        let configuration = try await load([
+            "BXT_REDIS_URL": "redis://:pw@ignored/3", "BXT_REDIS_SENTINELS": "10.0.0.11:26379,10.0.0.12:26379",
+            "BXT_REDIS_SENTINEL_MASTER": "bxt-primary", "BXT_REDIS_SENTINEL_PASSWORD": "sentinel-secret",
+        ])
+        let sentinel = try #require(configuration.redis.sentinel)
+        #expect(sentinel.sentinels == [.tcp(host: "10.0.0.11", port: 26379), .tcp(host: "10.0.0.12", port: 26379)])
+        #expect(sentinel.masterName == "bxt-primary" && sentinel.password == "sentinel-secret")
+        #expect(configuration.redis.password == "pw" && configuration.redis.database == 3)
+    }
+
+    @Test(arguments: [
+        (["BXT_REDIS_SENTINELS": "10.0.0.11:26379"], "redis.sentinelMaster"),
+        (["BXT_REDIS_SENTINELS": "not-an-address", "BXT_REDIS_SENTINEL_MASTER": "m"], "redis.sentinels"),
+        (["BXT_REDIS_TLS_SERVER_NAME": "x"], "redis.url"),
+        (["BXT_REDIS_URL": "rediss://h/0", "BXT_REDIS_TLS_VERIFY": "sometimes"], "redis.tls.verify"),
+        (["BXT_REDIS_URL": "rediss://h/0", "BXT_REDIS_TLS_KEY_FILE": "/etc/hostname"], "redis.tls.certFile"),
+        (["BXT_INGRESS_REPLICA_ACKS": "1", "BXT_INGRESS_REPLICA_ACK_TIMEOUT_MS": "5000"], "ingress.replicaAckTimeoutMs"),
+    ])
+    func eachMistakeNamesItsKey(environment: [String: String], key: String) async throws {
+        let error = await #expect(throws: ConfigurationError.self) { try await load(environment) }
+        #expect(error?.key == key, "\(String(describing: error))")
+    }
+}

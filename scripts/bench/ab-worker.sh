@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT"
 OLD="$1"; NEW="${2:-$(swift build -c release --show-bin-path)/booxi-tracking}"; ROUNDS="${3:-3}"
-BENCH="$(swift build -c release --show-bin-path)/booxi-tracking-bench"
+BENCH="${BXT_BENCH_BIN:-$(swift build -c release --show-bin-path)/booxi-tracking-bench}"
 COUNT="${BXT_BENCH_EVENTS:-200000}"
 WORK="$(mktemp -d /tmp/bxt-ab.XXXXXX)"
 start_throwaway_redis "$WORK/redis"

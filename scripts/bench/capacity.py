@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The figures behind docs/scaling.md, measured on a real redis-server and real roles:
+- Redis memory per tracked booking, from 100,000 bookings applied by a worker (webhooks carrying
+  the booking's details, as the cached copy a lookup needs);
+- Redis commands per webhook (ingress + worker), per lookup miss (API) and per cancel (API +
+  worker + Booxi's budget), from INFO commandstats, commands run inside Lua scripts included,
+  the idle rate of the same roles over the same time subtracted.
+    python3 scripts/bench/capacity.py [--bookings 100000]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "Tests"))
+from local_processes import book, role_environment, start_roles  # noqa: E402
+from redis_servers import start_redis, stop  # noqa: E402
+
+BOOKING = json.loads((ROOT / "../shared/fixtures/booking-A00006500.json").read_text()) \
+    if (ROOT / "../shared/fixtures/booking-A00006500.json").exists() else None
+
+
+def body(index, prefix="cap"):
+    """A booking.confirmed webhook carrying the booking's details (about the size of Booxi's)."""
+    booking = {"confirmationNumber": f"C{prefix}{index}", "status": "Approved", "startsOn": "2030-03-01T15:00:00Z",
+               "totalClientTimespan": {"start": "2030-03-01T15:00:00Z", "end": "2030-03-01T15:45:00Z", "duration": 45},
+               "bookingMethod": "Appointment", "isCompleted": False, "staffId": 12, "merchantId": 34,
+               "items": [{"serviceId": 100, "serviceName": "Haircut", "duration": 45}],
+               "client": {"firstName": "Jeanne", "lastName": "Tremblay", "email": f"client{index}@example.com",
+                          "trackingPage": {"viewURL": f"https://book.booxi.com/tracking/{prefix}{index:07d}code"}}}
+    return json.dumps({"event": "booking.confirmed", "id": f"evt-{prefix}-{index}", "booking": booking})
+
+
+def redis_cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *map(str, args)], capture_output=True, text=True).stdout
+
+
+def info(port, section):
+    values = {}
+    for line in redis_cli(port, "INFO", section).splitlines():
+        if ":" in line:
+            key, value = line.split(":", 1)
+            values[key] = value.strip()
+    return values
+
+
+def commands(port):
+    """Total calls in INFO commandstats (commands inside scripts count too), and EVALSHA calls."""
+    total = scripts = 0
+    for key, value in info(port, "commandstats").items():
+        calls = int(value.split("calls=")[1].split(",")[0])
+        if key in ("cmdstat_info", "cmdstat_config", "cmdstat_llen", "cmdstat_monitor"):
+            continue  # this script's own
+        total += calls
+        if key in ("cmdstat_evalsha", "cmdstat_eval"):
+            scripts += calls
+    return total, scripts
+
+
+def drained(port):
+    return redis_cli(port, "LLEN", "bxt:{q}:webhooks").strip() == "0" and redis_cli(port, "LLEN", "bxt:{q}:commands").strip() == "0"
+
+
+def wait(condition, timeout=600):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise RuntimeError("timed out")
+
+
+def post(url, data, headers=None):
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers or {"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def per_operation(port, idle_rate, run):
+    """Commands per operation of `run` (which returns how many operations it made), less idle."""
+    subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], capture_output=True)
+    started = time.time()
+    operations = run()
+    total, scripts = commands(port)
+    elapsed = time.time() - started
+    background = idle_rate * elapsed
+    return round((total - background) / operations, 1), round(scripts / operations, 1)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bookings", type=int, default=100_000)
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bxt-capacity-"))
+    redis, port = start_redis(work / "redis")
+    env, ports = role_environment(f"redis://127.0.0.1:{port}/0", BXT_LOG_LEVEL="error", BXT_WORKER_CONCURRENCY="2")
+    processes = start_roles(env, ports, work)
+    try:
+        # Idle: the roles' own background (heartbeats, promotions, the budget's dispatcher).
+        subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], capture_output=True)
+        time.sleep(10)
+        idle_rate = commands(port)[0] / 10
+
+        ingress = f"http://127.0.0.1:{ports['ingress']}/webhooks/booxi"
+        api = f"http://127.0.0.1:{ports['api']}"
+
+        def webhooks():
+            for index in range(2_000):
+                assert post(ingress, body(index, "wh").encode()) == 200
+            wait(lambda: drained(port))
+            return 2_000
+
+        per_webhook = per_operation(port, idle_rate, webhooks)
+
+        def lookup_misses():
+            for index in range(2_000):
+                urllib.request.urlopen(f"{api}/api/tracking/wh{index:07d}code").read()
+            return 2_000
+
+        per_lookup_miss = per_operation(port, idle_rate, lookup_misses)
+        codes = [book(ports, hour=8 + index % 10, days=3 + index // 10) for index in range(100)]
+        for code in codes:
+            wait(lambda: urllib.request.urlopen(f"{api}/api/tracking/{code}").status == 200, 60)
+
+        def cancels():
+            done = 0
+            for code in codes:
+                status = post(f"{api}/api/tracking/{code}/cancel", b"")
+                done += status in (200, 202)
+            wait(lambda: drained(port))
+            return done
+
+        per_cancel = per_operation(port, idle_rate, cancels)
+
+        # Memory: the bookings pushed straight onto the queue as the ingress would, then applied.
+        subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True)
+        time.sleep(1)
+        before = int(info(port, "memory")["used_memory"])
+        lines = []
+        for index in range(options.bookings):
+            envelope = json.dumps({"attempt": 0, "id": str(uuid.uuid4()), "kind": "webhook", "payload": body(index),
+                                   "receivedAt": int(time.time() * 1000)}, separators=(",", ":"), sort_keys=True)
+            lines.append("LPUSH bxt:{q}:webhooks " + json.dumps(envelope))
+        subprocess.run(["redis-cli", "-p", str(port)], input="\n".join(lines) + "\n", capture_output=True, text=True)
+        wait(lambda: drained(port))
+        time.sleep(2)
+        after = int(info(port, "memory")["used_memory"])
+        keys = int(redis_cli(port, "DBSIZE").strip())
+        per_booking = (after - before) / options.bookings
+        print(json.dumps({
+            "bookings": options.bookings, "keys": keys, "used_memory_mib": round(after / 2**20, 1),
+            "bytes_per_booking": round(per_booking), "idle_commands_per_s": round(idle_rate, 1),
+            "commands_per_webhook": per_webhook[0], "scripts_per_webhook": per_webhook[1],
+            "commands_per_lookup_miss": per_lookup_miss[0], "scripts_per_lookup_miss": per_lookup_miss[1],
+            "commands_per_cancel": per_cancel[0], "scripts_per_cancel": per_cancel[1],
+        }, indent=2))
+    finally:
+        stop(processes)
+        stop([redis])
+
+
+if __name__ == "__main__":
+    main()
