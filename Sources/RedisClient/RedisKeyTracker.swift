@@ -105,6 +105,10 @@ public struct RedisKeyTracker: Sendable {
         }
         onEvent(.started)
         try connection.listen(heartbeat: heartbeat) { reply in
+            // After a failover (Sentinel) the old primary may live on as a replica: its reports
+            // are not the new primary's. Leave it (at the latest at the next heartbeat's reply)
+            // and start over, with an empty cache, on the new one.
+            guard connector.isCurrent(connection) else { return connection.interrupt() }
             if let event = Self.event(from: reply) { onEvent(event) }
         }
     }

@@ -28,6 +28,9 @@ public struct RedisPipeline: Sendable {
     public mutating func append(
         _ script: RedisScript, keys: [any RedisArgumentConvertible], arguments: [any RedisArgumentConvertible]
     ) {
+        assert(
+            Set(keys.map { ClusterSlot.of($0.redisArgument) }).count <= 1,
+            "a script's keys must share one Redis Cluster slot (docs/scaling.md): \(keys.map { String(decoding: $0.redisArgument, as: UTF8.self) })")
         scripts[commands.count] = script
         commands.append(script.evalSHACommand(keys: keys, arguments: arguments))
     }
