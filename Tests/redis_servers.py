@@ -48,9 +48,11 @@ def make_certificates(directory: Path):
     return directory
 
 
-def wait_ping(port, tls_args=(), timeout=15):
+def wait_ping(port, tls_args=(), timeout=15, process=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"redis on {port} exited")
         result = subprocess.run(["redis-cli", "-p", str(port), *tls_args, "ping"], capture_output=True, text=True)
         if result.stdout.strip() == "PONG":
             return
@@ -60,22 +62,29 @@ def wait_ping(port, tls_args=(), timeout=15):
 
 def start_redis(directory: Path, *args, tls=None, name="redis"):
     """A redis-server on a free port (`--port`), or with `tls` (certificate, key, CA, require
-    clients) on a TLS port and no plain port. Returns (process, port)."""
+    clients) on a TLS port and no plain port. Returns (process, port). A port taken between
+    choosing it and binding it (other suites open thousands of connections) means another port."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    command = ["redis-server", "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", "--appendonly", "no"]
-    tls_args = ()
-    if tls:
-        certificate, key, ca, require = tls
-        command += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certificate), "--tls-key-file", str(key),
-                    "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes" if require else "no"]
-        # Readiness only (the expired certificate must still come up): redis-cli does not verify.
-        tls_args = ("--tls", "--insecure", "--cert", str(tls[0].parent / "client.crt"), "--key", str(tls[0].parent / "client.key"))
-    else:
-        command += ["--port", str(port)]
-    process = subprocess.Popen(command + list(args), stdout=open(directory / f"{name}.log", "w"), stderr=subprocess.STDOUT)
-    wait_ping(port, tls_args)
-    return process, port
+    for attempt in range(5):
+        port = free_port()
+        command = ["redis-server", "--bind", "127.0.0.1", "--dir", str(directory), "--save", "", "--appendonly", "no"]
+        tls_args = ()
+        if tls:
+            certificate, key, ca, require = tls
+            command += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", str(certificate), "--tls-key-file", str(key),
+                        "--tls-ca-cert-file", str(ca), "--tls-auth-clients", "yes" if require else "no"]
+            # Readiness only (the expired certificate must still come up): redis-cli does not verify.
+            tls_args = ("--tls", "--insecure", "--cert", str(tls[0].parent / "client.crt"), "--key", str(tls[0].parent / "client.key"))
+        else:
+            command += ["--port", str(port)]
+        process = subprocess.Popen(command + list(args), stdout=open(directory / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+        try:
+            wait_ping(port, tls_args, process=process)
+            return process, port
+        except RuntimeError:
+            stop([process])
+            if attempt == 4:
+                raise RuntimeError(f"redis-server did not start: {(directory / f'{name}.log').read_text()[-1000:]}") from None
 
 
 class SentinelSet:
