@@ -143,6 +143,7 @@ public enum ConfigurationReference {
         | OAuth2 client secret Booxi uses at the token endpoint | `BXT_OAUTH_CLIENT_SECRET` / `_FILE` |
         | key that seals the API's slot tokens (optional: derived from the Partner API key otherwise) | `BXT_SLOT_TOKEN_SECRET` / `_FILE` |
         | password of the Redis sentinels (`redis.sentinelPassword`), if they require one | `BXT_REDIS_SENTINEL_PASSWORD` / `_FILE` |
+        | the Redis URL (`redis.url`), when it carries a password | `BXT_REDIS_URL` / `_FILE` |
         """
 
     public struct Mismatch: Error, CustomStringConvertible {

@@ -13,6 +13,8 @@ public struct Secrets: Sendable, CustomStringConvertible {
         ("BXT_OAUTH_CLIENT_SECRET", "secrets.oauthClientSecret"),
         ("BXT_SLOT_TOKEN_SECRET", "secrets.slotTokenSecret"),
         ("BXT_REDIS_SENTINEL_PASSWORD", "redis.sentinelPassword"),
+        // The URL may carry the password: `BXT_REDIS_URL_FILE` (Kubernetes and Docker secrets).
+        ("BXT_REDIS_URL", "redis.url"),
     ]
 
     public var booxiPartnerAPIKey: String?

@@ -7,18 +7,12 @@ import re
 import subprocess
 from pathlib import Path
 
+from configuration_keys import env_name, leaves
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
 DEFAULTS = json.loads((ROOT / "config/default.json").read_text())
 READ = re.compile(r'\b(?:s|settings)\.(string|int|bool|milliseconds|choice|stringList|secret|secretList)\("([a-zA-Z.]+)"')
-
-
-def leaves(obj, prefix=""):
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            yield from leaves(value, prefix + key + ".")
-        else:
-            yield prefix + key
 
 
 def reference():
@@ -36,7 +30,7 @@ def test_the_committed_reference_is_the_generated_one():
 def test_every_default_is_in_the_reference_with_its_variable():
     text = reference()
     for key in leaves(DEFAULTS):
-        env = "BXT_" + "_".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", part).upper() for part in key.split("."))
+        env = env_name(key)
         assert f"| `{key}` | `{env}` |" in text, key
 
 
