@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local_processes import BIN, book, role_environment, start_roles, wait_http
+from local_processes import BIN, book, free_port, role_environment, start_roles, wait_http
 from redis_servers import start_redis, stop
 
 LINE = re.compile(r'^\d+\.\d+ \[\d+ (?P<who>[^\]]+)\] (?P<args>.*)$')
@@ -33,7 +33,8 @@ def csv_values(line):
 def test_every_script_touches_one_slot():
     work = Path(tempfile.mkdtemp(prefix="bxt-slots-"))
     redis, port = start_redis(work / "redis")
-    oracle, oracle_port = start_redis(work / "oracle", "--cluster-enabled", "yes", "--cluster-config-file", str(work / "nodes.conf"), name="oracle")
+    oracle, oracle_port = start_redis(work / "oracle", "--cluster-enabled", "yes", "--cluster-config-file", str(work / "nodes.conf"),
+                                      "--cluster-port", str(free_port()), name="oracle")  # the default, port + 10000, may pass 65535
     monitor = subprocess.Popen(["redis-cli", "-p", str(port), "monitor"], stdout=subprocess.PIPE, text=True)
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(monitor.stdout), daemon=True)

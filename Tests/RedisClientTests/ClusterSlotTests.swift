@@ -16,7 +16,10 @@ struct ClusterSlotTests {
     }
 
     @Test func agreesWithRedisClusterKeyslot() async throws {
-        let server = try RedisServer(extraArguments: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(UUID().uuidString).conf"])
+        // The cluster bus port defaults to the port + 10000, past 65535 for a high free port: name one.
+        let server = try RedisServer(extraArguments: [
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(UUID().uuidString).conf", "--cluster-port", "\(freeLoopbackPort())",
+        ])
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration(poolSize: 2))
         var random = SeededRandom(seed: 16384)
