@@ -3,15 +3,9 @@
 # lookup cache), the order flipped each round, for a change's before/after on a drifting machine.
 #   scripts/bench/ab-api.sh OLD_BINARY [NEW_BINARY] [ROUNDS]
 set -euo pipefail
-source "$(dirname "$0")/../lib/common.sh"
-cd "$ROOT"
-OLD="$1"; NEW="${2:-$(swift build -c release --show-bin-path)/booxi-tracking}"; ROUNDS="${3:-4}"
-BENCH="${BXT_BENCH_BIN:-$(swift build -c release --show-bin-path)/booxi-tracking-bench}"
-WORK="$(mktemp -d /tmp/bxt-ab.XXXXXX)"
-start_throwaway_redis "$WORK/redis"
-trap 'kill "$REDIS_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BOOXI_PARTNER_API_KEY=bench-key BXT_LOG_LEVEL=error \
-    BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_BENCH_CODES=10000
+source "$(dirname "$0")/ab-common.sh"
+ab_setup 4 "$@"
+export BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000 BXT_BENCH_CODES=10000
 "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
 for round in $(seq 1 "$ROUNDS"); do
     order="old new"; [ $((round % 2)) -eq 0 ] && order="new old"

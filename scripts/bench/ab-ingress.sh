@@ -3,15 +3,10 @@
 # before/after on a machine whose speed drifts.
 #   scripts/bench/ab-ingress.sh OLD_BINARY [NEW_BINARY] [ROUNDS]
 set -euo pipefail
-source "$(dirname "$0")/../lib/common.sh"
-cd "$ROOT"
-OLD="$1"; NEW="${2:-$(swift build -c release --show-bin-path)/booxi-tracking}"; ROUNDS="${3:-3}"
+source "$(dirname "$0")/ab-common.sh"
+ab_setup 3 "$@"
 SECONDS_EACH="${BXT_BENCH_SECONDS:-8}"
 export BXT_BENCH_BODY="$ROOT/Tests/Fixtures/webhook-confirmed.json"
-WORK="$(mktemp -d /tmp/bxt-ab.XXXXXX)"
-start_throwaway_redis "$WORK/redis"
-trap 'kill "$REDIS_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BXT_LOG_LEVEL=error
 for round in $(seq 1 "$ROUNDS"); do
     for which in old new; do
         BIN="$OLD"; [ "$which" = new ] && BIN="$NEW"

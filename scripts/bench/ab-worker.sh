@@ -4,15 +4,9 @@
 #   scripts/bench/ab-worker.sh OLD_BINARY [NEW_BINARY] [ROUNDS]
 # OLD_BINARY: e.g. built from an earlier commit in a git worktree (swift build -c release).
 set -euo pipefail
-source "$(dirname "$0")/../lib/common.sh"
-cd "$ROOT"
-OLD="$1"; NEW="${2:-$(swift build -c release --show-bin-path)/booxi-tracking}"; ROUNDS="${3:-3}"
-BENCH="${BXT_BENCH_BIN:-$(swift build -c release --show-bin-path)/booxi-tracking-bench}"
+source "$(dirname "$0")/ab-common.sh"
+ab_setup 3 "$@"
 COUNT="${BXT_BENCH_EVENTS:-200000}"
-WORK="$(mktemp -d /tmp/bxt-ab.XXXXXX)"
-start_throwaway_redis "$WORK/redis"
-trap 'kill "$REDIS_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-export BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BOOXI_PARTNER_API_KEY=bench-key BXT_LOG_LEVEL=error
 R() { redis-cli -p "$REDIS_PORT" "$@"; }
 held() { R EVAL "local n=0 for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 0; }
 for round in $(seq 1 "$ROUNDS"); do
