@@ -23,6 +23,16 @@ def stop(processes):
             process.kill()
 
 
+def wait_until(condition, timeout, interval=0.2):
+    """Polls `condition` until it holds or `timeout` seconds pass; whether it held (checked once more at the end)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
 def wait_http(url, timeout=30):
     deadline = time.time() + timeout
     while time.time() < deadline:

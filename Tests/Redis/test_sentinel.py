@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local_processes import role_environment, start_roles
+from local_processes import role_environment, start_roles, wait_until
 from redis_servers import SentinelSet, stop
 
 
@@ -45,15 +45,6 @@ def resolves(ports, tag, index):
             return response.status == 200
     except (urllib.error.HTTPError, OSError):
         return False
-
-
-def wait_until(condition, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def test_roles_follow_a_failover_without_a_restart():

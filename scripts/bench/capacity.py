@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests"))
-from local_processes import book, role_environment, start_roles  # noqa: E402
+from local_processes import book, role_environment, start_roles, wait_until  # noqa: E402
 from redis_servers import start_redis, stop  # noqa: E402
 
 BOOKING = json.loads((ROOT / "../shared/fixtures/booking-A00006500.json").read_text()) \
@@ -70,12 +70,8 @@ def drained(port):
 
 
 def wait(condition, timeout=600):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise RuntimeError("timed out")
+    if not wait_until(condition, timeout):
+        raise RuntimeError("timed out")
 
 
 def post(url, data, headers=None):
