@@ -33,7 +33,7 @@ struct WebhookReceiver: Sendable {
         self.metrics = metrics
         self.dedupeIDHeader = HTTPField.Name(settings.dedupeIDHeader)
         self.payloadScanner = WebhookPayload.scanner(idField: settings.dedupeIDField)
-        self.replicaWait = settings.replicaAcks > 0 ? ReplicaWait(replicas: settings.replicaAcks, timeout: settings.replicaAckTimeout) : nil
+        self.replicaWait = ReplicaWait(replicas: settings.replicaAcks, timeout: settings.replicaAckTimeout)
     }
 
     /// Request headers kept in the envelope (never credentials).

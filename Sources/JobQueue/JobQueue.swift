@@ -116,7 +116,9 @@ public struct ReplicaWait: Sendable, Equatable {
     public let replicas: Int
     public let timeout: Duration
 
-    public init(replicas: Int, timeout: Duration) {
+    /// Nil for 0 replicas: the primary's own answer is enough, no `WAIT` is sent.
+    public init?(replicas: Int, timeout: Duration) {
+        guard replicas > 0 else { return nil }
         self.replicas = replicas
         self.timeout = timeout
     }

@@ -33,8 +33,7 @@ public func buildReadAPIServices(
         mappings: mappings,
         commands: CommandStore(
             redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
-            replicaWait: configuration.ingress.replicaAcks > 0
-                ? ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout) : nil),
+            replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
