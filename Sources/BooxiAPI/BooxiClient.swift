@@ -55,6 +55,12 @@ public struct BooxiClient: Sendable {
         do { return (try Booking.decode(raw), raw) } catch { throw BooxiError.invalid("unreadable booking JSON") }
     }
 
+    /// `GET /merchant/{id}`: the store's details (address, time zone, phone), which change rarely.
+    public func merchant(id: Int, _ admission: Admission) async throws -> Merchant {
+        let raw = try await call(.GET, "/merchant/\(id)", admission)
+        do { return try Merchant.decode(raw) } catch { throw BooxiError.invalid("unreadable merchant JSON") }
+    }
+
     /// `PUT /booking/{id}` with `{"status":"Cancelled"}`: a visitor command, the highest class.
     public func cancel(id: String) async throws -> Booking? {
         let raw = try await call(

@@ -12,7 +12,10 @@ public struct Booking: Codable, Sendable, Equatable {
     public var totalClientTimespan: Timespan?
     public var staffId: Int?
     public var staffFirstName: String?
+    /// `Business`, `Home`, `Phone`, `VideoConference` or `Custom`.
     public var location: String?
+    /// The location's own words: an address, a phone number, a meeting link.
+    public var locationText: String?
     public var modifiedOn: String?
     public var createdOn: String?
     public var items: [Item]?
@@ -21,7 +24,7 @@ public struct Booking: Codable, Sendable, Equatable {
     public init(
         bookingId: String, merchantId: Int? = nil, bookingMethod: String? = nil, status: String? = nil, isCompleted: Bool? = nil,
         startsOn: String? = nil, totalClientTimespan: Timespan? = nil, staffId: Int? = nil, staffFirstName: String? = nil,
-        location: String? = nil, modifiedOn: String? = nil, createdOn: String? = nil, items: [Item]? = nil, client: Client? = nil
+        location: String? = nil, locationText: String? = nil, modifiedOn: String? = nil, createdOn: String? = nil, items: [Item]? = nil, client: Client? = nil
     ) {
         self.bookingId = bookingId
         self.merchantId = merchantId
@@ -33,6 +36,7 @@ public struct Booking: Codable, Sendable, Equatable {
         self.staffId = staffId
         self.staffFirstName = staffFirstName
         self.location = location
+        self.locationText = locationText
         self.modifiedOn = modifiedOn
         self.createdOn = createdOn
         self.items = items
@@ -89,11 +93,21 @@ public struct Booking: Codable, Sendable, Equatable {
 
     /// Booxi's definition: approved, the client arrived, and the booking marked completed.
     public var isCompletedVisit: Bool {
-        status == "Approved" && client?.presence == "Arrived" && isCompleted == true
+        status == "Approved" && client?.presence?.lowercased() == "arrived" && isCompleted == true
     }
 
     public var startDate: Date? { (totalClientTimespan?.start ?? startsOn).flatMap(ISO8601.parse) }
-    public var endDate: Date? { totalClientTimespan?.end.flatMap(ISO8601.parse) }
+    /// The end Booxi gives, else the start plus the duration.
+    public var endDate: Date? {
+        if let end = totalClientTimespan?.end.flatMap(ISO8601.parse) { return end }
+        guard let start = startDate, let minutes = durationMinutes else { return nil }
+        return start.addingTimeInterval(Double(minutes) * 60)
+    }
+
+    /// The client's time in minutes: the timespan's, else the items' sum.
+    public var durationMinutes: Int? {
+        totalClientTimespan?.duration ?? items?.compactMap(\.duration).reduce(0, +)
+    }
 
     /// Decodes the flat and the wrapped form, in one pass over the text.
     public static func decode(_ bytes: [UInt8]) throws -> Booking {

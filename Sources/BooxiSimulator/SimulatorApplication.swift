@@ -91,6 +91,14 @@ public struct BooxiSimulator: Sendable {
                 return try Self.json(booking)
             }
         }
+        api.get("merchant/:id") { request, context in
+            try await guarded(request, route: "GET /merchant/{id}") {
+                guard let id = Int(try context.parameters.require("id")), let merchant = await state.merchant(id) else {
+                    throw SimulatorRefusal.notFound
+                }
+                return try Self.json(merchant)
+            }
+        }
         api.get("service") { request, _ in
             try await guarded(request, route: "GET /service") {
                 let items = state.services

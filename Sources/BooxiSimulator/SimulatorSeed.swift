@@ -17,9 +17,31 @@ public struct SimulatorSeed: Codable, Sendable {
         var trackingCode: String
     }
 
+    /// A store in the shape `GET /merchant/{id}` answers, with Booxi's structured address.
+    public struct SeedMerchant: Codable, Sendable {
+        public struct Address: Codable, Sendable {
+            var street: String?
+            var city: String?
+            var state: String?
+            var zipCode: String?
+            var country: String?
+        }
+
+        var id: Int
+        var name: String
+        var address: Address?
+        var timeZone: String?
+        var latitude: Double?
+        var longitude: Double?
+        var phoneNumber: String?
+        var profileImageUrl: String?
+    }
+
     public var services: [BooxiService]
     public var staff: [Int]
     public var bookings: [SeedBooking]
+    /// Stores; every booking the simulator creates belongs to the first (its id is 1002 when none).
+    public var merchants: [SeedMerchant]?
 
     public static func load(path: String) throws -> SimulatorSeed {
         do {

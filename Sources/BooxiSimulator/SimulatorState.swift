@@ -8,11 +8,17 @@ actor SimulatorState {
     private(set) var bookings: [String: Booking]
     let services: [BooxiService]
     let staff: [Int]
+    let merchants: [Int: SimulatorSeed.SeedMerchant]
+    /// The store new bookings belong to.
+    let merchantID: Int
     private var nextNumber = 6501
 
     init(seed: SimulatorSeed) {
         services = seed.services
         staff = seed.staff.isEmpty ? [42] : seed.staff
+        merchants = Dictionary((seed.merchants ?? []).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let merchantID = seed.merchants?.first?.id ?? 1002
+        self.merchantID = merchantID
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         var seeded: [String: Booking] = [:]
@@ -20,7 +26,7 @@ actor SimulatorState {
             guard let service = seed.services.first(where: { $0.id == entry.serviceId }) else { continue }
             let day = calendar.startOfDay(for: Date().addingTimeInterval(Double(entry.daysFromNow) * 86_400))
             var booking = Self.makeBooking(
-                id: entry.bookingId, service: service, startsOn: day.addingTimeInterval(Double(entry.hourUTC) * 3600), staffID: entry.staffId,
+                id: entry.bookingId, merchantID: merchantID, service: service, startsOn: day.addingTimeInterval(Double(entry.hourUTC) * 3600), staffID: entry.staffId,
                 client: .init(firstName: entry.firstName, lastName: entry.lastName, email: entry.email, presence: "Expecting",
                               trackingPage: .init(viewURL: "https://book.booxi.com/tracking/" + entry.trackingCode)))
             booking.createdOn = ISO8601.format(Date())
@@ -33,6 +39,8 @@ actor SimulatorState {
 
     func insert(_ booking: Booking) { bookings[booking.bookingId] = booking }
 
+    func merchant(_ id: Int) -> SimulatorSeed.SeedMerchant? { merchants[id] }
+
     /// Creates a booking; the id follows Booxi's `A0000nnnn` shape.
     func create(serviceID: Int, startsOn: Date, staffID: Int?, firstName: String, lastName: String, email: String) throws(SimulatorRefusal) -> Booking {
         guard let service = services.first(where: { $0.id == serviceID }) else { throw .invalid("unknown service \(serviceID)") }
@@ -40,7 +48,7 @@ actor SimulatorState {
         let id = String(format: "A%08d", nextNumber)
         nextNumber += 1
         let booking = Self.makeBooking(
-            id: id, service: service, startsOn: startsOn, staffID: staffID,
+            id: id, merchantID: merchantID, service: service, startsOn: startsOn, staffID: staffID,
             client: .init(firstName: firstName, lastName: lastName, email: email, presence: "Expecting",
                           trackingPage: .init(viewURL: Self.newViewURL())))
         bookings[id] = booking
@@ -72,8 +80,10 @@ actor SimulatorState {
         }
         var client = current.client ?? .init(firstName: nil, lastName: nil, email: nil, presence: nil, trackingPage: nil)
         client.trackingPage = .init(viewURL: Self.newViewURL())
-        var booking = Self.makeBooking(id: id, service: service, startsOn: startsOn, staffID: staff, client: client)
+        var booking = Self.makeBooking(id: id, merchantID: current.merchantId ?? merchantID, service: service, startsOn: startsOn, staffID: staff, client: client)
         booking.createdOn = current.createdOn
+        booking.location = current.location
+        booking.locationText = current.locationText
         bookings[id] = booking
         return booking
     }
@@ -112,14 +122,14 @@ actor SimulatorState {
         }
     }
 
-    private static func makeBooking(id: String, service: BooxiService, startsOn: Date, staffID: Int, client: Booking.Client) -> Booking {
+    private static func makeBooking(id: String, merchantID: Int, service: BooxiService, startsOn: Date, staffID: Int, client: Booking.Client) -> Booking {
         let minutes = service.duration ?? 30
         let now = ISO8601.format(Date())
         return Booking(
-            bookingId: id, merchantId: 1002, bookingMethod: "Appointment", status: "Approved", isCompleted: false,
+            bookingId: id, merchantId: merchantID, bookingMethod: "Appointment", status: "Approved", isCompleted: false,
             startsOn: ISO8601.format(startsOn),
             totalClientTimespan: .init(start: ISO8601.format(startsOn), end: ISO8601.format(startsOn.addingTimeInterval(Double(minutes) * 60)), duration: minutes),
-            staffId: staffID, staffFirstName: staffID == 42 ? "Sam" : "Alex", location: "Main street", modifiedOn: now, createdOn: now,
+            staffId: staffID, staffFirstName: staffID == 42 ? "Sam" : "Alex", location: "Business", modifiedOn: now, createdOn: now,
             items: [.init(serviceId: service.id, serviceName: service.name, duration: minutes)], client: client)
     }
 

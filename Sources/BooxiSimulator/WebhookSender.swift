@@ -30,11 +30,14 @@ final class WebhookSender: Service, Sendable {
         (stream, continuation) = AsyncStream.makeStream(of: Delivery.self)
     }
 
+    /// Booxi's event times carry milliseconds: two changes within a second stay in order.
+    static let milliseconds = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     /// Queues the webhook for `event` about `booking`.
     func send(_ event: String, _ booking: Booking) {
         let eventID = "evt_" + UUID().uuidString.lowercased()
         let payload: [String: Any] = [
-            "event": event, "id": eventID, "timestamp": ISO8601.format(Date()),
+            "event": event, "id": eventID, "timestamp": Date().formatted(Self.milliseconds),
             "booking": [
                 "confirmationNumber": booking.bookingId, "status": booking.status ?? "Approved",
                 "client": [
