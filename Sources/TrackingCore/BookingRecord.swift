@@ -12,6 +12,10 @@ public struct BookingRecord: Sendable, Equatable {
     public var cachedBooking: [UInt8]?
     /// When `cachedBooking` was fetched (ms); nil once an event made it out of date.
     public var fetchedAt: Int64?
+    /// How many times the booking changed as we saw it: events applied and differing copies stored.
+    public var changes: Int
+    /// Who cancelled, when we know: `visitor` for a cancel from the tracking page.
+    public var cancelledBy: String?
 
     init?(fields: [String: [UInt8]]) {
         func text(_ name: String) -> String? { fields[name].map { String(decoding: $0, as: UTF8.self) } }
@@ -25,6 +29,8 @@ public struct BookingRecord: Sendable, Equatable {
         lastName = text("lastName")
         cachedBooking = fields["booking"]
         fetchedAt = text("fetchedAt").flatMap { Int64($0) }
+        cancelledBy = text("cancelledBy")
+        changes = text("changes").flatMap { Int($0) } ?? 0
     }
 
     public var isCancelled: Bool { status == "Cancelled" }

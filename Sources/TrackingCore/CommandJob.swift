@@ -25,10 +25,12 @@ public struct CommandJob: Codable, Sendable, Equatable {
     /// Set when the API accepted the command without the booking's details (still being fetched):
     /// the worker fetches them first and applies ``ChangeRefusal`` with this cutoff.
     public var uncheckedCutoffMinutes: Int?
+    /// For a cancel: why, if the visitor said.
+    public var cancelReason: CancelReason?
 
     public init(
         action: Action, bookingID: String, code: String, startsOn: String? = nil, serviceID: Int? = nil, staffID: Int? = nil,
-        uncheckedCutoffMinutes: Int? = nil
+        uncheckedCutoffMinutes: Int? = nil, cancelReason: CancelReason? = nil
     ) {
         self.action = action
         self.bookingID = bookingID
@@ -37,6 +39,7 @@ public struct CommandJob: Codable, Sendable, Equatable {
         self.serviceID = serviceID
         self.staffID = staffID
         self.uncheckedCutoffMinutes = uncheckedCutoffMinutes
+        self.cancelReason = cancelReason
     }
 }
 
@@ -56,9 +59,15 @@ public struct CommandStatus: Codable, Sendable, Equatable {
     /// ``TrackingCode/logID`` of the code the job was requested through: a job is only visible
     /// through that code. Never sent to the browser.
     public var owner: String?
+    /// For a cancel: the reason the visitor gave, kept with the job's record.
+    public var cancelReason: CancelReason?
 
-    public init(state: State, reason: String? = nil, refusal: CommandRefusal? = nil, trackingCode: String? = nil, owner: String? = nil) {
+    public init(
+        state: State, reason: String? = nil, refusal: CommandRefusal? = nil, trackingCode: String? = nil, owner: String? = nil,
+        cancelReason: CancelReason? = nil
+    ) {
         self.state = state
+        self.cancelReason = cancelReason
         self.reason = reason
         self.refusal = refusal
         self.trackingCode = trackingCode

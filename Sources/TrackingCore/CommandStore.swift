@@ -31,7 +31,7 @@ public struct CommandStore: Sendable {
 
     public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
         let envelope = JobEnvelope(kind: command.action.jobKind, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
-        let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command)))
+        let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command), cancelReason: command.cancelReason))
         var pipeline = RedisPipeline()
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
@@ -57,7 +57,7 @@ public struct CommandStore: Sendable {
     }
 
     public func markRunning(jobID: String, command: CommandJob) async throws {
-        let status = try JSONEncoder().encode(CommandStatus(state: .running, owner: Self.owner(of: command)))
+        let status = try JSONEncoder().encode(CommandStatus(state: .running, owner: Self.owner(of: command), cancelReason: command.cancelReason))
         try await redis.send("SET", keys.job(jobID), Array(status), "EX", statusTTLSeconds)
     }
 
@@ -65,6 +65,7 @@ public struct CommandStore: Sendable {
     public func finish(jobID: String, command: CommandJob, status: CommandStatus) async throws {
         var status = status
         status.owner = Self.owner(of: command)
+        status.cancelReason = command.cancelReason
         let bookingID = command.bookingID
         let encoded = Array(try JSONEncoder().encode(status))
         try await redis.eval(

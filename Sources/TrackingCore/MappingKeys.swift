@@ -20,6 +20,9 @@ public struct MappingKeys: Sendable {
     public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
     /// Bookings to fetch from Booxi in the background, one zset per class, scored by when due.
     public func fetches(_ callClass: BooxiCallClass) -> String { prefix + "{m}:fetch:" + callClass.description }
+    /// `merchant:<merchantId>` → a store's details as Booxi gave them, kept for `api.venueCacheMinutes`
+    /// (not part of the mappings: no hash tag).
+    public func merchant(_ merchantID: Int) -> String { prefix + "merchant:" + String(merchantID) }
     /// Wakes the workers' fetchers when a fetch is requested.
     public var fetchBell: String { prefix + "{m}:fetch:bell" }
 }

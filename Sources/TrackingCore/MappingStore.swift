@@ -80,13 +80,15 @@ public struct MappingStore: Sendable {
     /// With `ifVersion`, a copy fetched before the record's last event is not stored: it may predate
     /// the event's change (returns false; the event asked for a fetch of its own).
     @discardableResult
-    public func storeBooking(bookingID: String, json: [UInt8], status: String?, endsAt: Date?, ifVersion: Int64? = nil) async throws -> Bool {
+    public func storeBooking(
+        bookingID: String, json: [UInt8], status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil
+    ) async throws -> Bool {
         let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
         return try await redis.eval(
             Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
             arguments: [
                 json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
-                Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "",
+                Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "",
             ]
         ).int == 1
     }
@@ -99,6 +101,8 @@ public struct MappingStore: Sendable {
     /// KEYS: record, new code key, retired set, the fetch queues. ARGV: kind, bookingId, code,
     /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
     /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
+    /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
+    /// of the booking that differs from the last.
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
     /// back; without an event time a cancellation is final; the same state twice changes nothing.
     /// Details carried by the delivery become the cached copy; without them the copy is out of date
@@ -124,6 +128,7 @@ public struct MappingStore: Sendable {
         end
         redis.call('SET', newCodeKey, bookingId)
         redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
+        redis.call('HINCRBY', rec, 'changes', 1)
         if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
         if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
         if ARGV[12] ~= '' then
@@ -158,9 +163,11 @@ public struct MappingStore: Sendable {
         if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[9] then return 0 end
         for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('HGET', KEYS[1], 'booking') ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'changes', 1) end
         redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
         redis.call('HDEL', KEYS[1], 'fetchingUntil')
         if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'status') ~= 'Cancelled' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
+        if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'cancelledBy', ARGV[10]) end
         local endsAt = tonumber(ARGV[4])
         if endsAt > 0 then
           redis.call('HSET', KEYS[1], 'endsAt', endsAt)

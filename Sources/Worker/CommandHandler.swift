@@ -102,7 +102,8 @@ public struct CommandHandler: JobHandler {
             }
             let status = command.action == .cancel ? "Cancelled" : updated.status
             try await mappings.storeBooking(
-                bookingID: command.bookingID, json: Array(try JSONEncoder().encode(updated)), status: status, endsAt: updated.endDate)
+                bookingID: command.bookingID, json: Array(try JSONEncoder().encode(updated)), status: status, endsAt: updated.endDate,
+                cancelledBy: command.action == .cancel ? "visitor" : nil)
         }
         return CommandStatus(state: .succeeded, trackingCode: newCode)
     }
