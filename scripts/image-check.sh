@@ -89,10 +89,14 @@ wait_ready "http://127.0.0.1:$INGRESS_OPS/readyz"
 wait_ready "http://127.0.0.1:$WORKER/readyz"
 wait_ready "http://127.0.0.1:$API_OPS/readyz"
 # The page comes from the resource bundle: a bundle missing from the image fails here.
-curl -fs "http://127.0.0.1:$API/track/imagecheck1" | grep -q "<html" || die "the tracking page is not served (resource bundle?)"
-for asset in tracking.js tracking.css; do
-    curl -fs "http://127.0.0.1:$API/assets/$asset" -o /dev/null || die "assets/$asset is not served (resource bundle?)"
-done
+# Its strings come from config/messages (copied into the image): a missing directory stops the api at start.
+PAGE="$(curl -fs "http://127.0.0.1:$API/track/imagecheck1")"
+grep -q "<html" <<<"$PAGE" || die "the tracking page is not served (resource bundle?)"
+SCRIPT="$(grep -o '/assets/tracking\.[0-9a-f]*\.js' <<<"$PAGE" | head -1)"
+[ -n "$SCRIPT" ] || die "the tracking page names no script"
+curl -fs "http://127.0.0.1:$API$SCRIPT" -o /dev/null || die "$SCRIPT is not served (resource bundle?)"
+curl -fs -H 'Accept-Encoding: gzip' -D - "http://127.0.0.1:$API/track/imagecheck1" -o /dev/null | grep -qi '^content-encoding: gzip' \
+    || die "the page is not served gzip-compressed (zlib in the image?)"
 # A webhook through the ingress in the image, applied by the worker in the image.
 CODE="$(in_image simulator book --service 100 --first-name Image --last-name Check)"
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$API/api/tracking/$CODE" >/dev/null && break; sleep 0.2; done

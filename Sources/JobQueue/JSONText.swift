@@ -76,6 +76,14 @@ public struct JSONText {
         endObject()
     }
 
+    /// `name: value` where the value is JSON text encoded elsewhere (once, and reused), when it is there.
+    public mutating func raw(_ name: String, _ json: [UInt8]?) {
+        guard let json else { return }
+        key(name)
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
     /// Before a member: the comma if it is not the object's first; before a key's value: nothing.
     private mutating func separate() {
         if afterKey {

@@ -46,11 +46,19 @@ struct BookingReader: Sendable {
         return now - fetchedAt < Int64(cacheTTL.components.seconds * 1000) ? .current : .aging
     }
 
-    /// The record behind a code and the view of it: from this replica's copy when Redis reported
+    /// What a lookup found: the record with its booking decoded, and whether that copy is all
+    /// there is while Booxi fails.
+    struct Found {
+        let entry: LookupCache.Entry
+        let stale: Bool
+        var record: BookingRecord { entry.record }
+    }
+
+    /// The record behind a code and its booking: from this replica's copy when Redis reported
     /// no change since it was read and the booking is current, else from Redis (and Booxi).
-    func lookup(_ code: TrackingCode, cutoffMinutes: Int) async throws -> (record: BookingRecord, view: TrackingView) {
+    func lookup(_ code: TrackingCode) async throws -> Found {
         if let hit = cache.entry(for: code), freshness(hit.record) == .current {
-            return (hit.record, TrackingView(entry: hit, stale: false, cutoffMinutes: cutoffMinutes))
+            return Found(entry: hit, stale: false)
         }
         let ticket = cache.ticket()
         guard var record = try await mappings.resolve(code) else { throw Failure.notFound }
@@ -60,7 +68,7 @@ struct BookingReader: Sendable {
             let entry = LookupCache.Entry(record: record)
             // Only what Redis held as read is kept; later writes are reported and evict it.
             if let ticket { cache.store(entry, for: code, ticket: ticket) }
-            return (record, TrackingView(entry: entry, stale: false, cutoffMinutes: cutoffMinutes))
+            return Found(entry: entry, stale: false)
         case .aging:
             try await fetches.request(record.bookingID, .refresh)
         case .missing:
@@ -80,7 +88,7 @@ struct BookingReader: Sendable {
                 }
             }
         }
-        return (record, TrackingView(entry: LookupCache.Entry(record: record), stale: stale, cutoffMinutes: cutoffMinutes))
+        return Found(entry: LookupCache.Entry(record: record), stale: stale)
     }
 
     /// Fetches the booking in the visitor class and stores it.

@@ -68,7 +68,7 @@ extension TrackingAPI {
     /// `GET /api/tracking/:code/availability?serviceId=&from=&to=` (at most 14 days).
     func availability(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
-        let (record, _) = try await lookup(try code(context), context)
+        let record = try await lookup(try code(context), context).record
         let query = request.uri.queryParameters
         guard let serviceID = query["serviceId"].flatMap({ Int(String($0)) }) else {
             throw TrackingAPIError.missingService

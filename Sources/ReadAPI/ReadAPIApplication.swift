@@ -1,4 +1,5 @@
 import BooxiAPI
+import Crypto
 import Foundation
 import HTTPSupport
 import Hummingbird
@@ -25,6 +26,8 @@ public func buildReadAPIServices(
     // Without a secret of their own, slot tokens are sealed with a key derived from the Partner API
     // key, which every replica has; the roles that reach this point always have one.
     let slotSecret = configuration.secrets.slotTokenSecret ?? configuration.secrets.booxiPartnerAPIKey ?? ""
+    let catalog = try MessageCatalog(settings: configuration.page)
+    let page = configuration.page
     let api = TrackingAPI(
         settings: settings,
         reader: BookingReader(
@@ -38,7 +41,15 @@ public func buildReadAPIServices(
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
         actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal),
-        clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies))
+        clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        venues: VenueDirectory(
+            booxi: booxi, redis: redis, keys: keys, page: page, ttl: settings.venueCacheTTL, fetchWait: settings.fetchWait, logger: logger),
+        calendar: CalendarFile.Writer(
+            uidKey: SymmetricKey(data: SHA256.hash(data: Data(("calendar-uid:" + slotSecret).utf8))), businessName: page.businessName,
+            publicURL: settings.publicURL, messages: catalog),
+        policy: TrackingView.Policy(
+            cutoffMinutes: settings.actionCutoffMinutes, bookAgainWithWidget: !page.widgetAPIKey.isEmpty,
+            bookAgainWithLink: !page.bookingURL.isEmpty))
     let router = Router.forRole()
     router.add(middleware: ResponseHeadersMiddleware(
         allowedOrigins: Set(settings.allowedOrigins),
@@ -48,7 +59,7 @@ public func buildReadAPIServices(
     router.add(middleware: JSONErrorMiddleware())
     addHealthRoute(to: router)  // `/readyz` and `/metrics` are on the operations listener
     api.addRoutes(to: router)
-    try TrackingPage(settings: configuration.page, frameAncestors: settings.frameAncestors).addRoutes(to: router)
+    try TrackingPage(settings: page, catalog: catalog, frameAncestors: settings.frameAncestors).addRoutes(to: router)
     let edge = EdgeGuard(
         limits: settings.edge, listener: "api", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
         logger: logger)

@@ -14,6 +14,12 @@ extension TrackingAPI {
         var slot: String
     }
 
+    /// A cancel may say why: `{"reason": one of CancelReason.Code, "note": free text}`, both optional.
+    struct CancelRequest: Decodable {
+        var reason: String?
+        var note: String?
+    }
+
     struct Accepted: Encodable {
         var jobId: String
         var statusUrl: String
@@ -22,9 +28,27 @@ extension TrackingAPI {
     func cancel(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(actions, request, context)
         let code = try code(context)
+        let reason = try await cancelReason(request)
         let target = try await actionable(code, context)
         return try await submit(
-            CommandJob(action: .cancel, bookingID: target.bookingID, code: code.value, uncheckedCutoffMinutes: target.uncheckedCutoff), context)
+            CommandJob(
+                action: .cancel, bookingID: target.bookingID, code: code.value, uncheckedCutoffMinutes: target.uncheckedCutoff,
+                cancelReason: reason), context)
+    }
+
+    /// The optional reason in a cancel's body (no body, or an empty one, is no reason).
+    private func cancelReason(_ request: Request) async throws -> CancelReason? {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 * 1024)
+        guard body.readableBytes > 0 else { return nil }
+        guard let sent = try? JSONDecoder().decode(CancelRequest.self, from: Data(buffer: body)) else {
+            throw TrackingAPIError.invalidCancelReason(nil)
+        }
+        do {
+            return try CancelReason(code: sent.reason, note: sent.note)
+        } catch {
+            throw TrackingAPIError.invalidCancelReason(error)
+        }
     }
 
     func modify(_ request: Request, _ context: AppRequestContext) async throws -> Response {
@@ -65,9 +89,14 @@ extension TrackingAPI {
     /// being fetched the rules cannot be checked here: `uncheckedCutoff` hands them to the worker.
     private func actionable(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (bookingID: String, uncheckedCutoff: Int?) {
         do {
-            let (record, view) = try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
-            if let refusal = view.changeRefusal { throw TrackingAPIError.cannotChange(refusal) }
-            return (record.bookingID, nil)
+            let found = try await reader.lookup(code)
+            let entry = found.entry
+            if let refusal = ChangeRefusal.check(
+                recordStatus: entry.record.status, booking: entry.booking, start: entry.startDate, cutoffMinutes: settings.actionCutoffMinutes)
+            {
+                throw TrackingAPIError.cannotChange(refusal)
+            }
+            return (entry.record.bookingID, nil)
         } catch BookingReader.Failure.preparing {
             guard let record = try await mappings.resolve(code) else { throw TrackingAPIError.notFound }
             if record.isCancelled { throw TrackingAPIError.cannotChange(.alreadyCancelled) }

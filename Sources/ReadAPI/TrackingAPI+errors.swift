@@ -20,9 +20,13 @@ enum TrackingAPIError: HTTPMappedError {
     /// Redis is unreachable.
     case storeUnavailable(RedisError)
     case invalidBody
+    /// A cancel's body is not `{"reason"?, "note"?}` JSON, names an unknown reason, or its note is too long.
+    case invalidCancelReason(CancelReason.Invalid?)
     case invalidSlot(SlotTokens.Refusal)
     case startsOnInPast
     case jobNotFound
+    /// A calendar file for a booking whose start time we do not know (yet).
+    case noStartTime
     /// The booking cannot change any more (cancelled, completed, past the cutoff).
     case cannotChange(ChangeRefusal)
     /// Another command for this booking is in flight.
@@ -72,9 +76,18 @@ enum TrackingAPIError: HTTPMappedError {
             .unavailable("our booking store is unavailable right now", retryAfterSeconds: 5, cause: "Redis: \(error)")
         case .invalidBody:
             APIError(.badRequest, code: "invalid_body", "expected {\"slot\": a slot token from the availability answer}")
+        case .invalidCancelReason(.unknownCode(let code)):
+            APIError(
+                .badRequest, code: "invalid_reason",
+                "unknown reason '\(code.prefix(40))'; expected one of \(CancelReason.Code.allCases.map(\.rawValue).joined(separator: ", "))")
+        case .invalidCancelReason(.noteTooLong):
+            APIError(.badRequest, code: "invalid_reason", "the note is longer than \(CancelReason.maxNoteLength) characters")
+        case .invalidCancelReason(nil):
+            APIError(.badRequest, code: "invalid_reason", "expected no body, or {\"reason\": a reason code, \"note\": text}")
         case .invalidSlot(let refusal): APIError(.badRequest, code: refusal.code, refusal.message)
         case .startsOnInPast: APIError(.badRequest, code: "starts_on_in_past", "this time slot has passed; choose a slot again")
         case .jobNotFound: APIError(.notFound, code: "job_not_found", "no such job for this tracking code")
+        case .noStartTime: APIError(.conflict, code: "no_start_time", "this booking has no start time yet; try again shortly")
         case .cannotChange(let refusal): APIError(.conflict, code: refusal.rawValue, refusal.message)
         case .inProgress: APIError(.conflict, code: "in_progress", "another change to this appointment is in progress")
         case .commandRefused(let refusal, let reason):
@@ -99,7 +112,8 @@ enum TrackingAPIError: HTTPMappedError {
         [
             .notFound, .preparing(retryAfterSeconds: 2), .rateLimited(retryAfterSeconds: 1), .booxiUnavailable(.server(status: 503)),
             .booxiRefused(.unauthorized), .storeUnavailable(.connection("refused")), .invalidBody, .invalidSlot(.invalid),
-            .invalidSlot(.expired), .invalidSlot(.otherBooking), .startsOnInPast, .jobNotFound, .inProgress,
+            .invalidCancelReason(.unknownCode("x")), .invalidCancelReason(.noteTooLong), .invalidCancelReason(nil),
+            .invalidSlot(.expired), .invalidSlot(.otherBooking), .startsOnInPast, .jobNotFound, .noStartTime, .inProgress,
             .commandRefused(.booxi(code: "BookingIsCompleted"), reason: nil), .commandRefused(.busy, reason: nil),
             .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .commandNotReplicated(jobID: "j", acknowledged: 0), .missingService, .invalidRange,
             .rangeTooLong, .unknownService, .corsRefused,

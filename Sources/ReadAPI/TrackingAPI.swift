@@ -21,6 +21,9 @@ struct TrackingAPI: Sendable {
     let lookups: RequestThrottle
     let actions: RequestThrottle
     let clientAddress: ClientAddressResolver
+    let venues: VenueDirectory
+    let calendar: CalendarFile.Writer
+    let policy: TrackingView.Policy
     let metrics = APIMetrics()
 
     func code(_ context: AppRequestContext) throws -> TrackingCode {
@@ -37,13 +40,22 @@ struct TrackingAPI: Sendable {
     }
 
     func view(_ code: TrackingCode, _ context: AppRequestContext) async throws -> TrackingView {
-        try await lookup(code, context).view
+        let found = try await lookup(code, context)
+        return await view(found)
     }
 
-    /// The record and the view behind a code, with the reader's failures as HTTP errors.
-    func lookup(_ code: TrackingCode, _ context: AppRequestContext) async throws -> (record: BookingRecord, view: TrackingView) {
+    /// The view of what a lookup found, with its store's venue (from memory, almost always).
+    func view(_ found: BookingReader.Found, now: Date = Date()) async -> TrackingView {
+        let merchantID = found.entry.booking?.merchantId
+        let venue: VenueDirectory.Known
+        if let known = venues.cached(merchantID) { venue = known } else { venue = await venues.venue(merchantID) }
+        return TrackingView(entry: found.entry, venue: venue, stale: found.stale, policy: policy, now: now)
+    }
+
+    /// What is behind a code, with the reader's failures as HTTP errors.
+    func lookup(_ code: TrackingCode, _ context: AppRequestContext) async throws -> BookingReader.Found {
         do {
-            return try await reader.lookup(code, cutoffMinutes: settings.actionCutoffMinutes)
+            return try await reader.lookup(code)
         } catch let failure as BookingReader.Failure {
             throw TrackingAPIError(failure)
         } catch let error as RedisError {
@@ -63,6 +75,25 @@ struct TrackingAPI: Sendable {
 }
 
 extension TrackingAPI {
+    /// `GET /api/tracking/:code/calendar.ics`: the appointment for the visitor's calendar.
+    func calendarFile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try throttle(lookups, request, context)
+        let found = try await lookup(try code(context), context)
+        let view = await view(found)
+        let venue = await venues.venue(found.entry.booking?.merchantId).venue
+        let language = calendar.messages.language(for: request.headers[.acceptLanguage])
+        guard let file = calendar.file(for: view, venue: venue, record: found.record, language: language) else {
+            throw TrackingAPIError.noStartTime
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/calendar; charset=utf-8"
+        headers[.contentDisposition] = "attachment; filename=\"appointment.ics\""
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: file.text)))
+    }
+}
+
+extension TrackingAPI {
     /// Builds the routes under `/api/tracking/:code`.
     func addRoutes(to router: Router<AppRequestContext>) {
         let group = router.group("api/tracking/:code")
@@ -72,5 +103,6 @@ extension TrackingAPI {
         group.get("jobs/:jobId") { request, context in try await jobStatus(request, context) }
         group.get("services") { request, context in try await services(request, context) }
         group.get("availability") { request, context in try await availability(request, context) }
+        group.get("calendar.ics") { request, context in try await calendarFile(request, context) }
     }
 }

@@ -35,7 +35,9 @@ public struct AppConfiguration: Sendable {
             providers.append(try await jsonFile(overrideFile, key: "--config"))
         }
         providers.append(try await jsonFile(defaultsPath, key: "BXT_DEFAULTS_FILE"))
-        return try AppConfiguration(settings: SettingsReader(reader: ConfigReader(providers: providers)))
+        var configuration = try AppConfiguration(settings: SettingsReader(reader: ConfigReader(providers: providers)))
+        configuration.page.shippedMessagesDirectory = PageSettings.shippedMessagesDirectory(besideDefaults: defaultsPath)
+        return configuration
     }
 
     public init(settings: SettingsReader) throws {

@@ -160,6 +160,8 @@ public struct APISettings: Sendable {
     public var edge: EdgeSettings
     public var commandWait: Duration
     public var cacheTTLSeconds: Int
+    /// How long a store's details are kept before they are fetched again.
+    public var venueCacheTTL: Duration
     /// How long a lookup of a booking we hold no details of waits for its turn to fetch them
     /// before it answers 202 "being prepared".
     public var fetchWait: Duration
@@ -188,6 +190,7 @@ public struct APISettings: Sendable {
         edge = try EdgeSettings(settings: s, role: "api")
         commandWait = try s.milliseconds("api.commandWaitMs", in: 0...60_000)
         cacheTTLSeconds = try s.int("api.cacheTtlSeconds", in: 1...86_400)
+        venueCacheTTL = .seconds(60 * (try s.int("api.venueCacheMinutes", in: 1...(7 * 1440))))
         fetchWait = try s.milliseconds("api.fetchWaitMs", in: 0...60_000)
         slotTokenTTLSeconds = try s.int("api.slotTokenTtlSeconds", in: 60...86_400)
         lookupCacheCapacity = try s.int("api.lookupCacheCapacity", in: 0...1_000_000)
@@ -263,57 +266,6 @@ public struct SimulatorSettings: Sendable {
         host = try s.string("simulator.host")
         port = try s.int("simulator.port", in: 0...65535)
         webhookURL = try s.string("simulator.webhookUrl")
-    }
-}
-
-/// Branding and behaviour of the tracking page at `/track/:code`.
-public struct PageSettings: Sendable {
-    public enum Language: String, Sendable, CaseIterable {
-        case auto, en, fr
-    }
-    public enum ModifyMode: String, Sendable, CaseIterable {
-        case builtin, widget
-    }
-
-    public var businessName: String
-    public var logoURL: String
-    public var primaryColor: String
-    public var supportContact: String
-    /// `auto` (from `Accept-Language`), `en` or `fr`.
-    public var language: Language
-    /// The appointments' time zone (IANA name), for formatting dates.
-    public var timeZone: String
-    /// `builtin` (our service/day/slot flow) or `widget` (Booxi's BookNow widget in modify mode).
-    public var modifyMode: ModifyMode
-    public var widgetScriptURL: String
-
-    init(settings s: SettingsReader) throws {
-        businessName = try s.string("page.businessName")
-        logoURL = try s.string("page.logoUrl")
-        primaryColor = try s.string("page.primaryColor")
-        guard primaryColor.range(of: "^#[0-9a-fA-F]{6}$", options: .regularExpression) != nil else {
-            throw ConfigurationError(key: "page.primaryColor", reason: "must be a colour like #2f5d8a")
-        }
-        supportContact = try s.string("page.supportContact")
-        language = try s.choice("page.language")
-        timeZone = try s.string("page.timeZone")
-        guard TimeZone(identifier: timeZone) != nil else {
-            throw ConfigurationError(key: "page.timeZone", reason: "'\(timeZone)' is not an IANA time zone")
-        }
-        modifyMode = try s.choice("page.modifyMode")
-        widgetScriptURL = try s.string("page.widgetScriptUrl")
-        guard widgetScriptURL.hasPrefix("https://") || widgetScriptURL.hasPrefix("http://127.0.0.1") || widgetScriptURL.hasPrefix("/") else {
-            throw ConfigurationError(key: "page.widgetScriptUrl", reason: "must be an https URL (or a path on this server)")
-        }
-        if !logoURL.isEmpty && !(logoURL.hasPrefix("https://") || logoURL.hasPrefix("/")) {
-            throw ConfigurationError(key: "page.logoUrl", reason: "must be an https URL or a path")
-        }
-    }
-
-    /// The origin of an absolute URL (`https://host[:port]`), for the Content-Security-Policy.
-    public static func origin(of url: String) -> String? {
-        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else { return nil }
-        return "\(scheme)://\(host)" + (components.port.map { ":\($0)" } ?? "")
     }
 }
 

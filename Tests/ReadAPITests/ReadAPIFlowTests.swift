@@ -65,15 +65,17 @@ struct ReadAPIFlowTests {
         defer { Task { await system.finish() } }
         let code = try await system.book()
         // HEAD answers every GET route (the page, a lookup): the same status and headers, no body.
+        // (identity: AsyncHTTPClient's decompressor cannot take a HEAD answer that says gzip.)
+        let identity = ["accept-encoding": "identity"]
         for path in ["/track/\(code)", "/api/tracking/\(code)", "/api/tracking/unknownCode1"] {
-            let get = try await system.api(.GET, path)
-            let head = try await system.api(.HEAD, path)
+            let get = try await system.api(.GET, path, headers: identity)
+            let head = try await system.api(.HEAD, path, headers: identity)
             #expect(head.status == get.status && head.body.isEmpty, "\(path)")
             for name in ["content-type", "content-length", "content-security-policy", "cache-control", "strict-transport-security"] {
                 #expect(head.headers.first(name: name) == get.headers.first(name: name), "\(path): \(name)")
             }
         }
-        #expect(try await system.api(.HEAD, "/track/\(code)").headers.first(name: "content-length") != "0")
+        #expect(try await system.api(.HEAD, "/track/\(code)", headers: identity).headers.first(name: "content-length") != "0")
         // CORS preflight: answered for an allowed origin, refused for any other.
         let preflight = ["access-control-request-method": "POST", "access-control-request-headers": "content-type"]
         let allowed = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://shop.example"]) { $1 })

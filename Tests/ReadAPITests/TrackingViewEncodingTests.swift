@@ -3,6 +3,7 @@ import Foundation
 @testable import ReadAPI
 @testable import TrackingCore
 import TestSupport
+import TrackingConfig
 import Testing
 
 @Suite("TrackingView: the hand-written JSON equals JSONEncoder's")
@@ -23,16 +24,37 @@ struct TrackingViewEncodingTests {
             client: .init(firstName: "Zoë", lastName: "O'Brien\\", email: "z@example.com", presence: nil, trackingPage: nil)),
         Booking(bookingId: "B1", status: "Approved", isCompleted: true, startsOn: "2001-01-01T00:00:00Z", items: [],
                 client: .init(firstName: nil, lastName: "Doe", email: nil, presence: "Arrived", trackingPage: nil)),
+        Booking(
+            bookingId: "B1", merchantId: 9, status: "Approved", startsOn: "2001-01-01T00:00:00Z", staffId: 43, staffFirstName: "Alex",
+            location: "VideoConference", locationText: "https://meet.example.com/r/1",
+            items: [.init(serviceId: 7, serviceName: "Call", duration: 20)]),
+        Booking(bookingId: "B1", status: "PendingStaffApproval", startsOn: "2030-01-02T10:00:00Z", location: "Home", locationText: "12 rue \"Nord\""),
     ]
+
+    static let venue: VenueDirectory.Known = {
+        let venue = Venue(
+            merchant: Merchant(name: "Salon \"Lumière\"", address: "1 Main St, Montréal", timeZone: "America/Toronto", latitude: 45.5, longitude: -73.56, phoneNumber: "+1 514 555 0100"),
+            settings: VenueSettings(), defaultTimeZone: "UTC")
+        return VenueDirectory.Known(venue: venue, json: venue.json(), until: .now + .seconds(60))
+    }()
 
     @Test(arguments: 0..<bookings.count)
     func matchesJSONEncoder(index: Int) throws {
         for (status, firstName) in [("Approved", "Jane" as String?), ("Cancelled", nil)] {
             for stale in [false, true] {
                 let entry = LookupCache.Entry(record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index])
-                let view = TrackingView(entry: entry, stale: stale, cutoffMinutes: 60)
-                let expected = try referenceJSON(view)
-                #expect(view.encoded() == expected, "\(String(decoding: view.encoded(), as: UTF8.self))")
+                for policy in [TrackingView.Policy(cutoffMinutes: 60, bookAgainWithWidget: true, bookAgainWithLink: false),
+                               TrackingView.Policy(cutoffMinutes: 0, bookAgainWithWidget: false, bookAgainWithLink: true)] {
+                    let view = TrackingView(entry: entry, venue: Self.venue, stale: stale, policy: policy)
+                    // The venue is spliced in pre-encoded, as the last member ("venue" sorts last).
+                    var expected = try referenceJSON(view)
+                    if let venueJSON = view.venueJSON {
+                        expected.removeLast()
+                        expected += Array(#","venue":"#.utf8) + venueJSON + [UInt8(ascii: "}")]
+                        #expect(venueJSON == (try referenceJSON(Self.venue.venue)))
+                    }
+                    #expect(view.encoded() == expected, "\(String(decoding: view.encoded(), as: UTF8.self))")
+                }
             }
         }
     }

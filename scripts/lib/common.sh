@@ -23,7 +23,7 @@ ensure_packages() {
 
 # The system packages every script needs.
 ensure_base_deps() {
-    ensure_packages libhiredis-dev redis-server redis-sentinel pkg-config ca-certificates curl openssl
+    ensure_packages libhiredis-dev zlib1g-dev redis-server redis-sentinel pkg-config ca-certificates curl openssl
     command -v swift >/dev/null || die "Swift 6 is required (expected in /opt/swift/usr/bin)"
 }
 

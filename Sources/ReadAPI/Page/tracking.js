@@ -1,54 +1,24 @@
-// The tracking page: plain JavaScript, no build step. Talks only to this server's /api.
+// The tracking page: plain JavaScript, no build step. Its configuration and every string come
+// with the HTML (a JSON data block, not a script); it talks only to this server's /api.
 "use strict";
 
-const STRINGS = {
-  en: {
-    skip: "Skip to content", loading: "Loading your appointment…", preparing: "Your appointment is being prepared… this page updates by itself.", service: "Service", when: "When", duration: "Duration",
-    modify: "Change appointment", cancel: "Cancel appointment", modifyTitle: "Choose a new time", chooseService: "Service",
-    chooseDay: "Day", chooseSlot: "Available times", noSlots: "No free time on this day.", back: "Back",
-    confirmModify: "Confirm new time", retry: "Try again", help: "Questions?", confirmCancelTitle: "Cancel this appointment?",
-    confirmCancelText: "This cannot be undone.", keep: "Keep it", confirmCancel: "Yes, cancel",
-    hello: (name) => name ? `Hello ${name}, here is your appointment` : "Your appointment",
-    minutes: (n) => `${n} min`, title: "Your appointment",
-    status: { Approved: "Confirmed", Cancelled: "Cancelled", Completed: "Completed", PendingStaffApproval: "Awaiting confirmation", PendingClientApproval: "Awaiting your confirmation" },
-    stale: "We could not reach the booking system; this may not be up to date.",
-    cancelling: "Cancelling…", cancelled: "Your appointment is cancelled.", working: "Saving your change…",
-    modified: "Your appointment was changed.", stillWorking: "Your request is being processed…",
-    notFoundTitle: "Appointment not found", notFoundText: "This link is not valid or has expired. Please check the link in your confirmation e-mail.",
-    limitedTitle: "Too many requests", limitedText: "Please wait a moment, then try again.",
-    errorTitle: "Something went wrong", errorText: "We could not load your appointment. Please try again in a few minutes.",
-    genericError: "Sorry, that did not work. Please try again.",
-  },
-  fr: {
-    skip: "Aller au contenu", loading: "Chargement de votre rendez-vous…", preparing: "Votre rendez-vous est en préparation… cette page se met à jour toute seule.", service: "Service", when: "Quand", duration: "Durée",
-    modify: "Modifier le rendez-vous", cancel: "Annuler le rendez-vous", modifyTitle: "Choisissez un nouvel horaire",
-    chooseService: "Service", chooseDay: "Jour", chooseSlot: "Horaires disponibles", noSlots: "Aucun horaire libre ce jour-là.",
-    back: "Retour", confirmModify: "Confirmer le nouvel horaire", retry: "Réessayer", help: "Des questions ?",
-    confirmCancelTitle: "Annuler ce rendez-vous ?", confirmCancelText: "Cette action est définitive.", keep: "Le garder",
-    confirmCancel: "Oui, annuler",
-    hello: (name) => name ? `Bonjour ${name}, voici votre rendez-vous` : "Votre rendez-vous",
-    minutes: (n) => `${n} min`, title: "Votre rendez-vous",
-    status: { Approved: "Confirmé", Cancelled: "Annulé", Completed: "Terminé", PendingStaffApproval: "En attente de confirmation", PendingClientApproval: "En attente de votre confirmation" },
-    stale: "Le système de réservation est injoignable ; ces informations peuvent ne pas être à jour.",
-    cancelling: "Annulation…", cancelled: "Votre rendez-vous est annulé.", working: "Enregistrement de votre modification…",
-    modified: "Votre rendez-vous a été modifié.", stillWorking: "Votre demande est en cours de traitement…",
-    notFoundTitle: "Rendez-vous introuvable", notFoundText: "Ce lien n'est pas valide ou a expiré. Vérifiez le lien de votre e-mail de confirmation.",
-    limitedTitle: "Trop de requêtes", limitedText: "Veuillez patienter un instant, puis réessayer.",
-    errorTitle: "Un problème est survenu", errorText: "Impossible de charger votre rendez-vous. Veuillez réessayer dans quelques minutes.",
-    genericError: "Désolé, cela n'a pas fonctionné. Veuillez réessayer.",
-  },
-};
-
 const $ = (id) => document.getElementById(id);
-const state = { code: decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || ""), config: null, t: STRINGS.en, view: null, slot: null, lastFocus: null };
+const config = JSON.parse($("page-config").textContent);
+const M = config.messages;
+const state = { code: decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || ""), view: null, slot: null, lastFocus: null };
+const codePath = () => `/api/tracking/${encodeURIComponent(state.code)}`;
+
+// A message with its {placeholders} filled.
+function t(key, values = {}) {
+  return (M[key] || key).replace(/\{(\w+)\}/g, (_, name) => (name in values ? values[name] : `{${name}}`));
+}
 
 class HttpError extends Error { constructor(status, body) { super(body && body.error || `HTTP ${status}`); this.status = status; this.body = body; } }
 
-// A read the server answers 202 "preparing" (the booking's details are on their way from the
-// booking system) is asked again after its Retry-After; `onPreparing` lets the caller say so.
+// A read the server answers 202 "preparing" is asked again after its Retry-After.
 async function api(path, options = {}, onPreparing = null) {
   for (let attempt = 0; ; attempt++) {
-    const response = await fetch(path, { headers: { "accept": "application/json", ...(options.body ? { "content-type": "application/json" } : {}) }, ...options });
+    const response = await fetch(path, { headers: { accept: "application/json", ...(options.body ? { "content-type": "application/json" } : {}) }, ...options });
     const body = await response.json().catch(() => null);
     if (response.status === 202 && body && body.code === "preparing" && !options.method && attempt < 60) {
       if (onPreparing) onPreparing();
@@ -61,19 +31,18 @@ async function api(path, options = {}, onPreparing = null) {
   }
 }
 
-function applyConfig(config) {
-  state.config = config;
-  state.t = STRINGS[config.language] || STRINGS.en;
-  document.documentElement.lang = config.language;
+// A failure as the visitor reads it: our words for the codes we know, else the server's sentence.
+function failure(error) {
+  const code = error && error.body && error.body.code;
+  return (code && M["error." + code]) || (error && error.body && error.body.error) || t("genericError");
+}
+
+function applyConfig() {
   document.documentElement.style.setProperty("--brand", config.primaryColor);
-  document.title = `${state.t.title} · ${config.businessName}`;
+  document.title = `${t("title")} · ${config.businessName}`;
   $("business").textContent = config.businessName;
   if (config.logoUrl) { $("logo").src = config.logoUrl; $("logo").alt = config.businessName; $("logo").hidden = false; }
   $("support").textContent = config.supportContact;
-  document.querySelectorAll("[data-i18n]").forEach((node) => {
-    const text = state.t[node.dataset.i18n];
-    if (typeof text === "string") node.textContent = text;
-  });
 }
 
 function show(section) {
@@ -81,42 +50,98 @@ function show(section) {
 }
 
 function problem(kind) {
-  const t = state.t;
-  const [title, text] = kind === "notFound" ? [t.notFoundTitle, t.notFoundText] : kind === "limited" ? [t.limitedTitle, t.limitedText] : [t.errorTitle, t.errorText];
-  $("problem-title").textContent = title;
-  $("problem-text").textContent = text;
+  const [title, text] = kind === "notFound" ? ["notFoundTitle", "notFoundText"] : kind === "limited" ? ["limitedTitle", "limitedText"] : ["errorTitle", "errorText"];
+  $("problem-title").textContent = t(title);
+  $("problem-text").textContent = t(text);
   $("problem").dataset.kind = kind;
   $("retry").hidden = kind === "notFound";
   show("problem");
-  $("problem-title").focus?.();
+  $("problem-title").focus();
 }
 
-function formatWhen(iso) {
-  const date = new Date(iso);
-  return new Intl.DateTimeFormat(state.config.language, { dateStyle: "full", timeStyle: "short", timeZone: state.config.timeZone }).format(date);
+// --- Time: in the venue's zone, labelled; the visitor's own time too when it differs. ---
+const DAY = { weekday: "long", month: "long", day: "numeric", year: "numeric" };
+const TIME = { hour: "numeric", minute: "2-digit" };
+function format(date, options, zone) { return new Intl.DateTimeFormat(document.documentElement.lang, { ...options, timeZone: zone }).format(date); }
+function span(start, end, zone) {
+  const formatter = new Intl.DateTimeFormat(document.documentElement.lang, { ...DAY, ...TIME, timeZone: zone, timeZoneName: "short" });
+  return end && formatter.formatRange ? formatter.formatRange(start, end) : formatter.format(start);
+}
+function localZone() { return Intl.DateTimeFormat().resolvedOptions().timeZone; }
+function sameClock(date, zoneA, zoneB) { return format(date, { ...DAY, ...TIME }, zoneA) === format(date, { ...DAY, ...TIME }, zoneB); }
+
+function setText(id, text) { $(id).textContent = text || ""; $(id).hidden = !text; }
+
+function renderWhere(view) {
+  const where = view.location || { kind: "business" };
+  const kinds = { business: "location.business", home: "location.home", phone: "location.phone", video: "location.video", custom: "location.custom" };
+  $("where-kind").textContent = t(kinds[where.kind] || "location.business");
+  $("where").dataset.kind = where.kind;
+  setText("where-text", where.text);
+  $("video").hidden = !where.videoUrl;
+  if (where.videoUrl) $("video").href = where.videoUrl;
+  const venue = view.venue;
+  $("venue").hidden = !venue;
+  if (!venue) return;
+  setText("venue-name", venue.name);
+  setText("venue-address", venue.address);
+  $("venue-phone").hidden = !venue.phone;
+  if (venue.phone) { $("venue-phone").href = "tel:" + venue.phone.replace(/[^+\d]/g, ""); $("venue-phone").textContent = t("callVenue", { phone: venue.phone }); }
+  $("directions").hidden = !venue.directionsUrl;
+  if (venue.directionsUrl) $("directions").href = venue.directionsUrl;
+}
+
+// Google Calendar and Outlook.com take the event in their URL; the .ics comes from the server.
+function calendarLinks(view, start, end) {
+  const stamp = (date) => date.toISOString().replace(/[-:]|\.\d{3}/g, "");
+  const title = [view.serviceName, config.businessName].filter(Boolean).join(" · ");
+  const place = view.venue ? [view.venue.name, view.venue.address].filter(Boolean).join(", ") : (view.location && (view.location.videoUrl || view.location.text)) || "";
+  const google = new URLSearchParams({ action: "TEMPLATE", text: title, dates: `${stamp(start)}/${stamp(end)}`, location: place, details: location.href, ctz: view.timeZone });
+  const outlook = new URLSearchParams({ path: "/calendar/action/compose", rru: "addevent", subject: title, startdt: start.toISOString(), enddt: end.toISOString(), location: place, body: location.href });
+  $("calendar-ics").href = `${codePath()}/calendar.ics`;
+  $("calendar-google").href = "https://calendar.google.com/calendar/render?" + google;
+  $("calendar-outlook").href = "https://outlook.live.com/calendar/0/action/compose?" + outlook;
 }
 
 function render(view) {
   state.view = view;
-  const t = state.t;
-  $("greeting").textContent = t.hello(view.client && view.client.firstName);
-  const statusKey = view.isCompleted ? "Completed" : view.status;
-  $("status").textContent = t.status[statusKey] || statusKey;
-  $("status").className = "badge " + (statusKey.startsWith("Pending") ? "Pending" : statusKey);
-  $("status").dataset.status = statusKey;
+  const name = view.client && view.client.firstName;
+  $("greeting").textContent = name ? t("greeting", { name }) : t("greetingAnonymous");
+  $("status").textContent = t("status." + view.state);
+  $("status").className = "badge " + view.state;
+  $("status").dataset.state = view.state;
+  const note = view.state === "cancelled" ? (view.cancelledBy === "visitor" ? "note.cancelledByYou" : "note.cancelled") : "note." + view.state;
+  setText("state-note", M[note] || "");
   $("stale").hidden = !view.stale;
   $("service").textContent = view.serviceName || "—";
-  $("when").textContent = view.startsOn ? formatWhen(view.startsOn) : "—";
-  $("duration").textContent = view.duration ? t.minutes(view.duration) : "—";
+  const start = view.startsOn ? new Date(view.startsOn) : null;
+  const end = view.endsOn ? new Date(view.endsOn) : null;
+  $("when").textContent = start ? span(start, end, view.timeZone) : "—";
+  $("when").dataset.zone = view.timeZone;
+  const local = localZone();
+  setText("when-local", start && local && !sameClock(start, view.timeZone, local) ? t("localTime", { time: span(start, end, local) }) : "");
+  $("duration").textContent = view.duration ? t("minutes", { n: view.duration }) : "—";
+  $("staff").textContent = view.staffFirstName || "";
+  $("staff").hidden = $("staff-label").hidden = !view.staffFirstName;
+  renderWhere(view);
+  const open = view.actions.canCancel || view.actions.canModify;
+  setText("rules", open && view.changeUntil ? t("changeUntil", { time: format(new Date(view.changeUntil), { ...DAY, ...TIME, timeZoneName: "short" }, view.timeZone) }) : "");
+  const tooLate = view.changeRefusal === "too_late" && !["past", "completed", "noShow", "arrived"].includes(view.state);
+  setText("too-late", tooLate ? (config.supportContact ? t("tooLateContact", { contact: config.supportContact }) : t("tooLate")) : "");
   $("cancel").hidden = !view.actions.canCancel;
   $("modify").hidden = !view.actions.canModify;
+  const again = view.bookAgain;
+  $("book-again").hidden = !(again && config.widgetApiKey);
+  $("book-again-link").hidden = !(again && !config.widgetApiKey && config.bookingUrl);
+  if (config.bookingUrl) $("book-again-link").href = config.bookingUrl;
+  $("calendar").hidden = !(start && !["cancelled", "past", "completed", "noShow"].includes(view.state));
+  if (start) calendarLinks(view, start, end || new Date(start.getTime() + (view.duration || 30) * 60000));
   show("card");
 }
 
 function say(id, text, kind) {
-  const node = $(id);
-  node.textContent = text || "";
-  node.className = "message" + (kind ? " " + kind : "");
+  $(id).textContent = text || "";
+  $(id).className = "message" + (kind ? " " + kind : "");
 }
 
 function followCode(code) {
@@ -129,8 +154,7 @@ function followCode(code) {
 async function load() {
   show("loading");
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}`, {}, () => { $("loading").textContent = state.t.preparing; });
-    render(body);
+    render((await api(codePath(), {}, () => { $("loading").textContent = t("preparing"); })).body);
   } catch (error) {
     problem(error.status === 404 ? "notFound" : error.status === 429 ? "limited" : "error");
   }
@@ -142,7 +166,7 @@ async function pollJob(statusUrl) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const { body } = await api(statusUrl);
     if (body.state === "succeeded") return body;
-    if (body.state === "failed") throw new HttpError(422, { error: body.reason });
+    if (body.state === "failed") throw new HttpError(422, { error: body.reason, code: body.refusal });
   }
   throw new HttpError(504, null);
 }
@@ -152,12 +176,11 @@ async function runCommand(path, payload, messageId, workingText, doneText) {
   const { status, body } = await api(path, { method: "POST", body: payload ? JSON.stringify(payload) : undefined });
   let view = body;
   if (status === 202 && body.code === "preparing") {
-    view = (await api(`/api/tracking/${encodeURIComponent(state.code)}`)).body;
+    view = (await api(codePath())).body;
   } else if (status === 202) {
-    say(messageId, state.t.stillWorking);
-    const job = await pollJob(body.statusUrl);
-    followCode(job.trackingCode);
-    view = (await api(`/api/tracking/${encodeURIComponent(state.code)}`)).body;
+    say(messageId, t("stillWorking"));
+    followCode((await pollJob(body.statusUrl)).trackingCode);
+    view = (await api(codePath())).body;
   }
   followCode(view.trackingCode);
   render(view);
@@ -174,58 +197,74 @@ function closeDialog() {
   $("dialog-backdrop").hidden = true;
   if (state.lastFocus) state.lastFocus.focus();
 }
-function trapFocus(event) {
-  if ($("dialog-backdrop").hidden) return;
-  if (event.key === "Escape") { closeDialog(); return; }
-  if (event.key !== "Tab") return;
-  const buttons = [$("dialog-keep"), $("dialog-confirm")];
-  const index = buttons.indexOf(document.activeElement);
-  event.preventDefault();
-  buttons[(index + (event.shiftKey ? buttons.length - 1 : 1)) % buttons.length].focus();
+function onKey(event) {
+  if (!$("dialog-backdrop").hidden) {
+    if (event.key === "Escape") { closeDialog(); return; }
+    if (event.key !== "Tab") return;
+    const items = [...$("dialog").querySelectorAll("select, textarea, button")];
+    const index = items.indexOf(document.activeElement);
+    event.preventDefault();
+    items[(index + (event.shiftKey ? items.length - 1 : 1)) % items.length].focus();
+  } else if (event.key === "Escape" && !$("modifier").hidden) {
+    leaveModify();
+  }
 }
 
 async function confirmCancel() {
   const button = $("dialog-confirm");
   button.disabled = true; $("cancel").disabled = true;
+  const reason = $("reason").value, note = $("reason-note").value.trim();
   closeDialog();
   try {
-    await runCommand(`/api/tracking/${encodeURIComponent(state.code)}/cancel`, null, "message", state.t.cancelling, state.t.cancelled);
+    const payload = reason || note ? { reason: reason || undefined, note: note || undefined } : null;
+    await runCommand(`${codePath()}/cancel`, payload, "message", t("cancelling"), t("cancelled"));
     $("main").focus();
   } catch (error) {
-    say("message", (error.body && error.body.error) || state.t.genericError, "error");
+    say("message", failure(error), "error");
   } finally {
     button.disabled = false; $("cancel").disabled = false;
   }
 }
 
-// --- Modify: Booxi's widget, or our own service / day / slot flow. ---
+// --- Booxi's BookNow widget: modify by code, or book again with the service and staff preselected. ---
 function loadWidget() {
   return new Promise((resolve, reject) => {
     if (window.BookNow) return resolve();
     const script = document.createElement("script");
-    script.src = state.config.widgetScriptUrl;
+    script.src = config.widgetScriptUrl;
     script.onload = resolve; script.onerror = reject;
     document.head.appendChild(script);
   });
 }
 
+async function bookAgain() {
+  const again = state.view.bookAgain || {};
+  try {
+    await loadWidget();
+    const options = { apiKey: config.widgetApiKey, language: document.documentElement.lang };
+    if (again.serviceId) options.serviceId = again.serviceId;
+    if (again.serviceId && again.staffId) options.staffId = again.staffId;
+    window.BookNow.open(options);
+  } catch { say("message", t("genericError"), "error"); }
+}
+
+// --- Modify: Booxi's widget, or our own service / day / slot flow. ---
 async function startModify() {
-  if (state.config.modifyMode === "widget") {
+  if (config.modifyMode === "widget") {
     try {
       await loadWidget();
       window.BookNow.openModify({ trackingNumber: state.code });
-    } catch { say("message", state.t.genericError, "error"); }
+    } catch { say("message", t("genericError"), "error"); }
     return;
   }
   show("modifier");
   say("modify-message", "");
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/services`, {}, () => say("modify-message", state.t.preparing));
-    const select = $("service-select");
-    select.replaceChildren(...body.services.map((service) => {
+    const { body } = await api(`${codePath()}/services`, {}, () => say("modify-message", t("preparing")));
+    $("service-select").replaceChildren(...body.services.map((service) => {
       const option = document.createElement("option");
-      option.value = service.id; option.textContent = `${service.name} (${state.t.minutes(service.duration)})`;
-      if (service.id === state.view.serviceId) option.selected = true;
+      option.value = service.id; option.textContent = `${service.name} (${t("minutes", { n: service.duration })})`;
+      option.selected = service.id === state.view.serviceId;
       return option;
     }));
     const tomorrow = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
@@ -234,9 +273,11 @@ async function startModify() {
     $("service-select").focus();
     await loadSlots();
   } catch (error) {
-    say("modify-message", (error.body && error.body.error) || state.t.genericError, "error");
+    say("modify-message", failure(error), "error");
   }
 }
+
+function leaveModify() { show("card"); $("modify").focus(); }
 
 async function loadSlots() {
   state.slot = null;
@@ -246,14 +287,14 @@ async function loadSlots() {
   const from = new Date(day + "T00:00:00Z"), to = new Date(from.getTime() + 86400000);
   const query = `serviceId=${encodeURIComponent($("service-select").value)}&from=${from.toISOString()}&to=${to.toISOString()}`;
   try {
-    const { body } = await api(`/api/tracking/${encodeURIComponent(state.code)}/availability?${query}`, {}, () => say("modify-message", state.t.preparing));
+    const { body } = await api(`${codePath()}/availability?${query}`, {}, () => say("modify-message", t("preparing")));
     const seen = new Set();
     const buttons = body.slots.filter((slot) => !seen.has(slot.start) && seen.add(slot.start)).map((slot) => {
       const button = document.createElement("button");
       button.type = "button";
       button.setAttribute("aria-pressed", "false");
       button.dataset.start = slot.start;
-      button.textContent = new Intl.DateTimeFormat(state.config.language, { timeStyle: "short", timeZone: state.config.timeZone }).format(new Date(slot.start));
+      button.textContent = format(new Date(slot.start), TIME, state.view.timeZone);
       button.addEventListener("click", () => {
         document.querySelectorAll("#slots button").forEach((other) => other.setAttribute("aria-pressed", "false"));
         button.setAttribute("aria-pressed", "true");
@@ -265,7 +306,7 @@ async function loadSlots() {
     $("slots").replaceChildren(...buttons);
     $("no-slots").hidden = buttons.length > 0;
   } catch (error) {
-    say("modify-message", (error.body && error.body.error) || state.t.genericError, "error");
+    say("modify-message", failure(error), "error");
   }
 }
 
@@ -274,33 +315,29 @@ async function confirmModify() {
   const button = $("modify-confirm");
   button.disabled = true;
   try {
-    const payload = { slot: state.slot.token };
-    await runCommand(`/api/tracking/${encodeURIComponent(state.code)}/modify`, payload, "modify-message", state.t.working, state.t.modified);
+    await runCommand(`${codePath()}/modify`, { slot: state.slot.token }, "modify-message", t("working"), t("modified"));
     $("main").focus();
   } catch (error) {
-    say("modify-message", (error.body && error.body.error) || state.t.genericError, "error");
+    say("modify-message", failure(error), "error");
     button.disabled = false;
   }
 }
 
-async function start() {
-  try {
-    applyConfig((await api("/api/page-config")).body);
-  } catch {
-    applyConfig({ businessName: "", primaryColor: "#2f5d8a", supportContact: "", language: "en", timeZone: "UTC", modifyMode: "builtin" });
-  }
+function start() {
+  applyConfig();
   $("cancel").addEventListener("click", openDialog);
   $("dialog-keep").addEventListener("click", closeDialog);
   $("dialog-confirm").addEventListener("click", confirmCancel);
   $("dialog-backdrop").addEventListener("click", (event) => { if (event.target === $("dialog-backdrop")) closeDialog(); });
-  document.addEventListener("keydown", trapFocus);
+  document.addEventListener("keydown", onKey);
   $("modify").addEventListener("click", startModify);
-  $("modify-back").addEventListener("click", () => { show("card"); $("modify").focus(); });
+  $("book-again").addEventListener("click", bookAgain);
+  $("modify-back").addEventListener("click", leaveModify);
   $("service-select").addEventListener("change", loadSlots);
   $("day").addEventListener("change", loadSlots);
   $("modify-confirm").addEventListener("click", confirmModify);
   $("retry").addEventListener("click", load);
-  await load();
+  load();
 }
 
 document.addEventListener("DOMContentLoaded", start);
