@@ -257,6 +257,7 @@ def test_a_booking_being_prepared_shows_a_loading_state_then_the_card(system, dr
     wait(driver, lambda d: "being prepared" in text(d, "loading"))
     assert driver.find_element(By.ID, "loading").is_displayed()
     shot(driver, "08-being-prepared")
+    accessible(driver)
     # The page asks again by itself and shows the booking once a worker fetched it.
     wait(driver, EC.visibility_of_element_located((By.ID, "card")), timeout=30)
     assert text(driver, "service") == "Haircut"
@@ -303,3 +304,18 @@ def test_first_render_needs_two_requests_after_the_html(system, driver):
     requested = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert len(requested) == 2, requested  # the script and the booking; the config and the styles came with the HTML
     assert any("/assets/tracking." in name for name in requested) and any(f"/api/tracking/{code}" in name for name in requested)
+
+
+def test_dark_mode_and_print(system, driver):
+    code, _ = book(system, hour=10, days=7)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    open_card(driver, system, code)
+    background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(18, 22, 27)", background
+    shot(driver, "13-dark")
+    accessible(driver)  # contrast holds in the dark palette too
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print", "features": []})
+    assert not driver.find_element(By.CSS_SELECTOR, ".actions").is_displayed()
+    assert not driver.find_element(By.ID, "calendar").is_displayed()
+    assert driver.find_element(By.ID, "when").is_displayed() and driver.find_element(By.ID, "venue").is_displayed()
+    shot(driver, "14-print")
