@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev.
@@ -45,6 +46,22 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The per-minute series every process adds to in Redis, fed by the metrics already recorded.
+        .target(
+            name: "PipelineStats",
+            dependencies: [
+                "RedisClient",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // What operators look at and repair, shared by the console and the admin CLI: dead letters,
+        // workers, retries, timelines, erase, audit.
+        .target(
+            name: "Operations",
+            dependencies: ["RedisClient", "JobQueue", "TrackingCore", "TrackingConfig", "PipelineStats"]
         ),
         // Typed configuration read once at start (files < environment, secrets redacted).
         .target(
@@ -89,7 +106,7 @@ let package = Package(
         .target(
             name: "HTTPSupport",
             dependencies: [
-                "TrackingConfig",
+                "TrackingConfig", "PipelineStats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -105,7 +122,7 @@ let package = Package(
         .target(
             name: "Ingress",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingConfig", "HTTPSupport",
+                "RedisClient", "JobQueue", "TrackingConfig", "TrackingCore", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -144,6 +161,23 @@ let package = Package(
             // The tracking page: static HTML, CSS and plain JavaScript, no Node toolchain.
             resources: [.copy("Page")]
         ),
+        // The `console` role: the operations console (pages, JSON API, login) on its own listener.
+        .target(
+            name: "Console",
+            dependencies: [
+                "RedisClient", "JobQueue", "TrackingCore", "TrackingConfig", "HTTPSupport", "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            // The console's pages: static HTML, CSS and plain JavaScript, no build step.
+            resources: [.copy("Page")]
+        ),
         // A Booxi look-alike with fair use and fault injection (dev and tests).
         .target(
             name: "BooxiSimulator",
@@ -162,6 +196,7 @@ let package = Package(
             name: "booxi-tracking",
             dependencies: [
                 "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI", "Ingress", "Worker", "ReadAPI", "BooxiSimulator", "HTTPSupport",
+                "PipelineStats", "Operations", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -270,6 +305,7 @@ let package = Package(
             name: "ReadAPITests",
             dependencies: [
                 "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
+                "Console", "Operations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import PipelineStats
 import Prometheus
 import Synchronization
 
@@ -31,7 +32,8 @@ public enum Observability {
                 .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                 .milliseconds(500), .seconds(1), .microseconds(2_500_000), .seconds(5), .seconds(10),
             ]
-            MetricsSystem.bootstrap(factory)
+            // Beside Prometheus, the per-minute series the console charts, fed by the same metrics.
+            MetricsSystem.bootstrap(MultiplexMetricsHandler(factories: [factory, MinuteStatsFactory()]))
         }
     }
 }

@@ -7,6 +7,7 @@ import JobQueue
 import Logging
 import RedisClient
 import TrackingConfig
+import TrackingCore
 
 /// Builds the ingress' public listener: `POST`/`PUT` on the webhook path (with `/:token` when the
 /// token travels in the path), the OAuth token endpoint when enabled, and `/healthz`. `/readyz`
@@ -46,7 +47,8 @@ public func buildIngressApplication(
         signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets) : nil)
     let receiver = WebhookReceiver(
         settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator, redis: redis,
-        metrics: IngressMetrics())
+        metrics: IngressMetrics(),
+        timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours))
 
     let router = Router.forRole()
     router.add(middleware: JSONErrorMiddleware())

@@ -6,6 +6,8 @@ struct WebhookPayload {
     let event: String
     /// The event's unique id, when the body carries one in the configured field.
     let eventID: String?
+    /// `booking.confirmationNumber`, when there: which booking's timeline notes the delivery.
+    let bookingID: String?
     /// The body as text, byte for byte (JSON is UTF-8, so this round-trips exactly).
     let text: String
 
@@ -18,8 +20,11 @@ struct WebhookPayload {
     /// The scanner ``init(body:scanner:)`` wants: it looks for `event` and the configured id
     /// field. Made once per receiver, not per delivery.
     static func scanner(idField: String) -> JSONObjectScanner {
-        JSONObjectScanner(members: ["event", idField])
+        JSONObjectScanner(members: ["event", idField, "booking"])
     }
+
+    /// Finds `confirmationNumber` in the `booking` object.
+    static let bookingScanner = JSONObjectScanner(members: ["confirmationNumber"])
 
     /// Validates the whole body as JSON (``JSONObjectScanner``) and reads the two fields it needs.
     init(body: [UInt8], scanner: JSONObjectScanner) throws(Rejection) {
@@ -34,6 +39,11 @@ struct WebhookPayload {
         self.event = event
         self.text = text
         self.eventID = members[1].flatMap(Self.eventID)
+        // The body is valid JSON by now, so the booking object is too; only an object is scanned.
+        bookingID = members[2].flatMap { booking in
+            guard booking.first == UInt8(ascii: "{"), let found = try? Self.bookingScanner.scan(Array(booking)) else { return nil }
+            return found[0].flatMap(Self.eventID)
+        }
     }
 
     /// A non-empty string of at most 256 bytes, or an integer (as `JSONDecoder` reads one: `12`,

@@ -8,6 +8,7 @@ import Logging
 import Metrics
 import RedisClient
 import TrackingConfig
+import TrackingCore
 
 /// Handles one webhook delivery: size limit, authentication, cheap validation, then the push,
 /// answering 200 only once Redis acknowledged it.
@@ -24,8 +25,14 @@ struct WebhookReceiver: Sendable {
     let payloadScanner: JSONObjectScanner
     /// With `ingress.replicaAcks` > 0: the replicas every push waits for.
     let replicaWait: ReplicaWait?
+    /// Each delivery is noted in its booking's timeline, in the push's round trip.
+    let timeline: BookingTimeline
 
-    init(settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
+    init(
+        settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics,
+        timeline: BookingTimeline
+    ) {
+        self.timeline = timeline
         self.settings = settings
         self.queue = queue
         self.authenticator = authenticator
@@ -72,10 +79,15 @@ struct WebhookReceiver: Sendable {
         let eventID = dedupeIDHeader.flatMap { request.headers[$0] } ?? payload.eventID
         var push = RedisPipeline()
         if let eventID {
-            queue.appendPush(envelope, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, to: &push)
+            queue.appendPush(
+                envelope, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, marking: payload.bookingID ?? "1", to: &push)
         } else {
             queue.appendPush(envelope, to: &push)
         }
+        if let bookingID = payload.bookingID {
+            timeline.append(bookingID: bookingID, type: "webhook", ["event": payload.event, "eventId": eventID ?? "", "job": envelope.id], to: &push)
+        }
+        let waitReply = push.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &push) }
 
         let started = ContinuousClock.now
@@ -84,7 +96,7 @@ struct WebhookReceiver: Sendable {
             let replies = try await redis.execute(push)
             outcome = try PushOutcome(reply: replies[0])
             if let replicaWait {
-                let (acknowledged, enough) = try replicaWait.replicated(replies[1])
+                let (acknowledged, enough) = try replicaWait.replicated(replies[waitReply])
                 if !enough {
                     let refusal = IngressError.notReplicated(
                         acknowledged: acknowledged, wanted: replicaWait.replicas, retryAfterSeconds: settings.retryAfterSeconds)

@@ -25,10 +25,18 @@ public struct JobQueue: JobQueueDriver {
 
     /// Appends a push that happens once per `eventID` within `windowSeconds`: the seen-marker and
     /// the push are one script. Its reply reads as ``PushOutcome/queued`` or ``PushOutcome/duplicate``.
-    public func appendPush(_ envelope: JobEnvelope, oncePer eventID: String, windowSeconds: Int, to pipeline: inout RedisPipeline) {
+    public func appendPush(
+        _ envelope: JobEnvelope, oncePer eventID: String, windowSeconds: Int, marking subject: String = "1", to pipeline: inout RedisPipeline
+    ) {
         pipeline.append(
             QueueScripts.pushOnce, keys: [keys.waitingList(for: envelope.kind), keys.seen(eventID)],
-            arguments: [envelope.encoded(), windowSeconds])
+            arguments: [envelope.encoded(), windowSeconds, subject])
+    }
+
+    /// What the first delivery of `eventID` was about (the subject its push marked), while the
+    /// de-duplication window remembers it.
+    public func subject(ofEvent eventID: String) async throws -> String? {
+        try await redis.get(keys.seen(eventID)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Appends a push that holds `bookingID`'s command lock (one command in flight per booking) and

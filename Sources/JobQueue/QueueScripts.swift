@@ -20,11 +20,12 @@ enum QueueScripts {
 
     // MARK: Producers
 
-    /// KEYS: waiting list, seen-marker. ARGV: envelope, window (s). Pushes once per event id: the
-    /// marker and the push happen atomically. Returns 1 when queued, 0 for a duplicate.
+    /// KEYS: waiting list, seen-marker. ARGV: envelope, window (s), what the marker holds (the bookingId, for
+    /// the console's search by event id). Pushes once per event id: the marker and the push happen atomically.
+    /// Returns 1 when queued, 0 for a duplicate.
     static let pushOnce = RedisScript(
         """
-        if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+        if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[2]) then
           redis.call('LPUSH', KEYS[1], ARGV[1])
           return 1
         end
@@ -137,4 +138,74 @@ enum QueueScripts {
             end
             return moved
             """)
+
+    /// KEYS: dead, webhooks, commands. ARGV: job ids. Those letters back to their lists, attempts reset.
+    static let replaySelected = RedisScript(
+        waitingListFunction + """
+            local wanted = {}
+            for _, id in ipairs(ARGV) do wanted[id] = true end
+            local moved = 0
+            for _, letter in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+              local ok, decoded = pcall(cjson.decode, letter)
+              if ok and type(decoded) == 'table' and type(decoded['job']) == 'table' and wanted[decoded['job']['id']] then
+                local job = decoded['job']
+                job['attempt'] = 0
+                job['lastError'] = nil
+                redis.call('LREM', KEYS[1], 1, letter)
+                redis.call('LPUSH', waiting_list(job, KEYS[2], KEYS[3]), cjson.encode(job))
+                moved = moved + 1
+              end
+            end
+            return moved
+            """)
+
+    /// KEYS: dead. ARGV: job ids. Deletes those letters.
+    static let purgeSelected = RedisScript(
+        """
+        local wanted = {}
+        for _, id in ipairs(ARGV) do wanted[id] = true end
+        local removed = 0
+        for _, letter in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+          local ok, decoded = pcall(cjson.decode, letter)
+          if ok and type(decoded) == 'table' and type(decoded['job']) == 'table' and wanted[decoded['job']['id']] then
+            removed = removed + redis.call('LREM', KEYS[1], 1, letter)
+          end
+        end
+        return removed
+        """)
+
+    /// KEYS: delayed, webhooks, commands. ARGV: job id. The delayed job to its waiting list now.
+    static let retryNow = RedisScript(
+        waitingListFunction + """
+            for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              local ok, job = pcall(cjson.decode, member)
+              if ok and type(job) == 'table' and job['id'] == ARGV[1] then
+                redis.call('ZREM', KEYS[1], member)
+                redis.call('LPUSH', waiting_list(job, KEYS[2], KEYS[3]), member)
+                return 1
+              end
+            end
+            return 0
+            """)
+
+    /// KEYS: dead, webhooks, commands, delayed. ARGV: needles. Removes every job containing one.
+    static let removeMentioning = RedisScript(
+        """
+        local function mentions(text)
+          for _, needle in ipairs(ARGV) do
+            if string.find(text, needle, 1, true) then return true end
+          end
+          return false
+        end
+        local removed = 0
+        for index = 1, 3 do
+          for _, entry in ipairs(redis.call('LRANGE', KEYS[index], 0, -1)) do
+            if mentions(entry) then removed = removed + redis.call('LREM', KEYS[index], 0, entry) end
+          end
+        end
+        for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+          if mentions(member) then removed = removed + redis.call('ZREM', KEYS[4], member) end
+        end
+        return removed
+        """)
 }

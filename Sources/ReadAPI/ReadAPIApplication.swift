@@ -36,7 +36,8 @@ public func buildReadAPIServices(
         mappings: mappings,
         commands: CommandStore(
             redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
-            replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout)),
+            replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout),
+            timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),

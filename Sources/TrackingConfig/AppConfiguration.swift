@@ -17,6 +17,7 @@ public struct AppConfiguration: Sendable {
     public var booxi: BooxiSettings
     public var simulator: SimulatorSettings
     public var page: PageSettings
+    public var console: ConsoleSettings
     public var secrets: Secrets
 
     /// Where the defaults live unless `BXT_DEFAULTS_FILE` names another file.
@@ -60,6 +61,7 @@ public struct AppConfiguration: Sendable {
         booxi = try BooxiSettings(settings: settings)
         simulator = try SimulatorSettings(settings: settings)
         page = try PageSettings(settings: settings)
+        console = try ConsoleSettings(settings: settings)
     }
 
     private static func jsonFile(_ path: String, key: String) async throws -> FileProvider<JSONSnapshot> {

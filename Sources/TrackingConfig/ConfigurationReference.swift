@@ -112,6 +112,15 @@ public enum ConfigurationReference {
         ("simulator.seedFile", "services, staff and bookings the simulator starts with"),
         ("simulator.requestsPerSecond", "Booxi's fair use as the simulator enforces it (0 = not enforced)"),
         ("simulator.requestsPerMinute", "per minute, likewise"),
+        ("console.host", "the operations console's address: loopback by default, never the visitor-facing listener"),
+        ("console.port", "the operations console's port"),
+        ("console.publicUrl", "where operators reach the console; `https://…` marks its session cookie `Secure`"),
+        ("console.sessionTtlMinutes", "how long a console session lasts (sessions live in Redis, so every console replica shares them)"),
+        ("console.trustedUserHeader", "behind an authenticating proxy: the header naming the user (e.g. `X-Forwarded-User`); empty: off"),
+        ("console.trustedProxies", "addresses or CIDRs the user header is honoured from (required with it)"),
+        ("console.loginFailuresPerUser", "failed logins allowed per user name within the window, then 429"),
+        ("console.loginFailuresPerAddress", "failed logins allowed per client address within the window, then 429"),
+        ("console.loginWindowMinutes", "the window failed logins are counted in"),
         ("page.businessName", "shown in the page header and title"),
         ("page.logoUrl", "https URL or path of the logo (allowed by the CSP)"),
         ("page.primaryColor", "brand colour `#rrggbb`"),
@@ -154,6 +163,7 @@ public enum ConfigurationReference {
         | key that seals the API's slot tokens (optional: derived from the Partner API key otherwise) | `BXT_SLOT_TOKEN_SECRET` / `_FILE` |
         | password of the Redis sentinels (`redis.sentinelPassword`), if they require one | `BXT_REDIS_SENTINEL_PASSWORD` / `_FILE` |
         | the Redis URL (`redis.url`), when it carries a password | `BXT_REDIS_URL` / `_FILE` |
+        | the console's users, `name:bcrypt-hash` comma-separated (`booxi-tracking console hash-password`) | `BXT_CONSOLE_USERS` / `_FILE` |
         """
 
     public struct Mismatch: Error, CustomStringConvertible {

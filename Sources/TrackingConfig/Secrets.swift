@@ -12,6 +12,7 @@ public struct Secrets: Sendable, CustomStringConvertible {
         ("BXT_WEBHOOK_SIGNING_SECRETS", "secrets.webhookSigningSecrets"),
         ("BXT_OAUTH_CLIENT_SECRET", "secrets.oauthClientSecret"),
         ("BXT_SLOT_TOKEN_SECRET", "secrets.slotTokenSecret"),
+        ("BXT_CONSOLE_USERS", "secrets.consoleUsers"),
         ("BXT_REDIS_SENTINEL_PASSWORD", "redis.sentinelPassword"),
         // The URL may carry the password: `BXT_REDIS_URL_FILE` (Kubernetes and Docker secrets).
         ("BXT_REDIS_URL", "redis.url"),
@@ -26,6 +27,8 @@ public struct Secrets: Sendable, CustomStringConvertible {
     /// Seals the API's slot tokens; without it they are sealed with a key derived from the Partner
     /// API key (which every API replica shares).
     public var slotTokenSecret: String?
+    /// The console's users: `name:bcrypt-hash` entries (`booxi-tracking console hash-password`).
+    public var consoleUsers: [String] = []
 
     public init(
         booxiPartnerAPIKey: String? = nil, webhookTokens: [String] = [], webhookSigningSecrets: [String] = [],
@@ -45,12 +48,13 @@ public struct Secrets: Sendable, CustomStringConvertible {
             webhookSigningSecrets: settings.secretList("secrets.webhookSigningSecrets"),
             oauthClientSecret: settings.secret("secrets.oauthClientSecret"),
             slotTokenSecret: settings.secret("secrets.slotTokenSecret"))
+        consoleUsers = settings.secretList("secrets.consoleUsers")
     }
 
     public var description: String {
         "Secrets(partnerKey: \(booxiPartnerAPIKey == nil ? "unset" : "set"), webhookTokens: \(webhookTokens.count), "
             + "signingSecrets: \(webhookSigningSecrets.count), oauthClientSecret: \(oauthClientSecret == nil ? "unset" : "set"), "
-            + "slotTokenSecret: \(slotTokenSecret == nil ? "unset" : "set"))"
+            + "slotTokenSecret: \(slotTokenSecret == nil ? "unset" : "set"), consoleUsers: \(consoleUsers.count))"
     }
 
     /// A provider holding the secrets found in `environment` (directly or through `NAME_FILE`).

@@ -27,6 +27,8 @@ public struct CommandJob: Codable, Sendable, Equatable {
     public var uncheckedCutoffMinutes: Int?
     /// For a cancel: why, if the visitor said.
     public var cancelReason: CancelReason?
+    /// Who asked: `page` (the tracking page, the default) or `console`.
+    public var requestedBy: String?
 
     public init(
         action: Action, bookingID: String, code: String, startsOn: String? = nil, serviceID: Int? = nil, staffID: Int? = nil,

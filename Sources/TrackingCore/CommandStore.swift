@@ -12,9 +12,14 @@ public struct CommandStore: Sendable {
     public let statusTTLSeconds: Int
     /// With `ingress.replicaAcks` > 0: the replicas an enqueued command waits for.
     let replicaWait: ReplicaWait?
+    /// Where a command, its Booxi calls and its result are noted, in the round trips they take anyway.
+    let timeline: BookingTimeline?
 
-    public init(redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600, replicaWait: ReplicaWait? = nil) {
+    public init(
+        redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600, replicaWait: ReplicaWait? = nil, timeline: BookingTimeline? = nil
+    ) {
         self.redis = redis
+        self.timeline = timeline
         self.queue = JobQueue(redis: redis, keys: keys)
         self.statusTTLSeconds = statusTTLSeconds
         self.replicaWait = replicaWait
@@ -34,13 +39,19 @@ public struct CommandStore: Sendable {
         let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command), cancelReason: command.cancelReason))
         var pipeline = RedisPipeline()
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
+        // Noted even when another command holds the booking: the console shows the refused attempt too.
+        timeline?.append(
+            bookingID: command.bookingID, type: "command",
+            ["action": command.action.rawValue, "by": command.requestedBy ?? "page", "reason": command.cancelReason?.code?.rawValue ?? "",
+             "job": envelope.id], to: &pipeline)
+        let waitReply = pipeline.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
         let replies = try await redis.execute(pipeline)
         switch try PushOutcome(reply: replies[0]) {
         case .busy(let holder): return .busy(jobID: holder)
         case .queued, .duplicate:
             if let replicaWait {
-                let (acknowledged, enough) = try replicaWait.replicated(replies[1])
+                let (acknowledged, enough) = try replicaWait.replicated(replies[waitReply])
                 if !enough { return .notReplicated(jobID: envelope.id, acknowledged: acknowledged) }
             }
             return .queued(jobID: envelope.id)
@@ -61,17 +72,59 @@ public struct CommandStore: Sendable {
         try await redis.send("SET", keys.job(jobID), Array(status), "EX", statusTTLSeconds)
     }
 
-    /// Records the final status, wakes a waiting API request and frees the booking.
-    public func finish(jobID: String, command: CommandJob, status: CommandStatus) async throws {
+    /// A Booxi call a command made, for its booking's timeline.
+    public struct BooxiCall: Sendable, Equatable {
+        public var call: String
+        /// The HTTP status, or the error's kind when there was none.
+        public var status: String
+        public var milliseconds: Int
+
+        public init(call: String, status: String, milliseconds: Int) {
+            self.call = call
+            self.status = status
+            self.milliseconds = milliseconds
+        }
+    }
+
+    /// Records the final status, wakes a waiting API request and frees the booking; the command's
+    /// Booxi calls and its result go to the timeline in the same round trip.
+    public func finish(jobID: String, command: CommandJob, status: CommandStatus, calls: [BooxiCall] = []) async throws {
         var status = status
         status.owner = Self.owner(of: command)
         status.cancelReason = command.cancelReason
         let bookingID = command.bookingID
         let encoded = Array(try JSONEncoder().encode(status))
-        try await redis.eval(
+        var pipeline = RedisPipeline()
+        pipeline.append(
             Self.finishScript,
             keys: [keys.job(jobID), keys.jobReplies(jobID), keys.bookingCommandLock(bookingID)],
             arguments: [encoded, statusTTLSeconds, jobID])
+        appendNotes(of: command, jobID: jobID, calls: calls, result: status, to: &pipeline)
+        let replies = try await redis.execute(pipeline)
+        if let message = replies[0].errorMessage { throw RedisError.server(message) }
+    }
+
+    /// Notes Booxi calls of an attempt that will be retried (the final attempt's go with `finish`).
+    public func note(jobID: String, command: CommandJob, calls: [BooxiCall]) async throws {
+        guard timeline != nil, !calls.isEmpty else { return }
+        var pipeline = RedisPipeline()
+        appendNotes(of: command, jobID: jobID, calls: calls, result: nil, to: &pipeline)
+        _ = try await redis.execute(pipeline)
+    }
+
+    private func appendNotes(of command: CommandJob, jobID: String, calls: [BooxiCall], result: CommandStatus?, to pipeline: inout RedisPipeline) {
+        guard let timeline else { return }
+        for call in calls {
+            timeline.append(
+                bookingID: command.bookingID, type: "booxi",
+                ["call": call.call, "status": call.status, "ms": String(call.milliseconds), "job": jobID], to: &pipeline)
+        }
+        if let result {
+            timeline.append(
+                bookingID: command.bookingID, type: "result",
+                ["action": command.action.rawValue, "state": result.state.rawValue, "refusal": result.refusal?.code ?? "",
+                 "code": result.trackingCode.map(BookingTimeline.mask) ?? "", "job": jobID], to: &pipeline)
+        }
     }
 
     /// Waits up to `timeout` for the job's final status; nil if it is not done by then.

@@ -18,6 +18,10 @@ public struct MappingKeys: Sendable {
     public func booking(_ bookingID: String) -> String { bookingPrefix + bookingID }
     /// Codes a booking no longer answers to; they never resolve again.
     public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
+    /// `timeline:<bookingId>` → stream: what happened to the booking (``BookingTimeline``).
+    public func timeline(_ bookingID: String) -> String { prefix + "{m}:timeline:" + bookingID }
+    /// `erased:<bookingId>` → a booking whose personal data was erased: no event recreates it.
+    public func erased(_ bookingID: String) -> String { prefix + "{m}:erased:" + bookingID }
     /// Bookings to fetch from Booxi in the background, one zset per class, scored by when due.
     public func fetches(_ callClass: BooxiCallClass) -> String { prefix + "{m}:fetch:" + callClass.description }
     /// `merchant:<merchantId>` → a store's details as Booxi gave them, kept for `api.venueCacheMinutes`

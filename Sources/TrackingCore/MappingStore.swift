@@ -19,6 +19,8 @@ public struct MappingStore: Sendable {
 
     public enum ApplyResult: String, Sendable {
         case applied, stale, exists, retired, cancelled, unchanged
+        /// The booking's personal data was erased: nothing brings it back.
+        case erased
     }
 
     /// Appends the apply script for `event` to `pipeline` (the worker applies a batch in one round
@@ -27,7 +29,8 @@ public struct MappingStore: Sendable {
         let version = event.eventTime ?? receivedAt
         pipeline.append(
             Self.apply,
-            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys,
+            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys
+                + [keys.timeline(event.bookingID), keys.erased(event.bookingID)],
             arguments: [
                 event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
@@ -85,7 +88,7 @@ public struct MappingStore: Sendable {
     ) async throws -> Bool {
         let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
         return try await redis.eval(
-            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
+            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys + [keys.timeline(bookingID)],
             arguments: [
                 json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
                 Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "",
@@ -98,7 +101,7 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set, the fetch queues. ARGV: kind, bookingId, code,
+    /// KEYS: record, new code key, retired set, the fetch queues, the timeline, the erased mark. ARGV: kind, bookingId, code,
     /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
     /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
@@ -109,21 +112,28 @@ public struct MappingStore: Sendable {
     /// and, unless the event is a cancellation (which changes only the status), a prefetch is asked
     /// for in the same step, so no crash can separate the two.
     static let apply = RedisScript(
-        BookingFetches.requestFunction + """
-        local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
+        BookingFetches.requestFunction + BookingTimeline.luaNote + """
+        local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
         local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local version = tonumber(ARGV[5])
-        if redis.call('SISMEMBER', retired, code) == 1 then return 'retired' end
+        if redis.call('EXISTS', KEYS[8]) == 1 then return 'erased' end
+        local function done(outcome)
+          note(timeline, 'type', 'apply', 'outcome', outcome, 'event', kind, 'code', mask(code))
+          redis.call('EXPIRE', timeline, ARGV[9], 'NX')
+          return outcome
+        end
+        if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
         if redis.call('EXISTS', rec) == 1 then
           local stored = redis.call('HMGET', rec, 'version', 'status', 'code')
-          if version < (tonumber(stored[1]) or 0) then return 'stale' end
-          if kind == 'booking.confirmed' then return 'exists' end
-          if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return 'cancelled' end
-          if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return 'unchanged' end
+          if version < (tonumber(stored[1]) or 0) then return done('stale') end
+          if kind == 'booking.confirmed' then return done('exists') end
+          if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
+          if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
           if stored[3] and stored[3] ~= code then
             local oldKey = ARGV[10] .. stored[3]
             if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
             redis.call('SADD', retired, stored[3])
+            note(timeline, 'type', 'code', 'old', mask(stored[3]), 'new', mask(code))
           end
         end
         redis.call('SET', newCodeKey, bookingId)
@@ -145,6 +155,8 @@ public struct MappingStore: Sendable {
         redis.call('EXPIREAT', rec, expireAt)
         redis.call('EXPIREAT', newCodeKey, expireAt)
         redis.call('EXPIREAT', retired, expireAt)
+        note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', kind, 'code', mask(code))
+        redis.call('EXPIREAT', timeline, expireAt)
         return 'applied'
         """)
 
@@ -174,6 +186,7 @@ public struct MappingStore: Sendable {
           local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
           redis.call('EXPIREAT', KEYS[1], expireAt)
           redis.call('EXPIREAT', KEYS[2], expireAt)
+          redis.call('EXPIREAT', KEYS[6], expireAt)
           local code = redis.call('HGET', KEYS[1], 'code')
           if code then redis.call('EXPIREAT', ARGV[6] .. code, expireAt) end
         end

@@ -2,6 +2,7 @@ import BooxiAPI
 import Foundation
 import JobQueue
 import Logging
+import Synchronization
 import TrackingCore
 
 /// Runs cancel and modify jobs against Booxi. Which errors retry is Booxi's error taxonomy's call
@@ -37,21 +38,24 @@ public struct CommandHandler: JobHandler {
         logger[metadataKey: "jobId"] = "\(envelope.id)"
         logger[metadataKey: "action"] = "\(command.action.rawValue)"
         try await commands.markRunning(jobID: envelope.id, command: command)
+        let calls = BooxiCallLog()
         do {
-            if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff) {
+            if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff, calls) {
                 try await commands.finish(
-                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)))
+                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)),
+                    calls: calls.entries)
                 logger.notice("command refused by the change rules", metadata: ["refusal": "\(refusal.rawValue)"])
                 return .succeeded
             }
-            let status = try await execute(command)
-            try await commands.finish(jobID: envelope.id, command: command, status: status)
+            let status = try await execute(command, calls)
+            try await commands.finish(jobID: envelope.id, command: command, status: status, calls: calls.entries)
             logger.info("command succeeded")
             return .succeeded
         } catch let error as BooxiError {
             let lastAttempt = envelope.attempt + 1 >= maxAttempts
             if error.isRetryable && !lastAttempt {
                 logger.notice("command will retry", metadata: ["error": "\(error)"])
+                try? await commands.note(jobID: envelope.id, command: command, calls: calls.entries)
                 return .retry(error: error.description, retryAfter: error.retryAfter)
             }
             let refusal: CommandRefusal =
@@ -62,7 +66,8 @@ public struct CommandHandler: JobHandler {
                 default: .refused
                 }
             try await commands.finish(
-                jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal))
+                jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal),
+                calls: calls.entries)
             logger.notice("command failed", metadata: ["error": "\(error)"])
             return .failed(reason: error.description)
         }
@@ -70,26 +75,28 @@ public struct CommandHandler: JobHandler {
 
     /// The API accepted this command before the booking's details were known: fetch them (in the
     /// command's class: the visitor is waiting) and apply the same rule the API would have.
-    private func checkRules(_ command: CommandJob, cutoffMinutes: Int) async throws -> ChangeRefusal? {
-        let (booking, raw) = try await booxi.booking(id: command.bookingID, .queue(.command))
+    private func checkRules(_ command: CommandJob, cutoffMinutes: Int, _ calls: BooxiCallLog) async throws -> ChangeRefusal? {
+        let (booking, raw) = try await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)) }
         try await mappings.storeBooking(bookingID: command.bookingID, json: raw, status: nil, endsAt: booking.endDate)
         let status = try await mappings.record(bookingID: command.bookingID)?.status ?? booking.status ?? ""
         return ChangeRefusal.check(recordStatus: status, booking: booking, start: booking.startDate, cutoffMinutes: cutoffMinutes)
     }
 
     /// Calls Booxi and updates our copy; throws ``BooxiError``.
-    private func execute(_ command: CommandJob) async throws -> CommandStatus {
+    private func execute(_ command: CommandJob, _ calls: BooxiCallLog) async throws -> CommandStatus {
         var updated: Booking?
         switch command.action {
         case .cancel:
-            updated = try await booxi.cancel(id: command.bookingID)
+            updated = try await calls.time("PUT /booking (cancel)") { try await booxi.cancel(id: command.bookingID) }
         case .modify:
             guard let startsOn = command.startsOn.flatMap(ISO8601.parse), let serviceID = command.serviceID else {
                 throw BooxiError.invalid("modify needs startsOn and serviceId")
             }
-            updated = try await booxi.modify(id: command.bookingID, startsOn: startsOn, serviceID: serviceID, staffID: command.staffID)
+            updated = try await calls.time("PUT /booking (modify)") {
+                try await booxi.modify(id: command.bookingID, startsOn: startsOn, serviceID: serviceID, staffID: command.staffID)
+            }
         }
-        if updated == nil { updated = try? await booxi.booking(id: command.bookingID, .queue(.command)).booking }
+        if updated == nil { updated = try? await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)).booking } }
         var newCode = command.code
         if let updated {
             // A modify may issue a new tracking code: map it now, retire the old one.
@@ -106,5 +113,43 @@ public struct CommandHandler: JobHandler {
                 cancelledBy: command.action == .cancel ? "visitor" : nil)
         }
         return CommandStatus(state: .succeeded, trackingCode: newCode)
+    }
+}
+
+/// The Booxi calls one command attempt made, with their outcome and duration, for the timeline.
+final class BooxiCallLog: Sendable {
+    private let calls = Mutex<[CommandStore.BooxiCall]>([])
+
+    var entries: [CommandStore.BooxiCall] { calls.withLock { $0 } }
+
+    func time<T>(_ call: String, _ body: () async throws -> T) async throws -> T {
+        let started = ContinuousClock.now
+        func record(_ status: String) {
+            let elapsed = ContinuousClock.now - started
+            let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            calls.withLock { $0.append(.init(call: call, status: status, milliseconds: milliseconds)) }
+        }
+        do {
+            let result = try await body()
+            record("200")
+            return result
+        } catch let error as BooxiError {
+            record(Self.status(of: error))
+            throw error
+        }
+    }
+
+    /// The status Booxi answered, or what happened instead.
+    static func status(of error: BooxiError) -> String {
+        switch error {
+        case .notFound: "404"
+        case .conflict(let code, _): "409 \(code)"
+        case .invalid: "400"
+        case .unauthorized: "401"
+        case .rateLimited: "429"
+        case .server(let status): String(status)
+        case .transport: "unreachable"
+        case .budgetBusy: "not called (budget busy)"
+        }
     }
 }

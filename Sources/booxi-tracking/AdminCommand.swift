@@ -2,6 +2,7 @@ import ArgumentParser
 import BooxiAPI
 import Foundation
 import JobQueue
+import Operations
 import RedisClient
 import TrackingConfig
 import TrackingCore
@@ -11,9 +12,20 @@ struct AdminCommand: AsyncParsableCommand {
         commandName: "admin",
         abstract: "Operate a running system: configuration, queues, dead letters, mappings.",
         subcommands: [
-            CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, BudgetCommand.self, ConfigReferenceCommand.self,
+            CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, TimelineCommand.self, EraseCommand.self,
+            BudgetCommand.self, ConfigReferenceCommand.self,
         ])
 }
+
+/// Runs `body` with the queries the console shares, for the configured server.
+func withOperations(_ options: CommonOptions, _ body: (OperationsStore) async throws -> Void) async throws {
+    try await withAdminRedis(options) { config, redis in
+        try await body(OperationsStore(configuration: config, redis: redis))
+    }
+}
+
+/// Who the audit log names for a CLI action.
+var cliUser: String { "cli:" + (ProcessInfo.processInfo.environment["USER"] ?? "unknown") }
 
 /// Runs `body` with a Redis client for the configured server, printing errors plainly.
 func withAdminRedis(_ options: CommonOptions, _ body: (AppConfiguration, RedisClient) async throws -> Void) async throws {
@@ -75,9 +87,12 @@ struct BudgetCommand: AsyncParsableCommand {
 
 struct DeadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dead", abstract: "Dead letters: list them, replay them onto their queue, or purge them.")
+        commandName: "dead", abstract: "Dead letters: list them (grouped by reason), replay them onto their queue, or purge them.")
     @Argument(help: "list, replay or purge") var action: String
-    @Option(help: "How many (list: newest first; replay: oldest first).") var limit: Int = 50
+    @Option(help: "Only letters whose reason falls in this group (as `list` prints it).") var reason: String?
+    @Option(help: "Only this kind: webhook, cancel, modify, unreadable.") var kind: String?
+    @Option(help: "Only these job ids (comma-separated).") var ids: String?
+    @Option(help: "list: how many, newest first.") var limit: Int = 50
     @OptionGroup var options: CommonOptions
 
     func validate() throws {
@@ -85,18 +100,73 @@ struct DeadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await withAdminRedis(options) { config, redis in
-            let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: config.keyPrefix))
+        try await withOperations(options) { operations in
+            let filter = DeadLetterFilter(reason: reason, kind: kind)
+            let chosen = ids.map { $0.split(separator: ",").map(String.init) }
             switch action {
-            case "replay": print("replayed \(try await queue.replayDeadLetters(limit: limit))")
-            case "purge": print("purged \(try await queue.purgeDeadLetters())")
+            case "replay", "purge":
+                let targets = try await operations.deadLetterIDs(chosen, filter: filter)
+                let count = action == "replay"
+                    ? try await operations.queue.replayDeadLetters(ids: targets) : try await operations.queue.purgeDeadLetters(ids: targets)
+                try await operations.audit.record(user: cliUser, action: action, target: "dead letters", detail: "\(count) of \(targets.count)")
+                print("\(action == "replay" ? "replayed" : "purged") \(count)")
             default:
-                for letter in try await queue.deadLetters(limit: limit) {
-                    let failedAt = Date(timeIntervalSince1970: Double(letter.failedAt) / 1000)
-                    print("\(letter.job.id) \(letter.job.kind.rawValue) attempts=\(letter.attempts) failedAt=\(failedAt) reason=\(letter.reason)"
-                        + (letter.lastError.map { " lastError=\($0)" } ?? ""))
+                let (groups, items) = try await operations.deadLetters(filter)
+                for group in groups { print("\(group.count)\t\(group.reason)") }
+                for item in items.prefix(limit) {
+                    let failedAt = Date(timeIntervalSince1970: Double(item.failedAt) / 1000)
+                    print("\(item.id) \(item.kind) attempts=\(item.attempts) failedAt=\(failedAt) reason=\(item.reason)"
+                        + (item.lastError.map { " lastError=\($0)" } ?? ""))
                 }
             }
+        }
+    }
+}
+
+struct TimelineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timeline", abstract: "Everything that happened to a booking, found by tracking code, booking id or event id.")
+    @Argument(help: "A tracking code, a Booxi booking id, or a webhook event id.") var query: String
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withOperations(options) { operations in
+            guard let answer = try await operations.timeline(for: query) else {
+                print("not found")
+                throw ExitCode(1)
+            }
+            print("booking \(answer.bookingId) (found by \(answer.foundBy)), status \(answer.status ?? "-"), code \(answer.code ?? "-")")
+            for entry in answer.entries {
+                let at = Date(timeIntervalSince1970: Double(entry.at) / 1000)
+                print("\(at) \(entry.type) " + entry.fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            }
+        }
+    }
+}
+
+struct EraseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase", abstract: "Erase a booking's personal data everywhere it is kept (a visitor's request); audited.")
+    @Option(help: "A tracking code.") var code: String?
+    @Option(help: "A Booxi booking id (confirmation number).") var booking: String?
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        try await withOperations(options) { operations in
+            let bookingID: String
+            if let booking {
+                bookingID = booking
+            } else if let code {
+                guard let trackingCode = TrackingCode(code), let record = try await operations.mappings.resolve(trackingCode) else {
+                    throw RuntimeFailure("no booking answers to that code")
+                }
+                bookingID = record.bookingID
+            } else {
+                throw ValidationError("give --code or --booking")
+            }
+            let erasure = try await operations.erase(bookingID: bookingID)
+            try await operations.audit.record(user: cliUser, action: "erase", target: bookingID, detail: "\(erasure.jobsRemoved) jobs")
+            print("erased \(bookingID): \(erasure.keysDeleted) keys, \(erasure.jobsRemoved) jobs, \(erasure.jobRecordsDeleted) command records")
         }
     }
 }

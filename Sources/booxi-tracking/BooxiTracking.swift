@@ -12,7 +12,7 @@ struct BooxiTracking: AsyncParsableCommand {
             BXT_OAUTH_CLIENT_SECRET (or the file named by the same variable with _FILE appended).
             """,
         subcommands: [
-            IngressCommand.self, WorkerCommand.self, APICommand.self, SimulatorCommand.self, DevCommand.self,
+            IngressCommand.self, WorkerCommand.self, APICommand.self, ConsoleCommand.self, SimulatorCommand.self, DevCommand.self,
             AdminCommand.self,
         ]
     )

@@ -3,6 +3,7 @@ import Foundation
 import HTTPSupport
 import Logging
 import NIOCore
+import PipelineStats
 import RedisClient
 import ServiceLifecycle
 import Synchronization
@@ -30,7 +31,7 @@ enum RoleRunner {
         let result = await Result {
             let group = ServiceGroup(
                 configuration: .init(
-                    services: try services(resources).map { .init(service: $0) },
+                    services: (try services(resources) + minuteStats(role: role, configuration: configuration, resources)).map { .init(service: $0) },
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
@@ -43,6 +44,12 @@ enum RoleRunner {
         case .failure(let error): throw error
         case .success: logger.info("stopped")
         }
+    }
+
+    /// The roles on the pipeline add their counts to the per-minute series the console charts.
+    static func minuteStats(role: String, configuration: AppConfiguration, _ resources: RoleResources) -> [any Service] {
+        guard ["ingress", "worker", "api", "dev"].contains(role) else { return [] }
+        return [MinuteStatsFlusher(redis: resources.redis, keyPrefix: configuration.keyPrefix, logger: resources.logger)]
     }
 
     private static let loggingBootstrapped = Mutex(false)

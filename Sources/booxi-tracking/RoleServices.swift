@@ -40,7 +40,9 @@ func workerServices(configuration: AppConfiguration, role: RoleResources, worker
         booxi: booxi,
         mappings: MappingStore(
             redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
-        commands: CommandStore(redis: role.redis, keys: QueueKeys(prefix: keyPrefix)),
+        commands: CommandStore(
+            redis: role.redis, keys: QueueKeys(prefix: keyPrefix),
+            timeline: BookingTimeline(keyPrefix: keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
         maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
     return [booxi.scheduler]
         + buildWorkerServices(

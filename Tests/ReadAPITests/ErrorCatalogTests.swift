@@ -1,6 +1,7 @@
 import Foundation
 import HTTPSupport
 @testable import BooxiSimulator
+@testable import Console
 @testable import Ingress
 @testable import ReadAPI
 import TestSupport
@@ -37,7 +38,7 @@ struct ErrorCatalogTests {
             errors.map { Entry(code: $0.apiError.code, status: Int($0.apiError.status.code)) }
         }
         var all = Set(entries(IngressError.everyCase) + entries(TrackingAPIError.everyCase))
-        all.formUnion(entries(SimulatorControlError.everyCase) + entries(EdgeError.everyCase))
+        all.formUnion(entries(SimulatorControlError.everyCase) + entries(EdgeError.everyCase) + entries(ConsoleError.everyCase))
         all.formUnion(OAuthError.everyCase.map { Entry(code: $0.code, status: Int($0.status.code)) })
         all.formUnion(JSONErrorMiddleware<AppRequestContext>.frameworkStatuses.map {
             Entry(code: JSONErrorMiddleware<AppRequestContext>.code(for: $0), status: Int($0.code))

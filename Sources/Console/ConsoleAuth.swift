@@ -1,0 +1,101 @@
+import Foundation
+import HTTPSupport
+import HTTPTypes
+import Hummingbird
+import TrackingConfig
+
+/// Who is asking, for every console page and endpoint but `/healthz`: a session cookie (set by
+/// `POST /console/api/session`), or a user named by `console.trustedUserHeader` from a trusted
+/// proxy. Every state-changing request must also carry the session's CSRF token.
+struct ConsoleAuth: Sendable {
+    let sessions: ConsoleSessions
+    let users: ConsoleUsers
+    let settings: ConsoleSettings
+    let addresses: ClientAddressResolver
+    let userHeader: HTTPField.Name?
+
+    struct Operator: Sendable {
+        var user: String
+        var sessionID: String?
+        var csrf: String?
+    }
+
+    static let csrfHeader = HTTPField.Name("x-csrf-token")!
+    static let forwardedProto = HTTPField.Name("x-forwarded-proto")!
+
+    init(sessions: ConsoleSessions, users: ConsoleUsers, settings: ConsoleSettings) {
+        self.sessions = sessions
+        self.users = users
+        self.settings = settings
+        addresses = ClientAddressResolver(trustedProxies: settings.trustedProxies)
+        userHeader = settings.trustedUserHeader.isEmpty ? nil : HTTPField.Name(settings.trustedUserHeader)
+    }
+
+    func clientAddress(_ request: Request, _ context: AppRequestContext) -> String {
+        addresses.clientAddress(peer: context.remoteAddress, headers: request.headers) ?? "unknown"
+    }
+
+    /// The operator behind the request, or nil.
+    func current(_ request: Request, _ context: AppRequestContext) async throws -> Operator? {
+        let cookie = Self.cookie(request.headers[.cookie])
+        let session = try await cookie.asyncFlatMap { try await sessions.session($0) }
+        if let proxyUser = proxyUser(request, context) {
+            // The proxy decides who this is; a session of the same user carries the CSRF token.
+            let matching = session?.user == proxyUser ? session : nil
+            return Operator(user: proxyUser, sessionID: matching == nil ? nil : cookie, csrf: matching?.csrf)
+        }
+        guard let session, let cookie else { return nil }
+        return Operator(user: session.user, sessionID: cookie, csrf: session.csrf)
+    }
+
+    /// The operator, for a request that needs one; with `changing`, its CSRF token checked too.
+    func require(_ request: Request, _ context: AppRequestContext, changing: Bool = false) async throws -> Operator {
+        guard let who = try await current(request, context) else { throw ConsoleError.loginRequired }
+        if changing {
+            guard let expected = who.csrf, let sent = request.headers[Self.csrfHeader],
+                Self.constantTimeEqual(Array(expected.utf8), Array(sent.utf8))
+            else { throw ConsoleError.csrfFailed }
+        }
+        return who
+    }
+
+    func proxyUser(_ request: Request, _ context: AppRequestContext) -> String? {
+        guard let userHeader, let peer = context.remoteAddress?.ipAddress, addresses.isTrusted(peer),
+            let user = request.headers[userHeader]?.trimmingCharacters(in: .whitespaces), !user.isEmpty
+        else { return nil }
+        return String(user.prefix(128))
+    }
+
+    /// The session cookie: `HttpOnly`, `SameSite=Strict`, scoped to `/console`, and `Secure` when
+    /// operators come over TLS (`console.publicUrl` is https, or a trusted proxy says so).
+    func setCookie(_ id: String, _ request: Request, _ context: AppRequestContext) -> String {
+        let viaTLSProxy = context.remoteAddress?.ipAddress.map(addresses.isTrusted) == true && request.headers[Self.forwardedProto] == "https"
+        let secure = settings.publicURL.hasPrefix("https://") || viaTLSProxy
+        return "\(ConsoleSessions.cookie)=\(id); Path=/console; HttpOnly; SameSite=Strict; Max-Age=\(settings.sessionTTL.components.seconds)"
+            + (secure ? "; Secure" : "")
+    }
+
+    func clearCookie() -> String {
+        "\(ConsoleSessions.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
+    }
+
+    static func cookie(_ header: String?) -> String? {
+        for part in (header ?? "").split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0] == ConsoleSessions.cookie { return pair[1] }
+        }
+        return nil
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
