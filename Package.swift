@@ -61,7 +61,9 @@ let package = Package(
         // workers, retries, timelines, erase, audit.
         .target(
             name: "Operations",
-            dependencies: ["RedisClient", "JobQueue", "TrackingCore", "TrackingConfig", "PipelineStats"]
+            dependencies: [
+                "RedisClient", "JobQueue", "TrackingCore", "TrackingConfig", "PipelineStats",
+            ]
         ),
         // Typed configuration read once at start (files < environment, secrets redacted).
         .target(
@@ -264,6 +266,26 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "PipelineStatsTests",
+            dependencies: [
+                "PipelineStats", "RedisClient", "TestSupport",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "JobQueue", "RedisClient", "TestSupport", "TrackingCore",
+            ]
+        ),
+        .testTarget(
+            name: "ConsoleTests",
+            dependencies: [
+                "Console", "RedisClient", "TestSupport",
+            ]
+        ),
+        .testTarget(
             name: "TrackingCoreTests",
             dependencies: [
                 "TrackingCore", "JobQueue", "BooxiAPI", "RedisClient", "TestSupport",
@@ -305,7 +327,7 @@ let package = Package(
             name: "ReadAPITests",
             dependencies: [
                 "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
-                "Console", "Operations",
+                "Console",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -7,7 +7,7 @@ cd "$ROOT"
 
 ensure_base_deps
 # The tracking page is tested in a real headless Chromium driven by Selenium.
-ensure_packages chromium chromium-driver
+ensure_packages chromium chromium-driver prometheus
 python3 -c "import selenium, pytest, yaml, requests, kubernetes_validate, icalendar, axe_selenium_python" 2>/dev/null \
     || python3 -m pip install -q selenium pytest pyyaml requests kubernetes-validate icalendar axe-selenium-python
 

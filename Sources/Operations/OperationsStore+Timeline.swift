@@ -54,8 +54,10 @@ extension OperationsStore {
     /// What an erase removed.
     public struct Erasure: Sendable, Equatable, Codable {
         public var bookingId: String
+        /// Keys deleted: the record, code keys, retired set, timeline, command records and replies.
         public var keysDeleted: Int
         public var jobsRemoved: Int
+        /// Commands whose status record (and reply) went.
         public var jobRecordsDeleted: Int
     }
 
@@ -83,7 +85,8 @@ extension OperationsStore {
                 for key in found { pipeline.append("GET", key) }
                 for (key, value) in zip(found, try await redis.execute(pipeline)) {
                     guard let text = value.string, owners.contains(where: { text.contains("\"owner\":\"\($0)\"") }) else { continue }
-                    jobRecords.append(key)
+                    // The status record and the reply a waiting API request reads (both may hold a cancel's note).
+                    jobRecords += [key, queue.keys.jobReplies(String(key.dropFirst(queue.keys.job("").count)))]
                 }
             }
         } while cursor != "0"
@@ -93,6 +96,6 @@ extension OperationsStore {
         pipeline.append("SET", keys.erased(bookingID), "1", "EX", mappings.retentionSeconds)
         let replies = try await redis.execute(pipeline)
         return Erasure(
-            bookingId: bookingID, keysDeleted: (replies[0].int ?? 0) - jobRecords.count, jobsRemoved: jobsRemoved, jobRecordsDeleted: jobRecords.count)
+            bookingId: bookingID, keysDeleted: replies[0].int ?? 0, jobsRemoved: jobsRemoved, jobRecordsDeleted: jobRecords.count / 2)
     }
 }

@@ -22,6 +22,7 @@ struct Housekeeper: Sendable {
             do {
                 if sinceHeartbeat >= heartbeatTTL / 3 {
                     try await driver.heartbeat(workerIDs: laneIDs, ttl: heartbeatTTL)
+                    metrics.heartbeat.record(Date().timeIntervalSince1970)
                     sinceHeartbeat = .zero
                 }
                 let promoted = try await driver.promoteDue(now: JobEnvelope.nowMilliseconds(), limit: 500)

@@ -25,6 +25,9 @@ struct WorkerMetrics: Sendable {
     private let outcomesByKind: [String: Outcomes]
     let recovered = Counter(label: "booxi_tracking_worker_recovered_jobs_total")
     let promoted = Counter(label: "booxi_tracking_worker_promoted_jobs_total")
+    /// When this worker last renewed its lanes' heartbeats (seconds since 1970): an alert fires
+    /// when no worker has for a minute.
+    let heartbeat = Gauge(label: "booxi_tracking_worker_heartbeat_timestamp_seconds")
     private let depthGauges = ["webhooks", "commands", "delayed", "dead"].map {
         Gauge(label: "booxi_tracking_queue_depth", dimensions: [("queue", $0)])
     }

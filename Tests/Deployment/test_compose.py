@@ -22,9 +22,9 @@ def cli_subcommands():
 
 
 def test_services_and_commands_match_the_cli():
-    assert set(SERVICES) == {"redis", "ingress", "worker", "api", "simulator"}
+    assert set(SERVICES) == {"redis", "ingress", "worker", "api", "console", "simulator"}
     subcommands = cli_subcommands()
-    for name in ("ingress", "worker", "api", "simulator"):
+    for name in ("ingress", "worker", "api", "console", "simulator"):
         command = SERVICES[name]["command"]
         assert command[0] in subcommands, f"{name}: {command} is not a booxi-tracking subcommand"
         assert command[0] == name
@@ -46,6 +46,10 @@ def test_ports_and_health_checks_match_the_configuration():
         if name != "simulator":
             assert not any(mapping.endswith(f":{ops}") for mapping in published), f"{name}: operations port published"
     assert "ports" not in SERVICES["worker"], "workers must scale with --scale worker=N, so no fixed host port"
+    # The console: its own port, published on the host's loopback only, health on /healthz.
+    assert SERVICES["console"]["ports"] == [f"127.0.0.1:{DEFAULTS['console']['port']}:{DEFAULTS['console']['port']}"]
+    assert f"127.0.0.1:{DEFAULTS['console']['port']}/healthz" in " ".join(SERVICES["console"]["healthcheck"]["test"])
+    assert DEFAULTS["console"]["host"] == "127.0.0.1" and DEFAULTS["console"]["port"] != DEFAULTS["api"]["port"]
     # Inside the compose network the operations listeners must listen beyond loopback.
     environment = COMPOSE["x-role"]["environment"]
     assert environment["BXT_INGRESS_OPS_HOST"] == environment["BXT_API_OPS_HOST"] == environment["BXT_WORKER_HOST"] == "0.0.0.0"

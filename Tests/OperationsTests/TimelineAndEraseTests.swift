@@ -1,0 +1,115 @@
+import Foundation
+import JobQueue
+import Operations
+import RedisClient
+import TestSupport
+import Testing
+import TrackingCore
+
+@Suite("Operations over real Redis: a booking's timeline in order, erase leaves no personal byte")
+struct TimelineAndEraseTests {
+    static let name = "Quillfeather"
+
+    static func body(_ event: String, code: String, time: Int64) -> String {
+        #"{"event":"\#(event)","timestamp":"\#(Date(timeIntervalSince1970: Double(time) / 1000).formatted(.iso8601))","booking":{"confirmationNumber":"A00009001","status":"Approved","client":{"firstName":"Zelda","lastName":"\#(name)","email":"zelda@example.com","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\#(code)"}}}}"#
+    }
+
+    @Test func timelineThenErase() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: server.configuration())
+        let operations = OperationsStore(redis: redis, keyPrefix: "bxt:", retentionHours: 24, heartbeatTTL: .seconds(15))
+        let commands = CommandStore(redis: redis, keys: QueueKeys(), timeline: operations.timeline)
+        let fetches = BookingFetches(redis: redis, keys: MappingKeys())
+
+        // What the ingress writes with each push, then the worker's applies: confirmed, modified (new code).
+        var pipeline = RedisPipeline()
+        operations.timeline.append(bookingID: "A00009001", type: "webhook", ["event": "booking.confirmed", "eventId": "evt-1"], to: &pipeline)
+        operations.timeline.append(bookingID: "A00009001", type: "webhook", ["event": "booking.confirmed", "eventId": "evt-1"], to: &pipeline)
+        _ = try await redis.execute(pipeline)
+        let t0: Int64 = 1_900_000_000_000
+        _ = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.confirmed", code: "firstCode1", time: t0)), t0)], ringing: fetches)
+        _ = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.modified", code: "secondCode2", time: t0 + 1000)), t0)], ringing: fetches)
+        // A cancel from the page: queued with its reason, one Booxi call, the result.
+        let command = CommandJob(action: .cancel, bookingID: "A00009001", code: "secondCode2", cancelReason: try CancelReason(code: "unwell", note: "Zelda \(Self.name) is ill"))
+        guard case .queued(let jobID) = try await commands.enqueue(command) else { Issue.record("not queued"); return }
+        try await commands.finish(
+            jobID: jobID, command: command, status: CommandStatus(state: .succeeded),
+            calls: [.init(call: "PUT /booking (cancel)", status: "200", milliseconds: 42)])
+
+        let answer = try #require(try await operations.timeline(for: "secondCode2"))
+        #expect(answer.bookingId == "A00009001" && answer.foundBy == "code" && answer.code == "seco…")
+        #expect(answer.entries.map(\.type) == ["webhook", "webhook", "apply", "code", "apply", "command", "booxi", "result"])
+        #expect(answer.entries.map { $0.fields["deduplicated"] ?? "" }.prefix(2) == ["no", "yes"])
+        #expect(answer.entries[2].fields["outcome"] == "applied" && answer.entries[3].fields == ["old": "firs…", "new": "seco…"])
+        #expect(answer.entries[5].fields["by"] == "page" && answer.entries[5].fields["reason"] == "unwell")
+        #expect(answer.entries[6].fields["status"] == "200" && answer.entries[6].fields["ms"] == "42")
+        #expect(answer.entries[7].fields["state"] == "succeeded")
+        #expect(answer.entries.map(\.at) == answer.entries.map(\.at).sorted())
+        #expect(try await operations.timeline(for: "A00009001")?.foundBy == "booking")
+
+        // Personal data everywhere: a dead letter and a waiting job carrying the name.
+        let queue = operations.queue
+        let letter = DeadLetter(job: JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0)), reason: "x", attempts: 1, lastError: nil)
+        _ = try await redis.send("LPUSH", queue.keys.dead, Array(try JSONEncoder().encode(letter)))
+        try await queue.push(JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0 + 5)))
+        #expect(try await Self.everyValue(redis).contains(Self.name))
+
+        let erasure = try await operations.erase(bookingID: "A00009001")
+        #expect(erasure.jobsRemoved == 3 && erasure.jobRecordsDeleted == 1)  // the dead letter, the webhook, the queued cancel
+        let remaining = try await Self.everyValue(redis)
+        #expect(!remaining.contains(Self.name) && !remaining.contains("Zelda"), "\(remaining)")
+        #expect(try await operations.mappings.resolve(TrackingCode("secondCode2")!) == nil)
+        // A late webhook does not bring it back.
+        let late = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.modified", code: "thirdCode3", time: t0 + 9000)), t0)], ringing: fetches)
+        #expect(try late[0].get() == .erased)
+        #expect(try await !Self.everyValue(redis).contains(Self.name))
+        await redis.shutdown()
+    }
+
+    /// Every key and every byte of every value in the database, whatever the type.
+    static func everyValue(_ redis: RedisClient) async throws -> String {
+        var text = ""
+        for key in try await redis.send("KEYS", "*").array?.compactMap(\.string) ?? [] {
+            text += key + "\n"
+            let type = try await redis.send("TYPE", key).string ?? ""
+            let reply: RedisReply =
+                switch type {
+                case "string": try await redis.send("GET", key)
+                case "hash": try await redis.send("HGETALL", key)
+                case "list": try await redis.send("LRANGE", key, 0, -1)
+                case "set": try await redis.send("SMEMBERS", key)
+                case "zset": try await redis.send("ZRANGE", key, 0, -1)
+                case "stream": try await redis.send("XRANGE", key, "-", "+")
+                default: .null
+                }
+            text += flatten(reply) + "\n"
+        }
+        return text
+    }
+
+    static func flatten(_ reply: RedisReply) -> String {
+        if let array = reply.array { return array.map(flatten).joined(separator: " ") }
+        return reply.string ?? ""
+    }
+}
+
+@Suite("Dead letters as operators see them: groups, filters, masking")
+struct DeadLetterReportTests {
+    @Test func groupsIgnoreTheDetailsThatDiffer() {
+        #expect(DeadLetterReport.group(of: "unknown event 'booking.noshow'") == DeadLetterReport.group(of: "unknown event 'x.y'"))
+        let letters = ["bad 'a'", "bad 'b'", "other"].map {
+            DeadLetter(job: JobEnvelope(kind: .webhook, payload: "{}"), reason: $0, attempts: 1, lastError: nil, failedAt: 10)
+        }
+        #expect(DeadLetterReport.groups(letters).map { "\($0.reason)=\($0.count)" } == ["bad '…'=2", "other=1"])
+        #expect(letters.filter(DeadLetterFilter(reason: "bad '…'").matches).count == 2)
+        #expect(letters.filter(DeadLetterFilter(kind: "cancel").matches).isEmpty)
+        #expect(letters.filter(DeadLetterFilter(since: 11).matches).isEmpty)
+    }
+
+    @Test func personalDataIsMasked() {
+        let masked = PersonalData.mask(#"{"client":{"firstName":"Zoë","lastName":"O\"Brien","email":"z@example.com","phone":"+1 514"},"note":"call jane@x.org"}"#)
+        #expect(!masked.contains("Zoë") && !masked.contains("Brien") && !masked.contains("example.com") && !masked.contains("+1 514"))
+        #expect(!masked.contains("jane@x.org") && masked.contains(#""firstName":"•••""#))
+    }
+}
