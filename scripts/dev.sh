@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The first run: installs what is missing, builds (release), starts a local redis-server (AOF on,
-# data in .dev/redis), the Booxi simulator, the ingress, two workers and the API, books a demo
+# data in .dev/redis), the Booxi simulator, the ingress, two workers, the API and the operations
+# console (user `dev`, a password made for this run, printed at the end), books a demo
 # appointment through the real ingress, and prints the tracking page URL. Ctrl-C stops everything.
 # A second run reuses the build and the data.
 set -euo pipefail
@@ -44,7 +45,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$DEV/redis" --appendon
 PIDS+=($!)
 for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-log "4/5 starting simulator, ingress, 2 workers and api (logs in .dev/logs)"
+log "4/5 starting simulator, ingress, 2 workers, api and console (logs in .dev/logs)"
 start_role() {
     local name="$1"; shift
     env "${ROLE_ENV[@]}" "$BIN" "$@" >"$DEV/logs/$name.log" 2>&1 &
@@ -57,7 +58,10 @@ ROLE_ENV=(BXT_WORKER_PORT=8082); start_role worker-1 worker --id dev-worker-1
 ROLE_ENV=(BXT_WORKER_PORT=8083); start_role worker-2 worker --id dev-worker-2
 ROLE_ENV=()
 start_role api api
-for url in http://127.0.0.1:8090/healthz http://127.0.0.1:9081/readyz http://127.0.0.1:9080/readyz http://127.0.0.1:8082/readyz; do
+CONSOLE_PASSWORD="${BXT_DEV_CONSOLE_PASSWORD:-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')}"
+ROLE_ENV=(BXT_CONSOLE_USERS="dev:$(echo "$CONSOLE_PASSWORD" | "$BIN" console hash-password)"); start_role console console
+ROLE_ENV=()
+for url in http://127.0.0.1:8090/healthz http://127.0.0.1:9081/readyz http://127.0.0.1:9080/readyz http://127.0.0.1:8082/readyz http://127.0.0.1:8084/healthz; do
     for _ in $(seq 1 100); do curl -fs "$url" >/dev/null 2>&1 && break; sleep 0.1; done
     curl -fs "$url" >/dev/null || die "$url did not come up (see .dev/logs)"
 done
@@ -74,6 +78,7 @@ cat <<MSG
 
   Tracking page:   http://127.0.0.1:8080/track/$CODE
   Tracking API:    http://127.0.0.1:8080/api/tracking/$CODE
+  Console:         http://127.0.0.1:8084/console   user dev, password $CONSOLE_PASSWORD
   Operations:      http://127.0.0.1:9081/metrics (ingress)  :8082/metrics (worker)  :9080/metrics (api), and /readyz
                    (operations listeners, loopback only; the public ports 8081 and 8080 keep only /healthz)
 
@@ -86,6 +91,8 @@ cat <<MSG
     $BIN admin lookup --code $CODE
     # dead letters: list, replay or purge
     $BIN admin dead list
+    # everything that happened to the demo booking (the console's timeline page shows the same)
+    $BIN admin timeline $CODE
     # another booking, through the simulator and the real ingress
     $BIN simulator book --service 101 --at 2030-01-02T10:00:00Z
     # Booxi's sample webhook (then http://127.0.0.1:8080/track/abc123XYZ)

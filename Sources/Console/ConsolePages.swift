@@ -31,6 +31,8 @@ struct ConsolePages: Sendable {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("console/login") { _, _ in html(login) }
+        // Browsers ask for it on every page; there is none.
+        router.get("favicon.ico") { _, _ in Response(status: .noContent) }
         for (name, asset) in assets {
             router.get(RouterPath("console/assets/\(name)")) { _, _ in
                 var headers = HTTPFields()

@@ -42,6 +42,7 @@ extension OperationsStore {
         var seenEvents = Set<String>()
         let entries = try await timeline.read(bookingID: bookingID, using: redis).map { entry in
             var fields = entry.fields
+            fields["at"] = nil
             if entry.type == "webhook", let eventID = fields["eventId"], !eventID.isEmpty {
                 fields["deduplicated"] = seenEvents.insert(eventID).inserted ? "no" : "yes"
             }

@@ -34,7 +34,9 @@ public struct BookingTimeline: Sendable {
         public var type: String
         public var fields: [String: String]
 
-        public var at: Int64 { Int64(id.split(separator: "-").first ?? "") ?? 0 }
+        /// When it happened: the entry's own `at` (a Booxi call noted when its command finished),
+        /// else when it was written.
+        public var at: Int64 { fields["at"].flatMap { Int64($0) } ?? Int64(id.split(separator: "-").first ?? "") ?? 0 }
     }
 
     /// Appends one entry (and a first expiry, which later writes leave alone) to `pipeline`.
@@ -58,7 +60,7 @@ public struct BookingTimeline: Sendable {
     /// A code as the timeline shows it: its first four characters.
     public static func mask(_ code: String) -> String { String(code.prefix(4)) + "…" }
 
-    /// The booking's entries, oldest first.
+    /// The booking's entries, in the order they happened (by ``Entry/at``; ties keep the stream's order).
     public func read(bookingID: String, using redis: RedisClient) async throws -> [Entry] {
         let reply = try await redis.send("XRANGE", keys.timeline(bookingID), "-", "+")
         return (reply.array ?? []).compactMap { item in
@@ -66,6 +68,6 @@ public struct BookingTimeline: Sendable {
             var fields = pair[1].fields.mapValues { String(decoding: $0, as: UTF8.self) }
             guard let type = fields.removeValue(forKey: "type") else { return nil }
             return Entry(id: id, type: type, fields: fields)
-        }
+        }.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
     }
 }

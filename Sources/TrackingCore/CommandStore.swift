@@ -78,11 +78,14 @@ public struct CommandStore: Sendable {
         /// The HTTP status, or the error's kind when there was none.
         public var status: String
         public var milliseconds: Int
+        /// When the call started (ms since 1970): the timeline places it there, not at the note.
+        public var startedAt: Int64
 
-        public init(call: String, status: String, milliseconds: Int) {
+        public init(call: String, status: String, milliseconds: Int, startedAt: Int64 = JobEnvelope.nowMilliseconds()) {
             self.call = call
             self.status = status
             self.milliseconds = milliseconds
+            self.startedAt = startedAt
         }
     }
 
@@ -117,7 +120,8 @@ public struct CommandStore: Sendable {
         for call in calls {
             timeline.append(
                 bookingID: command.bookingID, type: "booxi",
-                ["call": call.call, "status": call.status, "ms": String(call.milliseconds), "job": jobID], to: &pipeline)
+                ["call": call.call, "status": call.status, "ms": String(call.milliseconds), "job": jobID, "at": String(call.startedAt)],
+                to: &pipeline)
         }
         if let result {
             timeline.append(

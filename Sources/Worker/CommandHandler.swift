@@ -124,10 +124,11 @@ final class BooxiCallLog: Sendable {
 
     func time<T>(_ call: String, _ body: () async throws -> T) async throws -> T {
         let started = ContinuousClock.now
+        let startedAt = JobEnvelope.nowMilliseconds()
         func record(_ status: String) {
             let elapsed = ContinuousClock.now - started
             let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-            calls.withLock { $0.append(.init(call: call, status: status, milliseconds: milliseconds)) }
+            calls.withLock { $0.append(.init(call: call, status: status, milliseconds: milliseconds, startedAt: startedAt)) }
         }
         do {
             let result = try await body()

@@ -1,6 +1,9 @@
 """scripts/dev.sh as a newcomer runs it: it comes up, and every command its banner prints works
 when pasted into a fresh shell (no variables of ours, another directory). It uses the debug
 binary (BXT_DEV_BIN) instead of building a release one, and the fixed development ports."""
+import urllib.request
+import json
+import re
 import os
 import signal
 import subprocess
@@ -51,6 +54,12 @@ def test_dev_script_comes_up_and_every_banner_command_works_when_pasted():
                                input=script, capture_output=True, text=True, timeout=120, cwd=home)
         assert fresh.returncode == 0, f"{fresh.stdout}\n{fresh.stderr}"
         assert "webhooks waiting:" in fresh.stdout and "booking " in fresh.stdout and '"status":"queued"' in fresh.stdout
+        # The console line: its user and password log in.
+        password = re.search(r"Console: +http://127\.0\.0\.1:8084/console +user dev, password (\S+)", output).group(1)
+        login = urllib.request.Request("http://127.0.0.1:8084/console/api/session", method="POST",
+                                       data=json.dumps({"username": "dev", "password": password}).encode(),
+                                       headers={"content-type": "application/json"})
+        assert "csrfToken" in json.load(urllib.request.urlopen(login, timeout=10))
     finally:
         os.killpg(dev.pid, signal.SIGINT)
         try:

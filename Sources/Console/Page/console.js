@@ -62,7 +62,7 @@ function confirmAction(text) {
 
 // --- Charts: inline SVG, axes, a tooltip on hover. ---
 function chart(title, points, series, unit = "") {
-  const width = 600, height = 190, left = 44, bottom = 24, top = 8, right = 8;
+  const width = 600, height = 190, left = 58, bottom = 24, top = 8, right = 8;
   const values = points.map((point) => series.map((s) => s.value(point) || 0));
   const max = Math.max(1, ...values.flat());
   const x = (index) => left + (index / Math.max(1, points.length - 1)) * (width - left - right);
@@ -100,7 +100,7 @@ function chart(title, points, series, unit = "") {
 }
 
 const views = {
-  async "": (view) => {
+  "": async (view) => {
     const [queues, points] = await Promise.all([api("queues"), api("stats?range=" + state.range)]);
     const count = (name) => (point) => point.counts[name];
     view.replaceChildren(
