@@ -33,9 +33,12 @@ struct TimelineAndEraseTests {
         // A cancel from the page: queued with its reason, one Booxi call, the result.
         let command = CommandJob(action: .cancel, bookingID: "A00009001", code: "secondCode2", cancelReason: try CancelReason(code: "unwell", note: "Zelda \(Self.name) is ill"))
         guard case .queued(let jobID) = try await commands.enqueue(command) else { Issue.record("not queued"); return }
+        // The Booxi call starts after the command was queued and ends before its result is written.
+        let callStarted = JobEnvelope.nowMilliseconds()
+        try await Task.sleep(for: .milliseconds(5))
         try await commands.finish(
             jobID: jobID, command: command, status: CommandStatus(state: .succeeded),
-            calls: [.init(call: "PUT /booking (cancel)", status: "200", milliseconds: 42, startedAt: JobEnvelope.nowMilliseconds() - 42)])
+            calls: [.init(call: "PUT /booking (cancel)", status: "200", milliseconds: 42, startedAt: callStarted)])
 
         let answer = try #require(try await operations.timeline(for: "secondCode2"))
         #expect(answer.bookingId == "A00009001" && answer.foundBy == "code" && answer.code == "seco…")
