@@ -17,8 +17,8 @@ public struct AppConfiguration: Sendable {
     public var booxi: BooxiSettings
     public var simulator: SimulatorSettings
     public var page: PageSettings
-    public var console: ConsoleSettings
     public var secrets: Secrets
+    public var console: ConsoleSettings
 
     /// Where the defaults live unless `BXT_DEFAULTS_FILE` names another file.
     public static let defaultsPath = "config/default.json"
@@ -53,6 +53,7 @@ public struct AppConfiguration: Sendable {
         self.redis = redis
         keyPrefix = try settings.string("redis.keyPrefix")
         logLevel = try settings.choice("log.level")
+        console = try ConsoleSettings(settings: settings)
         secrets = Secrets(settings: settings)
         ingress = try IngressSettings(settings: settings)
         worker = try WorkerSettings(settings: settings)
@@ -61,7 +62,6 @@ public struct AppConfiguration: Sendable {
         booxi = try BooxiSettings(settings: settings)
         simulator = try SimulatorSettings(settings: settings)
         page = try PageSettings(settings: settings)
-        console = try ConsoleSettings(settings: settings)
     }
 
     private static func jsonFile(_ path: String, key: String) async throws -> FileProvider<JSONSnapshot> {

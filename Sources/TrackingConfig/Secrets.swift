@@ -28,12 +28,13 @@ public struct Secrets: Sendable, CustomStringConvertible {
     /// API key (which every API replica shares).
     public var slotTokenSecret: String?
     /// The console's users: `name:bcrypt-hash` entries (`booxi-tracking console hash-password`).
-    public var consoleUsers: [String] = []
+    public var consoleUsers: [String]
 
     public init(
         booxiPartnerAPIKey: String? = nil, webhookTokens: [String] = [], webhookSigningSecrets: [String] = [],
-        oauthClientSecret: String? = nil, slotTokenSecret: String? = nil
+        oauthClientSecret: String? = nil, slotTokenSecret: String? = nil, consoleUsers: [String] = []
     ) {
+        self.consoleUsers = consoleUsers
         self.booxiPartnerAPIKey = booxiPartnerAPIKey
         self.webhookTokens = webhookTokens
         self.webhookSigningSecrets = webhookSigningSecrets
@@ -47,8 +48,8 @@ public struct Secrets: Sendable, CustomStringConvertible {
             webhookTokens: settings.secretList("secrets.webhookTokens"),
             webhookSigningSecrets: settings.secretList("secrets.webhookSigningSecrets"),
             oauthClientSecret: settings.secret("secrets.oauthClientSecret"),
-            slotTokenSecret: settings.secret("secrets.slotTokenSecret"))
-        consoleUsers = settings.secretList("secrets.consoleUsers")
+            slotTokenSecret: settings.secret("secrets.slotTokenSecret"),
+            consoleUsers: settings.secretList("secrets.consoleUsers"))
     }
 
     public var description: String {
