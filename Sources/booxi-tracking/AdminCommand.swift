@@ -56,13 +56,14 @@ struct QueuesCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await withAdminRedis(options) { config, redis in
-            let queue = JobQueue(redis: redis, keys: QueueKeys(prefix: config.keyPrefix))
-            let depths = try await queue.depths()
+        try await withOperations(options) { operations in
+            let depths = try await operations.queue.depths()
             print("webhooks waiting: \(depths.webhooks)\ncommands waiting: \(depths.commands)")
             print("delayed (retries): \(depths.delayed)\ndead letters: \(depths.dead)")
-            for worker in try await queue.workers() {
-                print("worker \(worker.id): \(worker.alive ? "alive" : "no heartbeat"), holding \(worker.holding)")
+            for lane in try await operations.workers() {
+                let heartbeat = lane.heartbeatAgeMs.map { "heartbeat \($0) ms ago" } ?? "no heartbeat"
+                print("worker \(lane.id): \(heartbeat), holding \(lane.holding)")
+                for job in lane.jobs { print("  \(job.id) \(job.kind) age \(job.ageMs) ms, attempt \(job.attempt)") }
             }
         }
     }

@@ -33,8 +33,15 @@ def console():
         procs += start_roles(env, ports, work)
         procs.append(subprocess.Popen([BIN, "console"], env=env, stdout=open(work / "console.log", "w"), stderr=subprocess.STDOUT))
         base = f"http://127.0.0.1:{env['BXT_CONSOLE_PORT']}"
+        # A second console behind an "authenticating proxy" on loopback.
+        proxied_port = free_port()
+        procs.append(subprocess.Popen([BIN, "console"], env={**env, "BXT_CONSOLE_PORT": str(proxied_port), "BXT_CONSOLE_USERS": "",
+                                                            "BXT_CONSOLE_TRUSTED_USER_HEADER": "X-Forwarded-User",
+                                                            "BXT_CONSOLE_TRUSTED_PROXIES": "127.0.0.1"},
+                                      stdout=open(work / "console-proxied.log", "w"), stderr=subprocess.STDOUT))
         wait_http(base + "/healthz")
-        yield {"base": base, "ports": ports, "work": work}
+        wait_http(f"http://127.0.0.1:{proxied_port}/healthz")
+        yield {"base": base, "proxied": f"http://127.0.0.1:{proxied_port}", "ports": ports, "work": work}
     finally:
         stop(procs)
 
@@ -219,5 +226,17 @@ def test_security_rules(console):
     assert answers[:5] == [401] * 5 and answers[5:] == [429, 429], answers
     throttled = requests.post(base + "/console/api/session", json={"username": "guesser", "password": "x"})
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    # Behind a trusted proxy the user header is the login; the page gets a session for its CSRF token.
+    proxied = console["proxied"]
+    assert requests.get(proxied + "/console/api/queues").status_code == 401
+    as_alice = requests.Session()
+    as_alice.headers["X-Forwarded-User"] = "alice"
+    assert as_alice.get(proxied + "/console/api/queues").status_code == 200
+    assert as_alice.post(proxied + "/console/api/dead-letters/purge", json={"ids": []}).status_code == 403
+    token = as_alice.get(proxied + "/console/api/session").json()
+    assert token["user"] == "alice"
+    as_alice.headers["X-CSRF-Token"] = token["csrfToken"]
+    assert as_alice.post(proxied + "/console/api/dead-letters/purge", json={"ids": []}).json() == {"purged": 0, "selected": 0}
+    assert requests.post(proxied + "/console/api/session", json={"username": "alice", "password": "x"}).status_code == 401
     # The console is on its own port: the visitor-facing API does not serve it.
     assert requests.get(f"http://127.0.0.1:{console['ports']['api']}/console/login").status_code == 404

@@ -27,7 +27,8 @@ struct WorkerTestCase {
     ) async throws {
         let worker = WorkerService(
             workerID: "test-worker", driver: queue, lanes: lanes, batchSize: 16, blockTimeout: .milliseconds(100), retryPolicy: retry,
-            heartbeatTTL: .seconds(2), reaperInterval: .milliseconds(500), shutdownGrace: .seconds(2), logger: Logger(label: "test.worker"))
+            // A heartbeat that outlives a loaded CI machine's stalls: these tests are not about reaping.
+            heartbeatTTL: .seconds(10), reaperInterval: .milliseconds(500), shutdownGrace: .seconds(2), logger: Logger(label: "test.worker"))
         let group = ServiceGroup(services: [worker], logger: Logger(label: "test.group"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
