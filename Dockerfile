@@ -8,7 +8,8 @@ COPY Tests ./Tests
 RUN swift build -c release --product booxi-tracking --static-swift-stdlib \
     && mkdir /out \
     && cp "$(swift build -c release --show-bin-path)/booxi-tracking" /out/ \
-    && cp -r "$(swift build -c release --show-bin-path)/booxi-tracking_ReadAPI.resources" /out/
+    && cp -r "$(swift build -c release --show-bin-path)/booxi-tracking_ReadAPI.resources" /out/ \
+    && cp -r "$(swift build -c release --show-bin-path)/booxi-tracking_Console.resources" /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libhiredis0.14 ca-certificates curl \

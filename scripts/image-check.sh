@@ -48,7 +48,7 @@ log "3/4 copying what the runtime stage copies (the binary, its resource bundle,
 rm -rf "$ROOTFS/app"
 mkdir -p "$ROOTFS/app"
 cp "$BIN_DIR/booxi-tracking" "$ROOTFS/app/"
-cp -r "$BIN_DIR/booxi-tracking_ReadAPI.resources" "$ROOTFS/app/"
+cp -r "$BIN_DIR/booxi-tracking_ReadAPI.resources" "$BIN_DIR/booxi-tracking_Console.resources" "$ROOTFS/app/"
 cp -r config "$ROOTFS/app/config"
 echo "    image size without the base: $(du -sh "$ROOTFS/app" | cut -f1); dynamic libraries the binary needs:"
 chroot "$ROOTFS" /usr/bin/ldd /app/booxi-tracking | sed 's/^/      /'
@@ -63,11 +63,14 @@ cleanup() {
 }
 trap cleanup EXIT
 SIM=$(free_port); INGRESS=$(free_port); INGRESS_OPS=$(free_port); WORKER=$(free_port); API=$(free_port); API_OPS=$(free_port)
+CONSOLE=$(free_port)
 ENVIRONMENT=(
     BXT_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BOOXI_PARTNER_API_KEY=image-check-key BXT_LOG_LEVEL=notice
     BXT_SIMULATOR_PORT="$SIM" BXT_BOOXI_BASE_URL="http://127.0.0.1:$SIM/booking/v1"
     BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:$INGRESS/webhooks/booxi" BXT_INGRESS_PORT="$INGRESS"
     BXT_INGRESS_OPS_PORT="$INGRESS_OPS" BXT_WORKER_PORT="$WORKER" BXT_API_PORT="$API" BXT_API_OPS_PORT="$API_OPS"
+    # The console needs a user to start; the image check serves its pages but does not log in.
+    BXT_CONSOLE_PORT="$CONSOLE" BXT_CONSOLE_USERS=imagecheck:no-login-here
 )
 # As the image runs it: WORKDIR /app, USER nobody, /proc mounted, nothing from the host but the network.
 in_image() {
@@ -76,7 +79,7 @@ in_image() {
         "${ENVIRONMENT[@]}" /bin/sh -c 'cd /app && exec ./booxi-tracking "$@"' booxi-tracking "$@"
 }
 in_image admin check || die "admin check failed inside the image"
-for role in simulator ingress worker api; do
+for role in simulator ingress worker api console; do
     in_image "$role" >"$WORK/$role.log" 2>&1 &
     PIDS+=($!)
 done
@@ -88,6 +91,10 @@ wait_ready "http://127.0.0.1:$SIM/healthz"
 wait_ready "http://127.0.0.1:$INGRESS_OPS/readyz"
 wait_ready "http://127.0.0.1:$WORKER/readyz"
 wait_ready "http://127.0.0.1:$API_OPS/readyz"
+wait_ready "http://127.0.0.1:$CONSOLE/healthz"
+# The console's pages come from its own resource bundle.
+curl -fs "http://127.0.0.1:$CONSOLE/console/login" | grep -q 'id="login"' || die "the console's login page is not served (resource bundle?)"
+curl -fs "http://127.0.0.1:$CONSOLE/console/assets/console.js" -o /dev/null || die "the console's script is not served (resource bundle?)"
 # The page comes from the resource bundle: a bundle missing from the image fails here.
 # Its strings come from config/messages (copied into the image): a missing directory stops the api at start.
 PAGE="$(curl -fs "http://127.0.0.1:$API/track/imagecheck1")"
@@ -101,4 +108,4 @@ curl -fs -H 'Accept-Encoding: gzip' -D - "http://127.0.0.1:$API/track/imagecheck
 CODE="$(in_image simulator book --service 100 --first-name Image --last-name Check)"
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$API/api/tracking/$CODE" >/dev/null && break; sleep 0.2; done
 curl -fs "http://127.0.0.1:$API/api/tracking/$CODE" | grep -q '"status"' || die "a booking did not make it through the roles in the image"
-log "image check passed: admin check, simulator, ingress, worker and api ran as nobody in a bookworm root with only '$PACKAGES'"
+log "image check passed: admin check, simulator, ingress, worker, api and console ran as nobody in a bookworm root with only '$PACKAGES'"

@@ -64,9 +64,9 @@ extension OperationsStore {
 
     /// Erases a booking's personal data everywhere it is kept: its record (with the cached
     /// booking), its current and retired code keys, its timeline, its pending fetches, every
-    /// waiting, delayed and dead job that mentions it, and its commands' status records. A mark
-    /// (`erased:<bookingId>`, no personal data) keeps a late webhook from bringing it back; the code
-    /// answers 404 from now on.
+    /// waiting, delayed and dead job that mentions it, and its commands' status records. The record
+    /// is left holding only `erased` (no personal data), which keeps a late webhook from bringing it
+    /// back; the code answers 404 from now on.
     public func erase(bookingID: String) async throws -> Erasure {
         let keys = mappings.keys
         let record = try await mappings.record(bookingID: bookingID)
@@ -94,7 +94,9 @@ extension OperationsStore {
         var pipeline = RedisPipeline()
         pipeline.append(RedisCommand("DEL", [keys.booking(bookingID), keys.retired(bookingID), keys.timeline(bookingID)] + codes.map { keys.codePrefix + $0 } + jobRecords))
         for fetches in BookingFetches.classes.map(keys.fetches) { pipeline.append("ZREM", fetches, bookingID) }
-        pipeline.append("SET", keys.erased(bookingID), "1", "EX", mappings.retentionSeconds)
+        // The record becomes the erased mark: the apply script reads it with the fields it reads anyway.
+        pipeline.append("HSET", keys.booking(bookingID), "erased", "1")
+        pipeline.append("EXPIRE", keys.booking(bookingID), mappings.retentionSeconds)
         let replies = try await redis.execute(pipeline)
         return Erasure(
             bookingId: bookingID, keysDeleted: replies[0].int ?? 0, jobsRemoved: jobsRemoved, jobRecordsDeleted: jobRecords.count / 2)

@@ -18,11 +18,14 @@ final class LookupCache: Sendable {
         let record: BookingRecord
         let booking: Booking?
         let startDate: Date?
+        /// Parsed once per read from Redis, not per lookup (parsing ISO-8601 costs more than the rest of a hit).
+        let endDate: Date?
 
         init(record: BookingRecord, booking: Booking?) {
             self.record = record
             self.booking = booking
             startDate = booking?.startDate
+            endDate = booking?.endDate
         }
 
         /// Decodes the record's copy of the booking (nil when it has none or it is unreadable).

@@ -85,12 +85,13 @@ public struct TrackingView: Codable, Sendable, Equatable {
         let booking = entry.booking
         trackingCode = record.code
         status = record.status
-        let state = BookingState.of(recordStatus: record.status, booking: booking, now: now)
+        let state = BookingState.of(recordStatus: record.status, booking: booking, end: .some(entry.endDate ?? entry.startDate), now: now)
         self.state = state.rawValue
         cancelledBy = state == .cancelled ? record.cancelledBy : nil
         isCompleted = booking?.isCompletedVisit ?? false
         startsOn = booking?.totalClientTimespan?.start ?? booking?.startsOn
-        endsOn = booking?.endDate.map(ISO8601.format)
+        // Booxi's own text when it gives an end (no formatting on a lookup), else start plus duration.
+        endsOn = booking?.totalClientTimespan?.end ?? entry.endDate.map(ISO8601.format)
         duration = booking?.durationMinutes
         timeZone = venue.venue.timeZone
         serviceName = booking?.items?.compactMap(\.serviceName).joined(separator: ", ")
@@ -103,7 +104,10 @@ public struct TrackingView: Codable, Sendable, Equatable {
         actions = Actions(canCancel: refusal == nil, canModify: refusal == nil)
         self.refusal = refusal
         changeRefusal = refusal?.rawValue
-        changeUntil = refusal == nil ? entry.startDate.map { ISO8601.format($0.addingTimeInterval(-Double(policy.cutoffMinutes * 60))) } : nil
+        if refusal == nil {
+            changeUntil = policy.cutoffMinutes == 0
+                ? startsOn : entry.startDate.map { ISO8601.format($0.addingTimeInterval(-Double(policy.cutoffMinutes * 60))) }
+        }
         if state.isOver && (policy.bookAgainWithWidget || policy.bookAgainWithLink) {
             bookAgain = policy.bookAgainWithWidget ? BookAgain(serviceId: serviceId, staffId: booking?.staffId) : BookAgain()
         }

@@ -7,7 +7,8 @@ import Foundation
 public enum BookingState: String, Sendable, CaseIterable {
     case pendingStaffApproval, pendingClientApproval, confirmed, cancelled, arrived, completed, noShow, past
 
-    public static func of(recordStatus: String, booking: Booking?, now: Date = Date()) -> BookingState {
+    /// `end` is the booking's end (else its start), when the caller has it parsed already.
+    public static func of(recordStatus: String, booking: Booking?, end: Date?? = nil, now: Date = Date()) -> BookingState {
         let status = recordStatus == "Cancelled" ? recordStatus : (booking?.status ?? recordStatus)
         switch status {
         case "Cancelled": return .cancelled
@@ -21,7 +22,7 @@ public enum BookingState: String, Sendable, CaseIterable {
         case "noshow": return .noShow
         default: break
         }
-        if let end = booking?.endDate ?? booking?.startDate, end <= now { return .past }
+        if let end = end ?? (booking?.endDate ?? booking?.startDate), end <= now { return .past }
         return .confirmed
     }
 

@@ -13,15 +13,14 @@ public struct MappingKeys: Sendable {
     /// `code:<code>` → bookingId.
     public var codePrefix: String { prefix + "{m}:code:" }
     public func code(_ code: TrackingCode) -> String { codePrefix + code.value }
-    /// `booking:<bookingId>` → hash: code, status, version, event, names, cached booking.
+    /// `booking:<bookingId>` → hash: code, status, version, event, names, cached booking; after an
+    /// erase only `erased` (so no event brings the booking back).
     public var bookingPrefix: String { prefix + "{m}:booking:" }
     public func booking(_ bookingID: String) -> String { bookingPrefix + bookingID }
     /// Codes a booking no longer answers to; they never resolve again.
     public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
     /// `timeline:<bookingId>` → stream: what happened to the booking (``BookingTimeline``).
     public func timeline(_ bookingID: String) -> String { prefix + "{m}:timeline:" + bookingID }
-    /// `erased:<bookingId>` → a booking whose personal data was erased: no event recreates it.
-    public func erased(_ bookingID: String) -> String { prefix + "{m}:erased:" + bookingID }
     /// Bookings to fetch from Booxi in the background, one zset per class, scored by when due.
     public func fetches(_ callClass: BooxiCallClass) -> String { prefix + "{m}:fetch:" + callClass.description }
     /// `merchant:<merchantId>` → a store's details as Booxi gave them, kept for `api.venueCacheMinutes`

@@ -30,7 +30,7 @@ public struct MappingStore: Sendable {
         pipeline.append(
             Self.apply,
             keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys
-                + [keys.timeline(event.bookingID), keys.erased(event.bookingID)],
+                + [keys.timeline(event.bookingID)],
             arguments: [
                 event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
@@ -101,7 +101,7 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set, the fetch queues, the timeline, the erased mark. ARGV: kind, bookingId, code,
+    /// KEYS: record, new code key, retired set, the fetch queues, the timeline. ARGV: kind, bookingId, code,
     /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
     /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
@@ -116,7 +116,6 @@ public struct MappingStore: Sendable {
         local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
         local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
         local version = tonumber(ARGV[5])
-        if redis.call('EXISTS', KEYS[8]) == 1 then return 'erased' end
         local function done(outcome)
           note(timeline, 'type', 'apply', 'outcome', outcome, 'event', kind, 'code', mask(code))
           redis.call('EXPIRE', timeline, ARGV[9], 'NX')
@@ -124,7 +123,9 @@ public struct MappingStore: Sendable {
         end
         if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
         if redis.call('EXISTS', rec) == 1 then
-          local stored = redis.call('HMGET', rec, 'version', 'status', 'code')
+          local stored = redis.call('HMGET', rec, 'version', 'status', 'code', 'erased')
+          -- An erased booking keeps only this mark (no personal data): nothing brings it back.
+          if stored[4] then return 'erased' end
           if version < (tonumber(stored[1]) or 0) then return done('stale') end
           if kind == 'booking.confirmed' then return done('exists') end
           if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
@@ -174,7 +175,7 @@ public struct MappingStore: Sendable {
         """
         if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[9] then return 0 end
         for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'erased') == 1 then return 0 end
         if redis.call('HGET', KEYS[1], 'booking') ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'changes', 1) end
         redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
         redis.call('HDEL', KEYS[1], 'fetchingUntil')

@@ -74,4 +74,5 @@ def test_dockerfile_is_multi_stage_with_hiredis():
     assert len(stages) == 2
     assert "libhiredis-dev" in dockerfile and "libhiredis0.14" in dockerfile
     assert "booxi-tracking_ReadAPI.resources" in dockerfile, "the page's resources must ship next to the binary"
+    assert "booxi-tracking_Console.resources" in dockerfile, "the console's pages must ship next to the binary"
     assert "COPY config" in dockerfile
