@@ -60,9 +60,8 @@ public struct AuditLog: Sendable {
     /// The newest entries first.
     public func recent(limit: Int = 200) async throws -> [Entry] {
         let reply = try await redis.send("XREVRANGE", key, "+", "-", "COUNT", limit)
-        return (reply.array ?? []).compactMap { item in
-            guard let pair = item.array, pair.count == 2, let id = pair[0].string else { return nil }
-            let fields = pair[1].fields.mapValues { String(decoding: $0, as: UTF8.self) }
+        return reply.streamEntries.map { id, raw in
+            let fields = raw.mapValues { String(decoding: $0, as: UTF8.self) }
             return Entry(id: id, user: fields["user"] ?? "", action: fields["action"] ?? "", target: fields["target"] ?? "", detail: fields["detail"] ?? "")
         }
     }

@@ -55,6 +55,14 @@ public enum RedisReply: Sendable, Hashable {
         return result
     }
 
+    /// An `XRANGE`/`XREVRANGE` answer: each entry's id and fields, in the answer's order.
+    public var streamEntries: [(id: String, fields: [String: [UInt8]])] {
+        (array ?? []).compactMap { item in
+            guard let pair = item.array, pair.count == 2, let id = pair[0].string else { return nil }
+            return (id, pair[1].fields)
+        }
+    }
+
     /// The server's error message, if this is an error reply.
     public var errorMessage: String? {
         if case .error(let message) = self { return message }

@@ -63,9 +63,8 @@ public struct BookingTimeline: Sendable {
     /// The booking's entries, in the order they happened (by ``Entry/at``; ties keep the stream's order).
     public func read(bookingID: String, using redis: RedisClient) async throws -> [Entry] {
         let reply = try await redis.send("XRANGE", keys.timeline(bookingID), "-", "+")
-        return (reply.array ?? []).compactMap { item in
-            guard let pair = item.array, pair.count == 2, let id = pair[0].string else { return nil }
-            var fields = pair[1].fields.mapValues { String(decoding: $0, as: UTF8.self) }
+        return reply.streamEntries.compactMap { id, raw in
+            var fields = raw.mapValues { String(decoding: $0, as: UTF8.self) }
             guard let type = fields.removeValue(forKey: "type") else { return nil }
             return Entry(id: id, type: type, fields: fields)
         }.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
