@@ -228,8 +228,9 @@ async function show() {
   const name = page() in views ? page() : "";
   $("title").textContent = titles[name];
   document.title = `${titles[name]} · booxi-tracking console`;
-  document.querySelectorAll("nav a").forEach((link) => link.toggleAttribute("aria-current", link.pathname === location.pathname) || link.removeAttribute("aria-current"));
-  document.querySelectorAll("nav a").forEach((link) => { if (link.pathname === location.pathname) link.setAttribute("aria-current", "page"); });
+  document.querySelectorAll("nav a").forEach((link) => {
+    if (link.pathname === location.pathname) link.setAttribute("aria-current", "page"); else link.removeAttribute("aria-current");
+  });
   try { await views[name]($("view")); } catch (error) { say(error.message, true); }
 }
 
