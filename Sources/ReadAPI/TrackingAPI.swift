@@ -45,11 +45,10 @@ struct TrackingAPI: Sendable {
     }
 
     /// The view of what a lookup found, with its store's venue (from memory, almost always).
-    func view(_ found: BookingReader.Found, now: Date = Date()) async -> TrackingView {
-        let merchantID = found.entry.booking?.merchantId
-        let venue: VenueDirectory.Known
-        if let known = venues.cached(merchantID) { venue = known } else { venue = await venues.venue(merchantID) }
-        return TrackingView(entry: found.entry, venue: venue, stale: found.stale, policy: policy, now: now)
+    func view(_ found: BookingReader.Found, venue: VenueDirectory.Known? = nil, now: Date = Date()) async -> TrackingView {
+        let known: VenueDirectory.Known
+        if let venue { known = venue } else { known = await venues.venue(found.entry.booking?.merchantId) }
+        return TrackingView(entry: found.entry, venue: known, stale: found.stale, policy: policy, now: now)
     }
 
     /// What is behind a code, with the reader's failures as HTTP errors.
@@ -79,10 +78,10 @@ extension TrackingAPI {
     func calendarFile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
         let found = try await lookup(try code(context), context)
-        let view = await view(found)
-        let venue = await venues.venue(found.entry.booking?.merchantId).venue
+        let venue = await venues.venue(found.entry.booking?.merchantId)
+        let view = await view(found, venue: venue)
         let language = calendar.messages.language(for: request.headers[.acceptLanguage])
-        guard let file = calendar.file(for: view, venue: venue, record: found.record, language: language) else {
+        guard let file = calendar.file(for: view, venue: venue.venue, record: found.record, language: language) else {
             throw TrackingAPIError.noStartTime
         }
         var headers = HTTPFields()

@@ -85,7 +85,7 @@ public struct TrackingView: Codable, Sendable, Equatable {
         let booking = entry.booking
         trackingCode = record.code
         status = record.status
-        let state = BookingState.of(recordStatus: record.status, booking: booking, end: .some(entry.endDate ?? entry.startDate), now: now)
+        let state = BookingState.of(recordStatus: record.status, booking: booking, end: entry.endDate ?? entry.startDate, now: now)
         self.state = state.rawValue
         cancelledBy = state == .cancelled ? record.cancelledBy : nil
         isCompleted = booking?.isCompletedVisit ?? false

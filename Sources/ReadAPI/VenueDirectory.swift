@@ -47,8 +47,8 @@ final class VenueDirectory: Sendable {
         unnamed = Known(venue: fallback, json: fallback.json(), until: .now + .seconds(365 * 86_400))
     }
 
-    /// This replica's copy, if it is current: no await, no Redis.
-    func cached(_ merchantID: Int?) -> Known? {
+    /// This replica's copy, if it is current: no suspension, no Redis.
+    private func cached(_ merchantID: Int?) -> Known? {
         guard let merchantID else { return unnamed }
         return known.withLock { $0[merchantID] }.flatMap { $0.until > .now ? $0 : nil }
     }

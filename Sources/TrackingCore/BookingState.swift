@@ -7,8 +7,13 @@ import Foundation
 public enum BookingState: String, Sendable, CaseIterable {
     case pendingStaffApproval, pendingClientApproval, confirmed, cancelled, arrived, completed, noShow, past
 
-    /// `end` is the booking's end (else its start), when the caller has it parsed already.
-    public static func of(recordStatus: String, booking: Booking?, end: Date?? = nil, now: Date = Date()) -> BookingState {
+    public static func of(recordStatus: String, booking: Booking?, now: Date = Date()) -> BookingState {
+        of(recordStatus: recordStatus, booking: booking, end: booking?.endDate ?? booking?.startDate, now: now)
+    }
+
+    /// `end` is the booking's end, else its start, as the caller parsed it already (a lookup
+    /// parses once per read from Redis, not per request).
+    public static func of(recordStatus: String, booking: Booking?, end: Date?, now: Date = Date()) -> BookingState {
         let status = recordStatus == "Cancelled" ? recordStatus : (booking?.status ?? recordStatus)
         switch status {
         case "Cancelled": return .cancelled
@@ -22,7 +27,7 @@ public enum BookingState: String, Sendable, CaseIterable {
         case "noshow": return .noShow
         default: break
         }
-        if let end = end ?? (booking?.endDate ?? booking?.startDate), end <= now { return .past }
+        if let end, end <= now { return .past }
         return .confirmed
     }
 
