@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import RedisClient
 
 /// Booxi's Booking API (or the simulator): every call admitted by the shared ``BooxiScheduler``
 /// in its class, typed errors, the API key only ever in the request header. One `HTTPClient` per
@@ -10,14 +11,15 @@ import NIOHTTP1
 public struct BooxiClient: Sendable {
     public struct Configuration: Sendable {
         public var baseURL: String
-        public var apiKey: String
+        /// The Partner API key: redacted in every description and reflection of the client.
+        public var apiKey: Secret
         public var apiKeyHeader: String
         public var requestTimeout: Duration
         public var modifiedBy: String
         /// The longest a command or background call waits for its turn in the budget.
         public var maxQueueWait: Duration
 
-        public init(baseURL: String, apiKey: String, apiKeyHeader: String = "Booxi-PartnerKey",
+        public init(baseURL: String, apiKey: Secret, apiKeyHeader: String = "Booxi-PartnerKey",
                     requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking",
                     maxQueueWait: Duration = .seconds(120)) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
@@ -106,7 +108,7 @@ public struct BooxiClient: Sendable {
         }
         var request = HTTPClientRequest(url: configuration.baseURL + path)
         request.method = method
-        request.headers.add(name: configuration.apiKeyHeader, value: configuration.apiKey)
+        request.headers.add(name: configuration.apiKeyHeader, value: configuration.apiKey.revealed)
         request.headers.add(name: "accept", value: "application/json")
         if let body {
             request.headers.add(name: "content-type", value: "application/json")

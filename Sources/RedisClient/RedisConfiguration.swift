@@ -44,9 +44,9 @@ public struct RedisConfiguration: Sendable, Hashable {
         /// The name the sentinels monitor the primary under.
         public var masterName: String
         /// Password of the sentinels themselves (`requirepass` in sentinel.conf), if any.
-        public var password: String?
+        public var password: Secret?
 
-        public init(sentinels: [Endpoint], masterName: String, password: String? = nil) {
+        public init(sentinels: [Endpoint], masterName: String, password: Secret? = nil) {
             self.sentinels = sentinels
             self.masterName = masterName
             self.password = password
@@ -57,7 +57,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var tls: TLS?
     public var sentinel: Sentinel?
     public var username: String?
-    public var password: String?
+    public var password: Secret?
     public var database: Int
     public var connectTimeout: Duration
     public var commandTimeout: Duration
@@ -73,7 +73,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     public init(
         endpoint: Endpoint = .tcp(host: "127.0.0.1", port: 6379),
         username: String? = nil,
-        password: String? = nil,
+        password: Secret? = nil,
         database: Int = 0,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(2),
@@ -108,10 +108,10 @@ public struct RedisConfiguration: Sendable, Hashable {
             throw URLError.invalid("expected redis://[user:pass@]host:port/db, rediss://… (TLS) or unix:///path")
         }
         username = components.user.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
-        password = components.password.flatMap { $0.removingPercentEncoding }
-        if username != nil && password == nil {
+        password = components.password.flatMap { $0.removingPercentEncoding }.map { Secret($0) }
+        if let onlyName = username, password == nil {
             // `redis://secret@host` is the common password-only form.
-            password = username
+            password = Secret(onlyName)
             username = nil
         }
         switch scheme {

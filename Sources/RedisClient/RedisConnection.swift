@@ -62,7 +62,7 @@ final class RedisConnection: @unchecked Sendable {
 
     private func handshake() throws(RedisError) {
         if let password = configuration.password {
-            var auth: [any RedisArgumentConvertible] = [password]
+            var auth: [any RedisArgumentConvertible] = [password.revealed]
             if let username = configuration.username { auth.insert(username, at: 0) }
             if case .error(let message) = try send(RedisCommand("AUTH", auth)) {
                 // The server's text never contains the password; prefix it so operators see the step.

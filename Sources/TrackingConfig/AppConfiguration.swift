@@ -50,11 +50,13 @@ public struct AppConfiguration: Sendable {
         redis.poolWaitTimeout = try settings.milliseconds("redis.poolWaitTimeoutMs", in: 1...60_000)
         try redis.readTLS(settings)
         try redis.readSentinel(settings)
+        try SecretStrength.notPlaceholder(redis.password, key: "redis.url")
+        try SecretStrength.notPlaceholder(redis.sentinel?.password, key: "redis.sentinelPassword")
         self.redis = redis
         keyPrefix = try settings.string("redis.keyPrefix")
         logLevel = try settings.choice("log.level")
         console = try ConsoleSettings(settings: settings)
-        secrets = Secrets(settings: settings)
+        secrets = try Secrets(settings: settings)
         ingress = try IngressSettings(settings: settings)
         worker = try WorkerSettings(settings: settings)
         retry = try RetrySettings(settings: settings)
@@ -80,7 +82,7 @@ extension SettingsReader {
     /// The Redis URL may carry a password, so it is read as a secret.
     func secretAwareRedisURL() throws -> String {
         guard let url = secret("redis.url") else { throw ConfigurationError(key: "redis.url", reason: "missing value") }
-        return url
+        return url.revealed
     }
 }
 

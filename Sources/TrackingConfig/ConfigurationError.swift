@@ -21,6 +21,8 @@ public enum EnvironmentName {
     /// Mirrors swift-configuration's environment key encoding: a word boundary only where a
     /// lower-case letter meets an upper-case one (so keys avoid runs of capitals: `tokenTtlSeconds`).
     public static func of(_ key: String) -> String {
+        // Secrets have names of their own (`BOOXI_PARTNER_API_KEY`, `BXT_WEBHOOK_TOKENS`, ...).
+        if let secret = Secrets.sources.first(where: { $0.key == key }) { return secret.environment }
         var name = prefix
         for component in key.split(separator: ".") {
             name += "_"

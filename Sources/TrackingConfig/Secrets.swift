@@ -1,9 +1,11 @@
 import Configuration
 import Foundation
+import RedisClient
 
 /// The secrets and where they come from: an environment variable, or a file named by the same
 /// variable with `_FILE` appended (Docker/Kubernetes secrets). They enter the configuration as
-/// secret values, so access logging redacts them, and their `description` never shows them.
+/// secret values, so access logging redacts them, and are held as ``Secret``s, so neither this
+/// type's nor any holder's description or reflection shows them.
 public struct Secrets: Sendable, CustomStringConvertible {
     /// Environment variable → configuration key.
     public static let sources: [(environment: String, key: String)] = [
@@ -18,21 +20,21 @@ public struct Secrets: Sendable, CustomStringConvertible {
         ("BXT_REDIS_URL", "redis.url"),
     ]
 
-    public var booxiPartnerAPIKey: String?
+    public var booxiPartnerAPIKey: Secret?
     /// Accepted webhook tokens; several at once during a rotation.
-    public var webhookTokens: [String]
+    public var webhookTokens: [Secret]
     /// Accepted HMAC signing secrets; several at once during a rotation.
-    public var webhookSigningSecrets: [String]
-    public var oauthClientSecret: String?
+    public var webhookSigningSecrets: [Secret]
+    public var oauthClientSecret: Secret?
     /// Seals the API's slot tokens; without it they are sealed with a key derived from the Partner
     /// API key (which every API replica shares).
-    public var slotTokenSecret: String?
+    public var slotTokenSecret: Secret?
     /// The console's users: `name:bcrypt-hash` entries (`booxi-tracking console hash-password`).
-    public var consoleUsers: [String]
+    public var consoleUsers: [Secret]
 
     public init(
-        booxiPartnerAPIKey: String? = nil, webhookTokens: [String] = [], webhookSigningSecrets: [String] = [],
-        oauthClientSecret: String? = nil, slotTokenSecret: String? = nil, consoleUsers: [String] = []
+        booxiPartnerAPIKey: Secret? = nil, webhookTokens: [Secret] = [], webhookSigningSecrets: [Secret] = [],
+        oauthClientSecret: Secret? = nil, slotTokenSecret: Secret? = nil, consoleUsers: [Secret] = []
     ) {
         self.consoleUsers = consoleUsers
         self.booxiPartnerAPIKey = booxiPartnerAPIKey
@@ -42,7 +44,9 @@ public struct Secrets: Sendable, CustomStringConvertible {
         self.slotTokenSecret = slotTokenSecret
     }
 
-    init(settings: SettingsReader) {
+    /// Reads the secrets and refuses weak ones (``SecretStrength``): a placeholder left in, or a
+    /// token or key too short to resist guessing.
+    init(settings: SettingsReader) throws {
         self.init(
             booxiPartnerAPIKey: settings.secret("secrets.booxiPartnerApiKey"),
             webhookTokens: settings.secretList("secrets.webhookTokens"),
@@ -50,6 +54,11 @@ public struct Secrets: Sendable, CustomStringConvertible {
             oauthClientSecret: settings.secret("secrets.oauthClientSecret"),
             slotTokenSecret: settings.secret("secrets.slotTokenSecret"),
             consoleUsers: settings.secretList("secrets.consoleUsers"))
+        try SecretStrength.notPlaceholder(booxiPartnerAPIKey, key: "secrets.booxiPartnerApiKey")
+        try SecretStrength.random(webhookTokens, key: "secrets.webhookTokens")
+        try SecretStrength.signing(webhookSigningSecrets, key: "secrets.webhookSigningSecrets")
+        try SecretStrength.random(oauthClientSecret.map { [$0] } ?? [], key: "secrets.oauthClientSecret")
+        try SecretStrength.random(slotTokenSecret.map { [$0] } ?? [], key: "secrets.slotTokenSecret")
     }
 
     public var description: String {

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import RedisClient
 
 /// Reads required, validated values from a `ConfigReader`, turning every failure into a
 /// ``ConfigurationError`` that names the key. Every key has its default in `config/default.json`,
@@ -48,13 +49,15 @@ public struct SettingsReader: Sendable {
         (reader.stringArray(forKey: ConfigKey(key)) ?? []).filter { !$0.isEmpty }
     }
 
-    /// A secret: never logged by the configuration library's access reporting.
-    public func secret(_ key: String) -> String? {
-        reader.string(forKey: ConfigKey(key), isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+    /// A secret: never logged by the configuration library's access reporting, and held as a
+    /// ``Secret`` from here on.
+    public func secret(_ key: String) -> Secret? {
+        reader.string(forKey: ConfigKey(key), isSecret: true).flatMap { $0.isEmpty ? nil : Secret($0) }
     }
 
-    public func secretList(_ key: String) -> [String] {
-        (secret(key) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    public func secretList(_ key: String) -> [Secret] {
+        (secret(key)?.revealed ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { Secret($0) }
     }
 
     private static func wrap(_ error: any Error, _ key: String) -> ConfigurationError {

@@ -38,14 +38,15 @@ public struct BookingFetcher: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            // One outage for all fetchers: one line when Redis goes, not one per fetcher.
+            let outage = OutagePause("booking fetcher", logger: logger)
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<concurrency { group.addTask { await self.fetchUntilCancelled() } }
+                for _ in 0..<concurrency { group.addTask { await self.fetchUntilCancelled(outage) } }
             }
         }
     }
 
-    private func fetchUntilCancelled() async {
-        var outage = OutagePause()
+    private func fetchUntilCancelled(_ outage: OutagePause) async {
         while !Task.isCancelled {
             do {
                 guard let callClass = try await fetches.mostUrgentDue() else {
@@ -63,7 +64,7 @@ public struct BookingFetcher: Service {
                 continue  // the queue is long: stay in it
             } catch {
                 if Task.isCancelled { break }
-                await outage.failed(error, "booking fetcher paused: Redis unavailable", logger: logger)
+                await outage.failed(error)
             }
         }
     }
@@ -97,4 +98,10 @@ public struct BookingFetcher: Service {
     private func count(_ callClass: BooxiCallClass, _ outcome: String) {
         outcomes["\(callClass)/\(outcome)"]?.increment()
     }
+}
+
+extension BookingFetcher: CustomStringConvertible {
+    /// What service-lifecycle logs this service by: its name, not a reflection of the Booxi
+    /// client and everything it holds.
+    public var description: String { "BookingFetcher(concurrency: \(concurrency))" }
 }

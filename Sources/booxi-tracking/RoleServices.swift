@@ -57,8 +57,8 @@ func simulatorServices(configuration: AppConfiguration, role: RoleResources) thr
     }
     let simulator = BooxiSimulator(
         settings: .init(
-            host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey,
-            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first, seed: seed,
+            host: settings.host, port: settings.port, apiKey: configuration.secrets.booxiPartnerAPIKey?.revealed,
+            webhookURL: settings.webhookURL, webhookToken: configuration.secrets.webhookTokens.first?.revealed, seed: seed,
             fairUse: settings.requestsPerSecond > 0 && settings.requestsPerMinute > 0
                 ? FairUsePolicy(perSecond: settings.requestsPerSecond, perMinute: settings.requestsPerMinute) : nil),
         http: role.http, logger: role.logger)

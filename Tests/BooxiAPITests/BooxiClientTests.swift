@@ -47,7 +47,7 @@ struct SimulatorTestCase {
         let scheduler = BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: policy, requestTimeout: timeout, logger: logs.logger)
         schedulers.running.withLock { $0.append(BackgroundServices([scheduler])) }
         return BooxiClient(
-            configuration: .init(baseURL: baseURL ?? self.baseURL, apiKey: apiKey, apiKeyHeader: header, requestTimeout: timeout),
+            configuration: .init(baseURL: baseURL ?? self.baseURL, apiKey: Secret(apiKey), apiKeyHeader: header, requestTimeout: timeout),
             http: HTTPClient.shared, scheduler: scheduler, logger: logs.logger)
     }
 
