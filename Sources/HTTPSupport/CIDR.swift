@@ -1,22 +1,35 @@
-import HTTPTypes
 import NIOCore
 
 /// An address range such as `10.0.0.0/8` or `2001:db8::/32`, for allow lists and trusted proxies.
+/// Parsing is total: any text, however long or odd (`/`, `1.2.3.4/`, `::/+8`, NUL bytes), is
+/// either a range or nil, and never traps.
 public struct CIDR: Sendable, Hashable {
     let network: [UInt8]
     let prefixLength: Int
 
+    /// The longest address literal (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`, 45
+    /// characters); anything longer is refused before it reaches the parser.
+    static let maxAddressLength = 45
+
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let address = CIDR.bytes(of: String(parts[0])) else { return nil }
-        let maxLength = address.count * 8
-        let length = parts.count == 2 ? Int(parts[1]) : maxLength
-        guard let length, (0...maxLength).contains(length) else { return nil }
-        network = address
-        prefixLength = length
+        let address: Substring
+        let length: Int?
+        if let slash = text.firstIndex(of: "/") {
+            address = text[..<slash]
+            length = Self.prefixLength(text[text.index(after: slash)...])
+            guard length != nil else { return nil }
+        } else {
+            address = text[...]
+            length = nil
+        }
+        guard let bytes = CIDR.bytes(of: address) else { return nil }
+        let maxLength = bytes.count * 8
+        guard (0...maxLength).contains(length ?? maxLength) else { return nil }
+        network = bytes
+        prefixLength = length ?? maxLength
     }
 
-    public func contains(_ address: String) -> Bool {
+    public func contains(_ address: some StringProtocol) -> Bool {
         guard let bytes = CIDR.bytes(of: address), bytes.count == network.count else { return false }
         var remaining = prefixLength
         for index in 0..<bytes.count where remaining > 0 {
@@ -28,9 +41,22 @@ public struct CIDR: Sendable, Hashable {
         return true
     }
 
-    /// Network-order bytes of an IPv4 or IPv6 literal (IPv4-mapped IPv6 becomes IPv4).
-    static func bytes(of address: String) -> [UInt8]? {
-        guard let socketAddress = try? SocketAddress(ipAddress: address, port: 0) else { return nil }
+    /// One to three decimal digits, nothing else (no sign, no spaces).
+    private static func prefixLength(_ text: Substring) -> Int? {
+        guard (1...3).contains(text.utf8.count), text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int(text)
+    }
+
+    /// Network-order bytes of an IPv4 or IPv6 literal (IPv4-mapped IPv6 becomes IPv4); nil for
+    /// anything else. Only the characters of an address literal reach the C parser (a NUL byte
+    /// would end the string there, and `1.2.3.4\0junk` would read as `1.2.3.4`).
+    static func bytes(of address: some StringProtocol) -> [UInt8]? {
+        guard (1...maxAddressLength).contains(address.utf8.count),
+            address.utf8.allSatisfy({ byte in
+                (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte) || byte == 0x2E || byte == 0x3A
+            }),
+            let socketAddress = try? SocketAddress(ipAddress: String(address), port: 0)
+        else { return nil }
         switch socketAddress {
         case .v4(let v4):
             return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
@@ -42,46 +68,4 @@ public struct CIDR: Sendable, Hashable {
             return nil
         }
     }
-}
-
-/// Works out the client's address: the peer address, or, when the peer is a trusted proxy, the
-/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
-public struct ClientAddressResolver: Sendable {
-    let trustedProxies: [CIDR]
-
-    public init(trustedProxies: [String]) {
-        self.trustedProxies = trustedProxies.compactMap(CIDR.init)
-    }
-
-    static let forwardedForHeader = HTTPField.Name("x-forwarded-for")!
-
-    /// The client address of a request with these headers from this peer.
-    public func clientAddress(peer: SocketAddress?, headers: HTTPFields) -> String? {
-        guard let peerIP = peer?.ipAddress else { return nil }
-        guard isTrusted(peerIP), let forwardedFor = headers[Self.forwardedForHeader] else { return Self.normalized(peerIP) }
-        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for hop in hops.reversed() where !isTrusted(hop) {
-            return CIDR.bytes(of: hop) == nil ? nil : Self.normalized(hop)
-        }
-        return hops.first.map(Self.normalized) ?? Self.normalized(peerIP)
-    }
-
-    /// Whether `address` is one of the trusted proxies.
-    public func isTrusted(_ address: String) -> Bool {
-        trustedProxies.contains { $0.contains(address) }
-    }
-
-    static func normalized(_ address: String) -> String {
-        address.hasPrefix("::ffff:") ? String(address.dropFirst(7)) : address
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
-        String(drop(while: set.contains).reversed().drop(while: set.contains).reversed())
-    }
-}
-
-extension Set where Element == Character {
-    fileprivate static let whitespaces: Set<Character> = [" ", "\t"]
 }

@@ -10,7 +10,9 @@ import Synchronization
 import TrackingConfig
 
 /// The connections of one public listener: the caps, and the refusals counted and logged once
-/// per client a minute (a flood of refused connections writes a few lines, not one each).
+/// per client a minute (a flood of refused connections writes a few lines, not one each). A
+/// client is its ``ClientBucket`` (an IPv6 client is its /64), and both maps stay bounded: the
+/// open connections' by `maxConnections`, the log limiter's by ``ClientTable``'s cap.
 public final class EdgeGuard: Sendable {
     public enum Refusal: String, Sendable, CaseIterable {
         case headerTimeout = "header_timeout", bodyTimeout = "body_timeout", idleTimeout = "idle_timeout"
@@ -24,18 +26,25 @@ public final class EdgeGuard: Sendable {
     let logger: Logger
     private let counters: [Refusal: Counter]
     private let open = Gauge(label: "booxi_tracking_http_open_connections")
+    private let addresses: Gauge
     private struct State {
         var total = 0
-        var perAddress: [String: Int] = [:]
-        var lastLogged: [String: ContinuousClock.Instant] = [:]
+        /// Only clients with an open connection: at most `maxConnections` entries.
+        var perAddress: [ClientBucket: Int] = [:]
+        var lastLogged: ClientTable<Refusal>
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
+
+    /// Clients whose refusals were logged within the minute, at most.
+    static let loggedClientsCapacity = 10_000
 
     public init(limits: EdgeSettings, listener: String, clientAddress: ClientAddressResolver, logger: Logger) {
         self.limits = limits
         self.listener = listener
         self.clientAddress = clientAddress
         self.logger = logger
+        addresses = .clientTableEntries("\(listener)_connections")
+        state = Mutex(State(lastLogged: ClientTable(capacity: Self.loggedClientsCapacity, idle: .seconds(60), table: "\(listener)_refusal_log")))
         counters = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
             ($0, Counter(label: "booxi_tracking_http_refused_connections_total", dimensions: [("listener", listener), ("reason", $0.rawValue)]))
         })
@@ -49,43 +58,54 @@ public final class EdgeGuard: Sendable {
     /// The connection may stay: counted in. Or it may not: the reason.
     func admit(_ address: String?) -> Refusal? {
         let counted = counted(address)
-        let refusal = state.withLock { state -> Refusal? in
-            if state.total >= limits.maxConnections { return .listenerFull }
-            if let counted, state.perAddress[counted, default: 0] >= limits.maxConnectionsPerAddress { return .addressFull }
+        let (refusal, total, clients) = state.withLock { state -> (Refusal?, Int, Int) in
+            if state.total >= limits.maxConnections { return (.listenerFull, state.total, state.perAddress.count) }
+            if let counted, state.perAddress[counted, default: 0] >= limits.maxConnectionsPerAddress {
+                return (.addressFull, state.total, state.perAddress.count)
+            }
             state.total += 1
             if let counted { state.perAddress[counted, default: 0] += 1 }
-            return nil
+            return (nil, state.total, state.perAddress.count)
         }
-        if refusal == nil { open.record(state.withLock { $0.total }) }
+        if refusal == nil {
+            open.record(total)
+            addresses.record(clients)
+        }
         return refusal
     }
 
     func release(_ address: String?) {
         let counted = counted(address)
-        let total = state.withLock { state -> Int in
+        let (total, clients) = state.withLock { state -> (Int, Int) in
             state.total -= 1
             if let counted {
                 let left = state.perAddress[counted, default: 1] - 1
                 state.perAddress[counted] = left > 0 ? left : nil
             }
-            return state.total
+            return (state.total, state.perAddress.count)
         }
         open.record(total)
+        addresses.record(clients)
     }
 
-    /// The address the per-address cap counts a connection under (none for a trusted proxy).
-    private func counted(_ address: String?) -> String? {
-        address.flatMap { clientAddress.isTrusted($0) ? nil : $0 }
+    /// The bucket the per-address cap counts a connection under (none for a trusted proxy).
+    private func counted(_ address: String?) -> ClientBucket? {
+        address.flatMap { clientAddress.isTrusted($0) ? nil : ClientBucket(address: $0) }
     }
+
+    /// Clients with an open connection (tests).
+    var countedClients: Int { state.withLock { $0.perAddress.count } }
+
+    /// Clients whose refusal was logged this minute (tests).
+    var loggedClients: Int { state.withLock { $0.lastLogged.count } }
 
     func refused(_ refusal: Refusal, address: String?) {
         counters[refusal]?.increment()
-        let client = address ?? "unknown"
+        let client = ClientBucket(address: address)
         let now = ContinuousClock.now
         let log = state.withLock { state -> Bool in
-            if let last = state.lastLogged[client], now - last < .seconds(60) { return false }
-            if state.lastLogged.count > 10_000 { state.lastLogged.removeAll() }
-            state.lastLogged[client] = now
+            if let last = state.lastLogged[client], now - last.touched < .seconds(60) { return false }
+            state.lastLogged.set(refusal, for: client, now: now)
             return true
         }
         if log {

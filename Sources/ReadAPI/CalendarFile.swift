@@ -36,7 +36,8 @@ struct CalendarFile: Sendable {
 
         func file(for view: TrackingView, venue: Venue, record: BookingRecord, language: String, now: Date = Date()) -> CalendarFile? {
             guard let start = view.startsOn.flatMap(ISO8601.parse) else { return nil }
-            let end = view.endsOn.flatMap(ISO8601.parse) ?? start.addingTimeInterval(Double((view.duration ?? 30) * 60))
+            // In Double: a duration from Booxi's data, however large, cannot overflow an Int here.
+            let end = view.endsOn.flatMap(ISO8601.parse) ?? start.addingTimeInterval(Double(view.duration ?? 30) * 60)
             let mac = HMAC<SHA256>.authenticationCode(for: Data(("booking:" + record.bookingID).utf8), using: uidKey)
             let link = publicURL.isEmpty ? nil : publicURL.trimmingSuffix("/") + "/track/" + view.trackingCode
             let place: String? =

@@ -14,7 +14,6 @@ struct Catalog: Sendable {
     let fetchWait: Duration
     let servicesTTLSeconds = 300
     let availabilityTTLSeconds = 60
-    let maxRange: TimeInterval = 14 * 86_400
     let flights = SingleFlight<[UInt8]>()
 
     func services() async throws -> [BooxiService] {
@@ -25,11 +24,14 @@ struct Catalog: Sendable {
         return (try? JSONDecoder().decode([BooxiService].self, from: Data(bytes))) ?? []
     }
 
-    /// Booxi's slots as they are, staff ids included: they stay on the server.
-    func availability(serviceID: Int, from: Date, to: Date) async throws -> [AvailabilitySlot] {
-        let key = keyPrefix + "{c}:availability:\(serviceID):\(Int(from.timeIntervalSince1970)):\(Int(to.timeIntervalSince1970))"
+    /// Booxi's slots as they are, staff ids included: they stay on the server. The key holds
+    /// only the normalised window, so equal days share one entry and one Booxi call.
+    func availability(serviceID: Int, window: AvailabilityWindow) async throws -> [AvailabilitySlot] {
+        let key = keyPrefix + "{c}:availability:\(serviceID):\(window.firstDay):\(window.days)"
         let bytes = try await cached(key, ttl: availabilityTTLSeconds) {
-            Array(try JSONEncoder().encode(try await booxi.availability(serviceID: serviceID, from: from, to: to, .queue(.visitor, wait: fetchWait))))
+            Array(
+                try JSONEncoder().encode(
+                    try await booxi.availability(serviceID: serviceID, from: window.from, to: window.to, .queue(.visitor, wait: fetchWait))))
         }
         return (try? JSONDecoder().decode([AvailabilitySlot].self, from: Data(bytes))) ?? []
     }
@@ -65,24 +67,27 @@ extension TrackingAPI {
         var token: String
     }
 
-    /// `GET /api/tracking/:code/availability?serviceId=&from=&to=` (at most 14 days).
+    /// `GET /api/tracking/:code/availability?serviceId=&from=&to=`: whole UTC days, at most 14, from
+    /// yesterday to `api.availabilityHorizonDays` ahead (``AvailabilityWindow``).
     func availability(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
         let record = try await lookup(try code(context), context).record
         let query = request.uri.queryParameters
-        guard let serviceID = query["serviceId"].flatMap({ Int(String($0)) }) else {
+        // Booxi's ids are positive; ten digits keep any value far from Int's bounds.
+        guard let text = query["serviceId"], text.utf8.count <= 10, let serviceID = Int(String(text)), serviceID > 0 else {
             throw TrackingAPIError.missingService
         }
-        guard let from = query["from"].flatMap({ ISO8601.parse(String($0)) }), let to = query["to"].flatMap({ ISO8601.parse(String($0)) }),
-            from < to
-        else { throw TrackingAPIError.invalidRange }
-        guard to.timeIntervalSince(from) <= catalog.maxRange else {
-            throw TrackingAPIError.rangeTooLong
+        let window: AvailabilityWindow
+        do {
+            window = try AvailabilityWindow(
+                from: query["from"].map(String.init), to: query["to"].map(String.init), horizonDays: settings.availabilityHorizonDays)
+        } catch {
+            throw TrackingAPIError(error, horizonDays: settings.availabilityHorizonDays)
         }
         guard try await catalog.services().contains(where: { $0.id == serviceID }) else {
             throw TrackingAPIError.unknownService
         }
-        let slots = try await catalog.availability(serviceID: serviceID, from: from, to: to).map {
+        let slots = try await catalog.availability(serviceID: serviceID, window: window).map {
             PublicSlot(start: $0.start, end: $0.end, duration: $0.duration,
                        token: try slotTokens.issue(bookingID: record.bookingID, slot: $0, serviceID: serviceID))
         }

@@ -55,9 +55,10 @@ struct MessageCatalog: Sendable {
     }
 
     /// The first `Accept-Language` tag with a message file (by full tag, then its primary subtag),
-    /// English otherwise.
+    /// English otherwise. Only the first 32 tags count: browsers send a handful, and a header of
+    /// thousands would otherwise be sorted on every page view.
     func negotiate(_ acceptLanguage: String?) -> String {
-        let tags = (acceptLanguage ?? "").split(separator: ",").compactMap { part -> (tag: String, quality: Double)? in
+        let tags = (acceptLanguage ?? "").split(separator: ",").prefix(32).compactMap { part -> (tag: String, quality: Double)? in
             let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let tag = pieces.first?.lowercased(), !tag.isEmpty else { return nil }
             let quality = pieces.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1

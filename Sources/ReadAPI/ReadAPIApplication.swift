@@ -25,7 +25,7 @@ public func buildReadAPIServices(
     let cache = LookupCache(capacity: settings.lookupCacheCapacity, keys: keys)
     // Without a secret of their own, slot tokens are sealed with a key derived from the Partner API
     // key, which every replica has; the roles that reach this point always have one.
-    let slotSecret = configuration.secrets.slotTokenSecret ?? configuration.secrets.booxiPartnerAPIKey ?? ""
+    let slotSecret = (configuration.secrets.slotTokenSecret ?? configuration.secrets.booxiPartnerAPIKey)?.revealed ?? ""
     let catalog = try MessageCatalog(settings: configuration.page)
     let page = configuration.page
     let api = TrackingAPI(
@@ -40,8 +40,8 @@ public func buildReadAPIServices(
             timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
-        lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal),
-        actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal),
+        lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal, name: "api_lookups"),
+        actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal, name: "api_actions"),
         clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
         venues: VenueDirectory(
             booxi: booxi, redis: redis, keys: keys, page: page, ttl: settings.venueCacheTTL, fetchWait: settings.fetchWait, logger: logger),

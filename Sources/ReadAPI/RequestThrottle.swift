@@ -1,53 +1,69 @@
 import Foundation
+import HTTPSupport
 import RedisClient
 import Synchronization
 
-/// Token buckets per client address plus one global bucket, in this process (each API replica
-/// enforces its own share; put the replicas behind one load balancer and divide the global
-/// figure by their number). Used separately for lookups and for actions.
+/// Token buckets per client (``ClientBucket``: an IPv6 client is its /64) plus one global bucket,
+/// in this process (each API replica enforces its own share; put the replicas behind one load
+/// balancer and divide the global figure by their number). Used separately for lookups and for
+/// actions. The clients' table is a ``ClientTable``: bounded, its size in a gauge.
 final class RequestThrottle: Sendable {
-    struct Bucket {
-        var tokens: Double
-        var updated: ContinuousClock.Instant
+    /// Clients tracked at once, per throttle: about 100 bytes each.
+    static let defaultCapacity = 50_000
+
+    private struct State {
+        /// Each client's tokens, as of the entry's `touched`.
+        var clients: ClientTable<Double>
+        var global: Double
+        var globalUpdated: ContinuousClock.Instant
+        var sweep: ContinuousClock.Instant
     }
 
     private let perClientPerMinute: Double
     private let globalPerSecond: Double
-    private let state: Mutex<(clients: [String: Bucket], global: Bucket, sweep: ContinuousClock.Instant)>
+    private let state: Mutex<State>
 
-    init(perClientPerMinute: Int, globalPerSecond: Int) {
+    /// `name` labels the table's gauge (`api_lookups`, `api_actions`).
+    init(perClientPerMinute: Int, globalPerSecond: Int, name: String, capacity: Int = defaultCapacity) {
         self.perClientPerMinute = Double(perClientPerMinute)
         self.globalPerSecond = Double(globalPerSecond)
         let now = ContinuousClock.now
-        state = Mutex(([:], Bucket(tokens: Double(globalPerSecond), updated: now), now))
+        // A bucket idle for a minute has refilled: it carries nothing a fresh one would not.
+        let clients = ClientTable<Double>(capacity: capacity, idle: .seconds(60), table: name)
+        state = Mutex(State(clients: clients, global: Double(globalPerSecond), globalUpdated: now, sweep: now))
     }
 
     /// Nil when the request may go on, else the seconds to wait (for `Retry-After`).
-    func admit(client: String) -> Int? {
-        let now = ContinuousClock.now
-        return state.withLock { state in
+    func admit(client: ClientBucket, now: ContinuousClock.Instant = .now) -> Int? {
+        state.withLock { state in
             if now - state.sweep > .seconds(60) {
-                // Forget clients whose bucket has refilled; keeps memory flat under address churn.
-                state.clients = state.clients.filter { now - $0.value.updated < .seconds(60) }
+                // Memory falls back after address churn, not only when the table is full.
+                state.clients.removeIdle(now: now)
                 state.sweep = now
             }
-            var global = Self.refilled(state.global, now: now, perSecond: globalPerSecond, capacity: globalPerSecond)
-            var bucket = Self.refilled(
-                state.clients[client] ?? Bucket(tokens: perClientPerMinute, updated: now), now: now,
-                perSecond: perClientPerMinute / 60, capacity: perClientPerMinute)
+            var global = Self.refilled(state.global, since: state.globalUpdated, now: now, perSecond: globalPerSecond, capacity: globalPerSecond)
+            var tokens = state.clients[client].map {
+                Self.refilled($0.value, since: $0.touched, now: now, perSecond: perClientPerMinute / 60, capacity: perClientPerMinute)
+            } ?? perClientPerMinute
             defer {
                 state.global = global
-                state.clients[client] = bucket
+                state.globalUpdated = now
+                state.clients.set(tokens, for: client, now: now)
             }
-            guard bucket.tokens >= 1 else { return Int(((1 - bucket.tokens) / (perClientPerMinute / 60)).rounded(.up)) }
-            guard global.tokens >= 1 else { return 1 }
-            bucket.tokens -= 1
-            global.tokens -= 1
+            guard tokens >= 1 else { return Int(((1 - tokens) / (perClientPerMinute / 60)).rounded(.up)) }
+            guard global >= 1 else { return 1 }
+            tokens -= 1
+            global -= 1
             return nil
         }
     }
 
-    private static func refilled(_ bucket: Bucket, now: ContinuousClock.Instant, perSecond: Double, capacity: Double) -> Bucket {
-        Bucket(tokens: min(capacity, bucket.tokens + (now - bucket.updated).seconds * perSecond), updated: now)
+    /// Clients tracked now (tests; the gauge reports it too).
+    var trackedClients: Int { state.withLock { $0.clients.count } }
+
+    private static func refilled(
+        _ tokens: Double, since updated: ContinuousClock.Instant, now: ContinuousClock.Instant, perSecond: Double, capacity: Double
+    ) -> Double {
+        min(capacity, tokens + max(0, (now - updated).seconds) * perSecond)
     }
 }

@@ -36,12 +36,20 @@ extension TrackingAPI {
                 cancelReason: reason), context)
     }
 
+    /// A request body as JSON, or nil. Foundation's decoder lets invalid UTF-8 through inside
+    /// strings, so the bytes are checked first: a body that is not UTF-8 is not JSON (RFC 8259 §8.1).
+    static func decodeJSON<T: Decodable>(_ type: T.Type, _ body: ByteBuffer) -> T? {
+        let bytes = Array(buffer: body)
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(bytes))
+    }
+
     /// The optional reason in a cancel's body (no body, or an empty one, is no reason).
     private func cancelReason(_ request: Request) async throws -> CancelReason? {
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         guard body.readableBytes > 0 else { return nil }
-        guard let sent = try? JSONDecoder().decode(CancelRequest.self, from: Data(buffer: body)) else {
+        guard let sent = Self.decodeJSON(CancelRequest.self, body) else {
             throw TrackingAPIError.invalidCancelReason(nil)
         }
         do {
@@ -56,7 +64,7 @@ extension TrackingAPI {
         let code = try code(context)
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
-        guard let change = try? JSONDecoder().decode(ModifyRequest.self, from: Data(buffer: body)) else {
+        guard let change = Self.decodeJSON(ModifyRequest.self, body) else {
             throw TrackingAPIError.invalidBody
         }
         let target = try await actionable(code, context)

@@ -37,9 +37,12 @@ enum TrackingAPIError: HTTPMappedError {
     case commandNotReplicated(jobID: String, acknowledged: Int)
     /// The worker gave up on Booxi for this job.
     case commandUnavailable(reason: String?, jobID: String)
+    /// Availability without a `serviceId`, or one that is not a positive number.
     case missingService
     case invalidRange
     case rangeTooLong
+    /// An availability window starting before yesterday or beyond `api.availabilityHorizonDays`.
+    case rangeOutOfBounds(horizonDays: Int)
     case unknownService
     /// A CORS preflight from an origin not in `api.allowedOrigins`.
     case corsRefused
@@ -52,6 +55,14 @@ enum TrackingAPIError: HTTPMappedError {
         case .budgetBusy, .rateLimited: self = .preparing(retryAfterSeconds: 2)
         case .server, .transport: self = .booxiUnavailable(error)
         case .unauthorized, .invalid, .conflict: self = .booxiRefused(error)
+        }
+    }
+
+    init(_ refusal: AvailabilityWindow.Refusal, horizonDays: Int) {
+        switch refusal {
+        case .invalid: self = .invalidRange
+        case .tooLong: self = .rangeTooLong
+        case .outOfBounds: self = .rangeOutOfBounds(horizonDays: horizonDays)
         }
     }
 
@@ -100,9 +111,11 @@ enum TrackingAPIError: HTTPMappedError {
             .unavailable(
                 reason ?? "the booking system (Booxi) is failing", retryAfterSeconds: 30, code: "booxi_unavailable",
                 cause: "job \(jobID): Booxi kept failing until the last attempt")
-        case .missingService: APIError(.badRequest, code: "invalid_service", "serviceId is required")
+        case .missingService: APIError(.badRequest, code: "invalid_service", "serviceId is required: a positive number")
         case .invalidRange: APIError(.badRequest, code: "invalid_range", "from and to must be ISO-8601 with from before to")
-        case .rangeTooLong: APIError(.badRequest, code: "range_too_long", "at most 14 days at a time")
+        case .rangeTooLong: APIError(.badRequest, code: "range_too_long", "at most \(AvailabilityWindow.maxDays) days at a time")
+        case .rangeOutOfBounds(let horizon):
+            APIError(.badRequest, code: "range_out_of_bounds", "from must be a day between yesterday and \(horizon) days ahead")
         case .unknownService: APIError(.badRequest, code: "unknown_service", "unknown serviceId")
         case .corsRefused: APIError(.forbidden, code: "cors_refused", "this origin may not call this API")
         }
@@ -116,7 +129,7 @@ enum TrackingAPIError: HTTPMappedError {
             .invalidSlot(.expired), .invalidSlot(.otherBooking), .startsOnInPast, .jobNotFound, .noStartTime, .inProgress,
             .commandRefused(.booxi(code: "BookingIsCompleted"), reason: nil), .commandRefused(.busy, reason: nil),
             .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .commandNotReplicated(jobID: "j", acknowledged: 0), .missingService, .invalidRange,
-            .rangeTooLong, .unknownService, .corsRefused,
+            .rangeTooLong, .rangeOutOfBounds(horizonDays: 180), .unknownService, .corsRefused,
         ] + ChangeRefusal.allCases.flatMap { [.cannotChange($0), .commandRefused(.rule($0), reason: nil)] }
     }
 }

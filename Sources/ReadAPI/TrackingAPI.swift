@@ -32,8 +32,7 @@ struct TrackingAPI: Sendable {
     }
 
     func throttle(_ throttle: RequestThrottle, _ request: Request, _ context: AppRequestContext) throws {
-        let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers) ?? "unknown"
-        if let retryAfter = throttle.admit(client: client) {
+        if let retryAfter = throttle.admit(client: clientAddress.clientBucket(peer: context.remoteAddress, headers: request.headers)) {
             metrics.throttled.increment()
             throw TrackingAPIError.rateLimited(retryAfterSeconds: retryAfter)
         }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import TrackingConfig
+import TrackingCore
 
 /// The tracking page at `/track/:code`, built once at start from the module's resources:
 /// - per language, the HTML with its strings, the stylesheet inline (allowed by its hash in the
@@ -94,7 +95,10 @@ struct TrackingPage: Sendable {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("track/:code") { request, _ in
+        router.get("track/:code") { request, context in
+            // What cannot be a tracking code is the API's 404, not a page: an unknown code of the
+            // right shape still gets the page (which then asks the API), so only the public shape rule shows.
+            guard let text = context.parameters.get("code"), TrackingCode(text) != nil else { throw TrackingAPIError.notFound }
             let language = catalog.language(for: request.headers[.acceptLanguage])
             let page = pages[language] ?? pages[MessageCatalog.fallback]!
             return respond(page, to: request, type: "text/html; charset=utf-8", cacheControl: "no-cache", vary: "Accept-Encoding, Accept-Language")

@@ -46,7 +46,7 @@ struct SystemTestCase {
         let redis = RedisClient(configuration: redisConfiguration)
         let configuration = try await testConfiguration(redis: server, [
             "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
-            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000",
+            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
         ].merging(environment) { _, new in new })
         let logs = LogCapture()
         let logger = logs.logger
@@ -59,7 +59,7 @@ struct SystemTestCase {
 
         let simulatorBound = BoundPort()
         let simulator = BooxiSimulator(
-            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: nil,
+            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: testWebhookToken,
                            seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
                            fairUse: fairUse),
             http: http, logger: logger)
@@ -68,7 +68,7 @@ struct SystemTestCase {
 
         let booxi = BooxiClient(
             configuration: .init(
-                baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: apiKey, requestTimeout: .seconds(3),
+                baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: Secret(apiKey), requestTimeout: .seconds(3),
                 maxQueueWait: configuration.booxi.maxQueueWait),
             http: http,
             scheduler: BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: fairUse, requestTimeout: .seconds(3), logger: logger),
