@@ -31,7 +31,7 @@ public func buildIngressApplication(
         settings.oauth.enabled
         ? OAuthTokenStore(
             redis: redis, keyPrefix: configuration.keyPrefix, clientID: settings.oauth.clientID,
-            clientSecret: SecretMatcher([secrets.oauthClientSecret ?? ""]), tokenTTLSeconds: settings.oauth.tokenTTLSeconds)
+            clientSecret: SecretMatcher([secrets.oauthClientSecret?.revealed ?? ""]), tokenTTLSeconds: settings.oauth.tokenTTLSeconds)
         : nil
     let allowList = try settings.allowedSources.map { text in
         guard let cidr = CIDR(text) else { throw ConfigurationError(key: "ingress.allowedSources", reason: "'\(text)' is not an address or CIDR") }
@@ -40,11 +40,16 @@ public func buildIngressApplication(
     let authenticator = WebhookAuthenticator(
         allowList: allowList,
         clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
-        tokens: SecretMatcher(secrets.webhookTokens),
+        tokens: SecretMatcher(secrets.webhookTokens.map(\.revealed)),
         tokenHeader: HTTPField.Name(settings.tokenHeader) ?? .authorization,
         tokenInPath: settings.tokenInPath,
         oauth: oauth,
-        signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets) : nil)
+        signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets.map(\.revealed)) : nil)
+    if !authenticator.isConfigured {
+        guard settings.allowUnauthenticated else { throw unauthenticatedIngress }
+        logger.warning(
+            "ingress.allowUnauthenticated is true and no webhook authentication is configured: anyone who reaches this port can queue webhooks; for local development only")
+    }
     let receiver = WebhookReceiver(
         settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator, redis: redis,
         metrics: IngressMetrics(),
@@ -61,7 +66,7 @@ public func buildIngressApplication(
     }
     if let oauth {
         router.post(RouterPath(settings.oauth.tokenPath)) { request, context in
-            await OAuthTokenEndpoint(store: oauth).issue(request, context: context)
+            await OAuthTokenEndpoint(store: oauth, clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies)).issue(request, context: context)
         }
     }
     let edge = EdgeGuard(
@@ -74,3 +79,11 @@ public func buildIngressApplication(
         onServerRunning: onServerRunning,
         logger: logger)
 }
+
+/// Why an ingress with no webhook authentication does not start, and what fixes it.
+let unauthenticatedIngress = ConfigurationError(
+    key: "secrets.webhookTokens",
+    reason: "no webhook authentication is configured, so anyone could queue webhooks; set a token of at least 16 bytes "
+        + "(BXT_WEBHOOK_TOKENS), or a signature (ingress.signature.enabled with BXT_WEBHOOK_SIGNING_SECRETS), OAuth "
+        + "(ingress.oauth.enabled with BXT_OAUTH_CLIENT_SECRET) or ingress.allowedSources; for local development only, "
+        + "ingress.allowUnauthenticated=true (BXT_INGRESS_ALLOW_UNAUTHENTICATED) accepts unauthenticated webhooks")

@@ -11,8 +11,8 @@ import Foundation
 /// first counts. Where `JSONDecoder` is lax and accepts what is not JSON (a trailing comma, `01`,
 /// `1.`, `-`), this scan refuses. Callers check UTF-8 first (`String(validating:)`); member values
 /// containing escapes are unescaped by `JSONDecoder` (``string(_:)``), which is rare and off the hot path.
-struct JSONObjectScanner: Sendable {
-    enum Failure: Error, Equatable {
+public struct JSONObjectScanner: Sendable {
+    public enum Failure: Error, Equatable {
         /// Not one JSON text.
         case invalid
         /// Valid JSON whose top level is not an object.
@@ -25,13 +25,13 @@ struct JSONObjectScanner: Sendable {
     /// The top-level member names whose values ``scan(_:)`` returns, as UTF-8.
     private let wanted: [[UInt8]]
 
-    init(members names: [String]) {
+    public init(members names: [String]) {
         wanted = names.map { Array($0.utf8) }
     }
 
     /// The raw bytes of the values of the wanted top-level members, in the order they were named
     /// (nil where absent), e.g. the quoted string `"booking.confirmed"`, `42` or `{...}`.
-    func scan(_ body: [UInt8]) throws(Failure) -> [ArraySlice<UInt8>?] {
+    public func scan(_ body: [UInt8]) throws(Failure) -> [ArraySlice<UInt8>?] {
         let (failure, found) = body.withUnsafeBufferPointer { bytes in
             var scan = Scan(bytes: bytes, wanted: wanted)
             return (scan.run(), scan.found)
@@ -41,7 +41,7 @@ struct JSONObjectScanner: Sendable {
     }
 
     /// The text of a string value as ``scan(_:)`` returns it, nil when the value is not a string.
-    static func string(_ value: ArraySlice<UInt8>) -> String? {
+    public static func string(_ value: ArraySlice<UInt8>) -> String? {
         guard value.first == UInt8(ascii: "\"") else { return nil }
         let inner = value.dropFirst().dropLast()
         guard inner.contains(UInt8(ascii: "\\")) else { return String(decoding: inner, as: UTF8.self) }

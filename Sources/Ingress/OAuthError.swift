@@ -17,12 +17,16 @@ enum OAuthError: Error, Equatable {
     /// Redis could not store the token: not defined for the token endpoint by §5.2, so the code
     /// RFC 6749 uses for the same condition elsewhere (§4.1.2.1), with 503 and `Retry-After`.
     case temporarilyUnavailable(retryAfterSeconds: Int)
+    /// Too many token requests from one address (``OAuthTokenEndpoint/attemptsPerMinute``): 429
+    /// with `Retry-After`, under the code RFC 8628 §3.5 gives a client that should slow down.
+    case slowDown(retryAfterSeconds: Int)
 
     var status: HTTPResponse.Status {
         switch self {
         case .invalidClient: .unauthorized
         case .unsupportedGrantType, .invalidRequest: .badRequest
         case .temporarilyUnavailable: .serviceUnavailable
+        case .slowDown: .tooManyRequests
         }
     }
 
@@ -32,6 +36,7 @@ enum OAuthError: Error, Equatable {
         case .unsupportedGrantType: "unsupported_grant_type"
         case .invalidRequest: "invalid_request"
         case .temporarilyUnavailable: "temporarily_unavailable"
+        case .slowDown: "slow_down"
         }
     }
 
@@ -41,6 +46,7 @@ enum OAuthError: Error, Equatable {
         case .unsupportedGrantType: "grant_type must be client_credentials"
         case .invalidRequest(let why): why
         case .temporarilyUnavailable: "cannot issue a token now, retry later"
+        case .slowDown: "too many token requests from this address, retry later"
         }
     }
 
@@ -51,7 +57,7 @@ enum OAuthError: Error, Equatable {
         headers[HTTPField.Name("Pragma")!] = "no-cache"
         switch self {
         case .invalidClient(basic: true): headers[.wwwAuthenticate] = #"Basic realm="booxi-tracking webhooks""#
-        case .temporarilyUnavailable(let seconds): headers[.retryAfter] = String(seconds)
+        case .temporarilyUnavailable(let seconds), .slowDown(let seconds): headers[.retryAfter] = String(seconds)
         default: break
         }
         let body = (try? JSONSerialization.data(withJSONObject: ["error": code, "error_description": description], options: [.sortedKeys])) ?? Data()
@@ -59,6 +65,8 @@ enum OAuthError: Error, Equatable {
     }
 
     static var everyCase: [OAuthError] {
-        [.invalidClient(basic: true), .invalidClient(basic: false), .unsupportedGrantType, .invalidRequest("x"), .temporarilyUnavailable(retryAfterSeconds: 5)]
+        [
+            .invalidClient(basic: true), .invalidClient(basic: false), .unsupportedGrantType, .invalidRequest("x"), .temporarilyUnavailable(retryAfterSeconds: 5), .slowDown(retryAfterSeconds: 60),
+        ]
     }
 }

@@ -6,11 +6,25 @@ import NIOCore
 
 /// `POST <tokenPath>` with `grant_type=client_credentials`, the client id and secret in HTTP Basic
 /// auth or in the form body (RFC 6749 §4.4): answers a bearer token valid for the configured TTL.
+/// Each client address gets at most ``attemptsPerMinute`` requests a minute, counted in Redis
+/// before the credentials are looked at (Booxi asks for one token an hour), and a presented id or
+/// secret longer than ``maxCredentialLength`` is refused unhashed.
 struct OAuthTokenEndpoint {
     let store: OAuthTokenStore
+    let clientAddress: ClientAddressResolver
+
+    static let attemptsPerMinute = 10
+    static let maxCredentialLength = 256
 
     func issue(_ request: Request, context: AppRequestContext) async -> Response {
         do {
+            let client = ClientBucket(address: clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers))
+            let attempts: Int
+            do { attempts = try await store.countAttempt(from: client) } catch {
+                context.logger.error("OAuth token not issued: Redis unavailable", metadata: ["cause": "\(error)"])
+                throw OAuthError.temporarilyUnavailable(retryAfterSeconds: 5)
+            }
+            guard attempts <= Self.attemptsPerMinute else { throw OAuthError.slowDown(retryAfterSeconds: 60) }
             return try await issueToken(request, context: context)
         } catch let error as OAuthError {
             if case .invalidClient = error { context.logger.notice("OAuth token refused: invalid client credentials") }
@@ -44,7 +58,10 @@ struct OAuthTokenEndpoint {
             let parts = decoded.split(separator: ":", maxSplits: 1).map(String.init)
             if parts.count == 2 { (clientID, clientSecret) = (parts[0], parts[1]) }
         }
-        guard let clientID, let clientSecret, store.credentialsAreValid(clientID: clientID, clientSecret: clientSecret) else {
+        guard let clientID, let clientSecret, clientID.utf8.count <= Self.maxCredentialLength,
+            clientSecret.utf8.count <= Self.maxCredentialLength,
+            store.credentialsAreValid(clientID: clientID, clientSecret: clientSecret)
+        else {
             throw OAuthError.invalidClient(basic: basic)
         }
         let token: String

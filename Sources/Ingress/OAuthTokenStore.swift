@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPSupport
 import RedisClient
 
 /// OAuth2 client credentials for Booxi's webhook calls: Booxi exchanges the configured client id
@@ -32,6 +33,16 @@ struct OAuthTokenStore: Sendable {
             .replacingOccurrences(of: "=", with: "")
         try await redis.send("SET", key(for: token), "1", "EX", tokenTTLSeconds)
         return token
+    }
+
+    /// Counts a token request from `address` in the current minute (increment, then the caller
+    /// checks: concurrent requests cannot all pass a check made before counting).
+    func countAttempt(from client: ClientBucket) async throws -> Int {
+        var pipeline = RedisPipeline()
+        let key = keyPrefix + "{i}:oauth-attempts:" + client.key
+        pipeline.append("INCR", key)
+        pipeline.append("EXPIRE", key, 60, "NX")
+        return try await redis.execute(pipeline)[0].int ?? 0
     }
 
     func isValid(_ token: some StringProtocol) async throws -> Bool {

@@ -17,8 +17,16 @@ struct WebhookAuthenticator: Sendable {
     let oauth: OAuthTokenStore?
     let signature: SignatureVerifier?
 
+    /// Whether any form is configured. Without one the ingress refuses to start, unless
+    /// `ingress.allowUnauthenticated` says this is a local development set-up.
+    var isConfigured: Bool {
+        !allowList.isEmpty || !tokens.isEmpty || oauth != nil || signature != nil
+    }
+
+    /// The forms that need no body (allow list, token, bearer token), checked before the body is
+    /// read, so an unauthenticated sender cannot make the ingress read or hold up to the body limit.
     /// Throws ``IngressError`` for a refusal, and whatever the OAuth token lookup in Redis throws.
-    func authenticate(request: Request, context: AppRequestContext, pathToken: String?, body: [UInt8]) async throws -> Void {
+    func authenticateBeforeBody(request: Request, context: AppRequestContext, pathToken: String?) async throws {
         if !allowList.isEmpty {
             let client = clientAddress.clientAddress(peer: context.remoteAddress, headers: request.headers)
             guard let client, allowList.contains(where: { $0.contains(client) }) else {
@@ -40,14 +48,17 @@ struct WebhookAuthenticator: Sendable {
                 throw IngressError.badBearer
             }
         }
-        if let signature {
-            do {
-                try signature.verify(body: body) { name in
-                    HTTPField.Name(name).flatMap { request.headers[$0] }
-                }
-            } catch {
-                throw IngressError.signature(error)
+    }
+
+    /// The signature, which covers the body: checked once it is read (within the body limit).
+    func verifySignature(request: Request, body: [UInt8]) throws(IngressError) {
+        guard let signature else { return }
+        do {
+            try signature.verify(body: body) { name in
+                HTTPField.Name(name).flatMap { request.headers[$0] }
             }
+        } catch {
+            throw IngressError.signature(error)
         }
     }
 }

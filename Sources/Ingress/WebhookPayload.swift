@@ -2,7 +2,7 @@ import Foundation
 
 /// The cheap checks the ingress makes on a body before queuing it: a JSON object whose `event`
 /// is a string. Whether the event is known is the worker's decision, so nothing Booxi sends is lost.
-struct WebhookPayload {
+public struct WebhookPayload {
     let event: String
     /// The event's unique id, when the body carries one in the configured field.
     let eventID: String?
@@ -11,7 +11,7 @@ struct WebhookPayload {
     /// The body as text, byte for byte (JSON is UTF-8, so this round-trips exactly).
     let text: String
 
-    enum Rejection: Error, Equatable {
+    public enum Rejection: Error, Equatable {
         case notJSON
         case notAnObject
         case missingEvent
@@ -19,7 +19,7 @@ struct WebhookPayload {
 
     /// The scanner ``init(body:scanner:)`` wants: it looks for `event` and the configured id
     /// field. Made once per receiver, not per delivery.
-    static func scanner(idField: String) -> JSONObjectScanner {
+    public static func scanner(idField: String) -> JSONObjectScanner {
         JSONObjectScanner(members: ["event", idField, "booking"])
     }
 
@@ -27,7 +27,7 @@ struct WebhookPayload {
     static let bookingScanner = JSONObjectScanner(members: ["confirmationNumber"])
 
     /// Validates the whole body as JSON (``JSONObjectScanner``) and reads the two fields it needs.
-    init(body: [UInt8], scanner: JSONObjectScanner) throws(Rejection) {
+    public init(body: [UInt8], scanner: JSONObjectScanner) throws(Rejection) {
         guard let text = String(validating: body, as: UTF8.self) else { throw .notJSON }
         let members: [ArraySlice<UInt8>?]
         do {

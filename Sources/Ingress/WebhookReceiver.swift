@@ -47,6 +47,13 @@ struct WebhookReceiver: Sendable {
     static let keptHeaders: [HTTPField.Name] = ["webhook-id", "webhook-timestamp", "user-agent", "x-request-id"].map { HTTPField.Name($0)! }
 
     func receive(_ request: Request, context: AppRequestContext, pathToken: String?) async throws -> Response {
+        do {
+            try await authenticator.authenticateBeforeBody(request: request, context: context, pathToken: pathToken)
+        } catch let refusal as IngressError {
+            throw refuse(refusal, context)
+        } catch {
+            throw unavailable(error, context)  // the OAuth token lookup needs Redis
+        }
         var request = request
         let body: [UInt8]
         do {
@@ -55,11 +62,9 @@ struct WebhookReceiver: Sendable {
             throw refuse(.bodyTooLarge(limit: settings.bodyLimitBytes), context)
         }
         do {
-            try await authenticator.authenticate(request: request, context: context, pathToken: pathToken, body: body)
-        } catch let refusal as IngressError {
-            throw refuse(refusal, context)
+            try authenticator.verifySignature(request: request, body: body)
         } catch {
-            throw unavailable(error, context)  // the OAuth token lookup needs Redis
+            throw refuse(error, context)
         }
         guard Self.isJSON(request.headers[.contentType]) else {
             throw refuse(.unsupportedMediaType, context)

@@ -26,6 +26,9 @@ public struct IngressSettings: Sendable {
     public var oauth: OAuthSettings
     public var allowedSources: [String]
     public var trustedProxies: [String]
+    /// Accept webhooks with no authentication at all: for a local development set-up only. Without
+    /// it, an ingress with no token, signature, OAuth or allow list refuses to start.
+    public var allowUnauthenticated: Bool
 
     init(settings s: SettingsReader) throws {
         host = try s.string("ingress.host")
@@ -52,6 +55,7 @@ public struct IngressSettings: Sendable {
         oauth = try OAuthSettings(settings: s)
         allowedSources = try s.stringList("ingress.allowedSources")
         trustedProxies = try s.stringList("ingress.trustedProxies")
+        allowUnauthenticated = try s.bool("ingress.allowUnauthenticated")
     }
 }
 
@@ -78,7 +82,7 @@ public struct SignatureSettings: Sendable {
     public var timestampHeader: String
     public var toleranceSeconds: Int
 
-    init(settings s: SettingsReader) throws {
+    public init(settings s: SettingsReader) throws {
         enabled = try s.bool("ingress.signature.enabled")
         preset = try s.choice("ingress.signature.preset")
         header = try s.string("ingress.signature.header")
@@ -167,6 +171,9 @@ public struct APISettings: Sendable {
     public var fetchWait: Duration
     /// How long a slot token from the availability answer stays valid for a modify.
     public var slotTokenTTLSeconds: Int
+    /// How many days ahead an availability window may start: with the 14-day cap on its length,
+    /// this bounds the windows, hence the Booxi calls, one booking's visitor can ask for.
+    public var availabilityHorizonDays: Int
     /// Lookups kept in memory per replica while Redis reports changes (0: every lookup reads Redis).
     public var lookupCacheCapacity: Int
     public var actionCutoffMinutes: Int
@@ -193,6 +200,7 @@ public struct APISettings: Sendable {
         venueCacheTTL = .seconds(60 * (try s.int("api.venueCacheMinutes", in: 1...(7 * 1440))))
         fetchWait = try s.milliseconds("api.fetchWaitMs", in: 0...60_000)
         slotTokenTTLSeconds = try s.int("api.slotTokenTtlSeconds", in: 60...86_400)
+        availabilityHorizonDays = try s.int("api.availabilityHorizonDays", in: 1...3650)
         lookupCacheCapacity = try s.int("api.lookupCacheCapacity", in: 0...1_000_000)
         actionCutoffMinutes = try s.int("api.actionCutoffMinutes", in: 0...(7 * 1440))
         lookupsPerMinutePerIP = try s.int("api.lookupsPerMinutePerIP", in: 1...1_000_000)
@@ -280,11 +288,23 @@ public struct EdgeSettings: Sendable {
     public var idleTimeout: Duration
     /// Open connections on the listener.
     public var maxConnections: Int
-    /// Open connections from one client address (not applied to trusted proxies: the proxy holds
-    /// many clients' connections; put the cap on the proxy).
+    /// Open connections from one client (an IPv4 address, or an IPv6 /64: `ClientBucket`; not
+    /// applied to trusted proxies: the proxy holds many clients' connections; put the cap on the proxy).
     public var maxConnectionsPerAddress: Int
     /// A request head larger than this is answered 431.
     public var maxHeaderBytes: Int
+
+    public init(
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(20), idleTimeout: Duration = .seconds(60),
+        maxConnections: Int = 10_000, maxConnectionsPerAddress: Int = 256, maxHeaderBytes: Int = 16_384
+    ) {
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.maxHeaderBytes = maxHeaderBytes
+    }
 
     init(settings s: SettingsReader, role: String) throws {
         headerTimeout = try s.milliseconds("\(role).edge.headerTimeoutMs", in: 100...300_000)

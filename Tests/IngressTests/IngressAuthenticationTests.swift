@@ -11,26 +11,26 @@ struct IngressAuthenticationTests {
     let body = Array(#"{"event":"booking.confirmed","booking":{}}"#.utf8)
 
     @Test func tokenInHeaderWithRotation() async throws {
-        let test = try IngressTestCase(["BXT_WEBHOOK_TOKENS": "old-token,new-token"])
+        let test = try IngressTestCase(["BXT_WEBHOOK_TOKENS": "old-token-0123456789,new-token-0123456789"])
         defer { Task { await test.finish() } }
         try await test.run { client in
             try Task.checkCancellation()
-            let missing = try await client.webhook(body)
+            let missing = try await client.webhook(body, token: nil)
             #expect(missing.status == .unauthorized && missing.jsonError?.code == "missing_token")
-            let wrong = try await client.webhook(body, headers: ["x-webhook-token": "guess"])
+            let wrong = try await client.webhook(body, token: "guess")
             #expect(wrong.status == .unauthorized && wrong.jsonError?.code == "bad_token")
-            #expect(try await client.webhook(body, headers: ["x-webhook-token": "old-token"]).status == .ok)
-            #expect(try await client.webhook(body, headers: ["x-webhook-token": "new-token"]).status == .ok)
+            #expect(try await client.webhook(body, token: "old-token-0123456789").status == .ok)
+            #expect(try await client.webhook(body, token: "new-token-0123456789").status == .ok)
         }
         #expect(try await test.queued().count == 2)
     }
 
     @Test func tokenInPath() async throws {
-        let test = try IngressTestCase(["BXT_WEBHOOK_TOKENS": "path-secret", "BXT_INGRESS_AUTH_TOKEN_IN_PATH": "true"])
+        let test = try IngressTestCase(["BXT_WEBHOOK_TOKENS": "path-secret-0123456789", "BXT_INGRESS_AUTH_TOKEN_IN_PATH": "true"])
         defer { Task { await test.finish() } }
         try await test.run { client in
             try Task.checkCancellation()
-            #expect(try await client.webhook(body, path: "/webhooks/booxi/path-secret").status == .ok)
+            #expect(try await client.webhook(body, path: "/webhooks/booxi/path-secret-0123456789").status == .ok)
             #expect(try await client.webhook(body, path: "/webhooks/booxi/wrong").status == .unauthorized)
             #expect(try await client.webhook(body, path: "/webhooks/booxi").status == .notFound)
         }
@@ -39,11 +39,11 @@ struct IngressAuthenticationTests {
 
     @Test func customHMACOverTheRawBodyInHex() async throws {
         let test = try IngressTestCase([
-            "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": "sign-old,sign-new",
+            "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": "sign-old-0123456789,sign-new-0123456789",
             "BXT_INGRESS_SIGNATURE_HEADER": "x-signature", "BXT_INGRESS_SIGNATURE_ENCODING": "hex",
         ])
         defer { Task { await test.finish() } }
-        let good = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sign-new".utf8)))
+        let good = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sign-new-0123456789".utf8)))
             .map { String(format: "%02x", $0) }.joined()
         try await test.run { client in
             try Task.checkCancellation()
@@ -58,7 +58,7 @@ struct IngressAuthenticationTests {
     }
 
     @Test func standardWebhooksPresetWithTimestampTolerance() async throws {
-        let secret = "whsec_" + Data("standard-secret".utf8).base64EncodedString()
+        let secret = "whsec_" + Data("standard-secret-0123456789abcdef".utf8).base64EncodedString()
         let test = try IngressTestCase([
             "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": secret,
             "BXT_INGRESS_SIGNATURE_PRESET": "standardWebhooks",
@@ -66,7 +66,7 @@ struct IngressAuthenticationTests {
         defer { Task { await test.finish() } }
         @Sendable func sign(_ id: String, _ timestamp: Int) -> String {
             let content = Array("\(id).\(timestamp).".utf8) + body
-            let mac = HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: Array("standard-secret".utf8)))
+            let mac = HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: Array("standard-secret-0123456789abcdef".utf8)))
             return "v1,\(Data(mac).base64EncodedString())"
         }
         let now = Int(Date().timeIntervalSince1970)
@@ -92,7 +92,7 @@ struct IngressAuthenticationTests {
 
     @Test func oauthClientCredentialsFlowEndToEnd() async throws {
         let test = try IngressTestCase([
-            "BXT_INGRESS_OAUTH_ENABLED": "true", "BXT_OAUTH_CLIENT_SECRET": "client-secret",
+            "BXT_INGRESS_OAUTH_ENABLED": "true", "BXT_OAUTH_CLIENT_SECRET": "client-secret-0123456789",
             "BXT_INGRESS_OAUTH_CLIENT_ID": "booxi-client", "BXT_INGRESS_OAUTH_TOKEN_TTL_SECONDS": "1",
         ])
         defer { Task { await test.finish() } }
@@ -122,7 +122,7 @@ struct IngressAuthenticationTests {
             let noGrantError = try oauthError(noGrant)["error"]
             #expect(noGrant.status == .badRequest && noGrantError == "invalid_request")
 
-            let issued = try await requestToken("grant_type=client_credentials", basic: "booxi-client:client-secret")
+            let issued = try await requestToken("grant_type=client_credentials", basic: "booxi-client:client-secret-0123456789")
             #expect(issued.status == .ok)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: issued.body)) as? [String: Any]
             let token = try #require(json?["access_token"] as? String)
@@ -136,7 +136,7 @@ struct IngressAuthenticationTests {
             let expired = try await client.webhook(body, headers: ["authorization": "Bearer \(token)"])
             #expect(expired.status == .unauthorized && expired.jsonError?.code == "bad_bearer")
 
-            let form = try await requestToken("grant_type=client_credentials&client_id=booxi-client&client_secret=client-secret")
+            let form = try await requestToken("grant_type=client_credentials&client_id=booxi-client&client_secret=client-secret-0123456789")
             #expect(form.status == .ok)
         }
         #expect(try await test.queued().count == 1)
@@ -165,16 +165,16 @@ struct IngressAuthenticationTests {
 
     @Test func formsCombine() async throws {
         let test = try IngressTestCase([
-            "BXT_WEBHOOK_TOKENS": "tok", "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": "sig",
+            "BXT_WEBHOOK_TOKENS": "tok-0123456789abcdef", "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": "sig-0123456789abcdef",
             "BXT_INGRESS_SIGNATURE_ENCODING": "base64",
         ])
         defer { Task { await test.finish() } }
-        let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sig".utf8)))).base64EncodedString()
+        let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sig-0123456789abcdef".utf8)))).base64EncodedString()
         try await test.run { client in
             try Task.checkCancellation()
-            #expect(try await client.webhook(body, headers: ["x-webhook-token": "tok"]).status == .unauthorized)
-            #expect(try await client.webhook(body, headers: ["x-booxi-signature": signature]).status == .unauthorized)
-            #expect(try await client.webhook(body, headers: ["x-webhook-token": "tok", "x-booxi-signature": signature]).status == .ok)
+            #expect(try await client.webhook(body, token: "tok-0123456789abcdef").status == .unauthorized)
+            #expect(try await client.webhook(body, headers: ["x-booxi-signature": signature], token: nil).status == .unauthorized)
+            #expect(try await client.webhook(body, headers: ["x-booxi-signature": signature], token: "tok-0123456789abcdef").status == .ok)
         }
         #expect(try await test.queued().count == 1)
     }

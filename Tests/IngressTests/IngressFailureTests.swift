@@ -8,7 +8,7 @@ import RedisClient
 import TestSupport
 import Testing
 
-@Suite("Ingress: Redis down, and shutdown under load")
+@Suite("Ingress: Redis down, and shutdown under load", .tags(.slow), .fullTierOnly)
 struct IngressFailureTests {
     @Test func redisDownAnswers503AndRecoversWithoutRestart() async throws {
         // appendfsync always: whatever Redis acknowledged survives its kill -9.
@@ -53,7 +53,7 @@ struct IngressFailureTests {
         let port = freeLoopbackPort()
         let ingress = try RoleProcess(["ingress"], environment: [
             "BXT_REDIS_URL": server.url, "BXT_INGRESS_PORT": "\(port)", "BXT_INGRESS_HOST": "127.0.0.1", "BXT_LOG_LEVEL": "info",
-            "BXT_INGRESS_OPS_PORT": "\(freeLoopbackPort())",
+            "BXT_INGRESS_OPS_PORT": "\(freeLoopbackPort())", "BXT_WEBHOOK_TOKENS": testWebhookToken,
         ])
         defer { ingress.stop() }
         try await RoleProcess.waitUntilHealthy("http://127.0.0.1:\(port)/healthz")
@@ -67,6 +67,7 @@ struct IngressFailureTests {
                         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/webhooks/booxi")
                         request.method = .POST
                         request.headers.add(name: "content-type", value: "application/json")
+                        request.headers.add(name: "x-webhook-token", value: testWebhookToken)
                         request.body = .bytes(ByteBuffer(string: #"{"event":"booking.confirmed","w":\#(worker),"n":\#(index)}"#))
                         // Once the server is gone, stop: the client would retry the connection until the deadline.
                         guard let response = try? await client.execute(request, timeout: .seconds(5)) else { break }

@@ -21,7 +21,10 @@ struct IngressTestCase {
         configuration.commandTimeout = .seconds(2)
         configuration.poolWaitTimeout = .seconds(2)
         redis = RedisClient(configuration: configuration)
-        self.environment = environment
+        // An ingress refuses to start without webhook authentication: a scenario that configures
+        // none gets the harness token (which `webhook` sends).
+        let authentication = ["BXT_WEBHOOK_TOKENS", "BXT_INGRESS_SIGNATURE_ENABLED", "BXT_INGRESS_OAUTH_ENABLED", "BXT_INGRESS_ALLOWED_SOURCES", "BXT_INGRESS_ALLOW_UNAUTHENTICATED"]
+        self.environment = authentication.contains { environment[$0] != nil } ? environment : environment.merging(["BXT_WEBHOOK_TOKENS": testWebhookToken]) { own, _ in own }
     }
 
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
@@ -49,13 +52,14 @@ struct IngressTestCase {
 }
 
 extension TestClientProtocol {
-    /// Posts a webhook body as JSON with extra headers.
+    /// Posts a webhook body as JSON with extra headers, and the harness token unless `token` is nil.
     func webhook(
         _ body: [UInt8], path: String = "/webhooks/booxi", method: HTTPRequest.Method = .post,
-        headers extra: [String: String] = [:], contentType: String? = "application/json"
+        headers extra: [String: String] = [:], contentType: String? = "application/json", token: String? = testWebhookToken
     ) async throws -> TestResponse {
         var headers = HTTPFields()
         if let contentType { headers[.contentType] = contentType }
+        if let token { headers[HTTPField.Name("x-webhook-token")!] = token }
         for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
         return try await execute(uri: path, method: method, headers: headers, body: ByteBuffer(bytes: body))
     }

@@ -34,3 +34,9 @@ public func referenceJSON(_ value: some Encodable) throws -> [UInt8] {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     return Array(try encoder.encode(value))
 }
+
+/// The webhook token every test harness configures (`BXT_WEBHOOK_TOKENS`) and sends
+/// (`x-webhook-token`): an ingress refuses to start without webhook authentication, and secrets
+/// shorter than 16 bytes are refused. The Python harnesses use the same value
+/// (`Tests/local_processes.py`, `WEBHOOK_TOKEN`).
+public let testWebhookToken = "test-webhook-token-0123456789abcdef"
