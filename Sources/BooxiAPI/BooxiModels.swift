@@ -106,7 +106,12 @@ public struct Booking: Codable, Sendable, Equatable {
 
     /// The client's time in minutes: the timespan's, else the items' sum.
     public var durationMinutes: Int? {
-        totalClientTimespan?.duration ?? items?.compactMap(\.duration).reduce(0, +)
+        // Saturating: the items' durations come from a payload, and their sum must not trap.
+        totalClientTimespan?.duration
+            ?? items?.compactMap(\.duration).reduce(0) { sum, next in
+                let (total, overflow) = sum.addingReportingOverflow(next)
+                return overflow ? (next < 0 ? .min : .max) : total
+            }
     }
 
     /// Decodes the flat and the wrapped form, in one pass over the text.

@@ -21,12 +21,28 @@ public struct MappingStore: Sendable {
         case applied, stale, exists, retired, cancelled, unchanged
         /// The booking's personal data was erased: nothing brings it back.
         case erased
+        /// The event's tracking code belongs to another live booking (its record names the code):
+        /// the code is not moved, and the event is dead-lettered.
+        case codeOwnedByAnother = "conflict"
+    }
+
+    /// How far past its receipt an event's own time may lie (Booxi's clock against ours). A later
+    /// time is clamped to this, so a forged or skewed `modifiedOn` cannot outrank every later event.
+    public static let maxFutureSkewMilliseconds: Int64 = 300_000
+
+    /// The version an event is ordered by: its own time, at most ``maxFutureSkewMilliseconds`` past
+    /// `receivedAt`; without one, `receivedAt`.
+    public static func version(eventTime: Int64?, receivedAt: Int64) -> Int64 {
+        let (ceiling, overflow) = receivedAt.addingReportingOverflow(maxFutureSkewMilliseconds)
+        guard let eventTime else { return receivedAt }
+        return overflow ? eventTime : min(eventTime, ceiling)
     }
 
     /// Appends the apply script for `event` to `pipeline` (the worker applies a batch in one round
     /// trip). `receivedAt` orders events that carry no event time.
     public func appendApply(_ event: WebhookEvent, receivedAt: Int64, to pipeline: inout RedisPipeline) {
-        let version = event.eventTime ?? receivedAt
+        let version = Self.version(eventTime: event.eventTime, receivedAt: receivedAt)
+        let now = JobEnvelope.nowMilliseconds()
         pipeline.append(
             Self.apply,
             keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys
@@ -35,7 +51,8 @@ public struct MappingStore: Sendable {
                 event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
                 keys.codePrefix, Int(Date().timeIntervalSince1970), event.details?.json ?? [],
-                Int(JobEnvelope.nowMilliseconds()), event.details?.endsAt.map { Int($0.timeIntervalSince1970) } ?? 0,
+                Int(now), Self.unixSeconds(event.details?.endsAt),
+                keys.bookingPrefix,
             ])
     }
 
@@ -86,7 +103,7 @@ public struct MappingStore: Sendable {
     public func storeBooking(
         bookingID: String, json: [UInt8], status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil
     ) async throws -> Bool {
-        let endsAtSeconds = endsAt.map { Int($0.timeIntervalSince1970) } ?? 0
+        let endsAtSeconds = Self.unixSeconds(endsAt)
         return try await redis.eval(
             Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys + [keys.timeline(bookingID)],
             arguments: [
@@ -96,6 +113,12 @@ public struct MappingStore: Sendable {
         ).int == 1
     }
 
+    /// A booking's end in Unix seconds, 0 when unknown: a start and a duration from a payload can
+    /// add up to a date no `Int` holds, which is then as good as unknown, not a trap.
+    static func unixSeconds(_ date: Date?) -> Int {
+        date.flatMap { Int(exactly: $0.timeIntervalSince1970.rounded(.down)) } ?? 0
+    }
+
     static func record(from reply: RedisReply) -> BookingRecord? {
         let fields = reply.fields
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
@@ -103,11 +126,12 @@ public struct MappingStore: Sendable {
 
     /// KEYS: record, new code key, retired set, the fetch queues, the timeline. ARGV: kind, bookingId, code,
     /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
-    /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0).
+    /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0), booking key prefix.
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
     /// of the booking that differs from the last.
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
-    /// back; without an event time a cancellation is final; the same state twice changes nothing.
+    /// back; without an event time a cancellation is final; the same state twice changes nothing;
+    /// a code that another booking's record still names is not taken over (`conflict`).
     /// Details carried by the delivery become the cached copy; without them the copy is out of date
     /// and, unless the event is a cancellation (which changes only the status), a prefetch is asked
     /// for in the same step, so no crash can separate the two.
@@ -121,8 +145,14 @@ public struct MappingStore: Sendable {
           redis.call('EXPIRE', timeline, ARGV[9], 'NX')
           return outcome
         end
+        local function ownedByAnother()
+          local owner = redis.call('GET', newCodeKey)
+          return owner and owner ~= bookingId and redis.call('HGET', ARGV[15] .. owner, 'code') == code
+        end
         if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
-        if redis.call('EXISTS', rec) == 1 then
+        if redis.call('EXISTS', rec) == 0 then
+          if ownedByAnother() then return done('conflict') end
+        else
           local stored = redis.call('HMGET', rec, 'version', 'status', 'code', 'erased')
           -- An erased booking keeps only this mark (no personal data): nothing brings it back.
           if stored[4] then return 'erased' end
@@ -130,6 +160,7 @@ public struct MappingStore: Sendable {
           if kind == 'booking.confirmed' then return done('exists') end
           if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
           if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
+          if ownedByAnother() then return done('conflict') end
           if stored[3] and stored[3] ~= code then
             local oldKey = ARGV[10] .. stored[3]
             if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end

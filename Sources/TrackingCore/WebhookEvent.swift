@@ -79,7 +79,8 @@ public struct WebhookEvent: Sendable, Equatable {
         firstName = (client?["firstName"] as? String).map { String($0.prefix(100)) }
         lastName = (client?["lastName"] as? String).map { String($0.prefix(100)) }
         let timeText = (root["timestamp"] ?? root["eventTime"] ?? root["occurredAt"] ?? booking["modifiedOn"]) as? String
-        eventTime = timeText.flatMap(ISO8601.parse).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+        // `exactly`: a date no Int64 of milliseconds holds is no event time, not a trap.
+        eventTime = timeText.flatMap(ISO8601.parse).flatMap { Int64(exactly: ($0.timeIntervalSince1970 * 1000).rounded()) }
         details = Self.details(of: booking)
     }
 

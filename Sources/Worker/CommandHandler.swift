@@ -52,7 +52,7 @@ public struct CommandHandler: JobHandler {
             logger.info("command succeeded")
             return .succeeded
         } catch let error as BooxiError {
-            let lastAttempt = envelope.attempt + 1 >= maxAttempts
+            let lastAttempt = envelope.nextAttempt >= maxAttempts
             if error.isRetryable && !lastAttempt {
                 logger.notice("command will retry", metadata: ["error": "\(error)"])
                 try? await commands.note(jobID: envelope.id, command: command, calls: calls.entries)

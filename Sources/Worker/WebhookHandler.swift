@@ -40,6 +40,11 @@ public struct WebhookHandler: JobHandler {
             case .failure(let error):
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.
                 outcomes[index] = .retry(error: "mapping update failed: \(error)", retryAfter: nil)
+            case .success(.codeOwnedByAnother):
+                outcomes[index] = .failed(reason: "tracking code belongs to another live booking; the code was not moved")
+                logger.warning(
+                    "webhook dead-lettered: its tracking code belongs to another live booking",
+                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)"])
             case .success(let applied):
                 logger.debug(
                     "webhook applied",

@@ -50,9 +50,10 @@ public func buildWorkerServices(
     let http = Application(
         router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
         logger: logger)
-    guard let booxi, settings.prefetchConcurrency > 0 else { return [service, http] }
+    let repair = VersionRepairService(mappings: mappings, logger: logger)
+    guard let booxi, settings.prefetchConcurrency > 0 else { return [service, http, repair] }
     let fetcher = BookingFetcher(fetches: fetches, mappings: mappings, booxi: booxi, concurrency: settings.prefetchConcurrency, logger: logger)
-    return [fetcher, service, http]
+    return [fetcher, service, http, repair]
 }
 
 extension WorkerSettings {

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 import TrackingCore
 
-@Suite("Worker processes: kill -9 recovery and several workers on one queue", .serialized)
+@Suite("Worker processes: kill -9 recovery and several workers on one queue", .serialized, .tags(.slow), .fullTierOnly)
 struct WorkerProcessTests {
     static func startWorker(_ id: String, redis: RedisServer, port: Int) throws -> RoleProcess {
         try RoleProcess(["worker", "--id", id], environment: [
@@ -111,7 +111,7 @@ struct WorkerProcessTests {
         var random = SeededRandom(seed: UInt64(workers))
         var bodies: [String] = []
         for booking in 0..<1_500 {
-            let base: Int64 = 1_800_000_000_000 + Int64(booking) * 10_000
+            let base: Int64 = 1_700_000_000_000 + Int64(booking) * 10_000
             bodies.append(webhookBody("booking.confirmed", booking: "W\(booking)", code: "first\(booking)", eventTime: base))
             bodies.append(webhookBody("booking.modified", booking: "W\(booking)", code: "second\(booking)", eventTime: base + 1_000))
             bodies.append(webhookBody("booking.cancelled", booking: "W\(booking)", code: "second\(booking)", status: "Cancelled", eventTime: base + 2_000))

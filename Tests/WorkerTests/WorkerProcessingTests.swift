@@ -37,6 +37,19 @@ struct WorkerProcessingTests {
         #expect(try await test.queue.depths().webhooks == 0)
     }
 
+    @Test func aWebhookClaimingAnotherLiveBookingsCodeIsDeadLetteredAndChangesNothing() async throws {
+        let test = try WorkerTestCase()
+        defer { Task { await test.finish() } }
+        try await test.queue.push(JobEnvelope(kind: .webhook, payload: webhookBody("booking.confirmed", booking: "OWN1", code: "ownedcode1")))
+        try await test.runWorker(lanes: [test.webhookLane()]) { try await test.mappings.resolve(TrackingCode("ownedcode1")!) != nil }
+        try await test.queue.push(JobEnvelope(kind: .webhook, payload: webhookBody("booking.modified", booking: "THIEF1", code: "ownedcode1")))
+        try await test.runWorker(lanes: [test.webhookLane()]) { try await test.queue.depths().dead == 1 }
+        let dead = try #require(try await test.queue.deadLetters(limit: 5).first)
+        #expect(dead.reason == "tracking code belongs to another live booking; the code was not moved")
+        #expect(try await test.mappings.resolve(TrackingCode("ownedcode1")!)?.bookingID == "OWN1")
+        #expect(try await test.mappings.record(bookingID: "THIEF1") == nil)
+    }
+
     @Test func retriesFollowThePolicyThenDeadLetterAndReplayWorks() async throws {
         let test = try WorkerTestCase()
         defer { Task { await test.finish() } }
