@@ -1,33 +1,11 @@
 import Foundation
 import RedisClient
 
-/// What the operations console and the admin CLI do to the queue: choose dead letters and delayed
-/// jobs by id, look into a worker's hands, and remove every job that mentions a booking (erase).
+/// What the operations console and the admin CLI do to the queue beyond the dead letters
+/// (JobQueue+DeadLetters.swift): choose delayed jobs by id, look into a worker's hands, and remove
+/// a booking's jobs (erase).
 /// The scripts live in ``QueueScripts`` with the rest of the queue's Lua.
 extension JobQueue {
-    /// Every dead letter (at most `limit`), newest first, with the ones that are not readable left out.
-    public func allDeadLetters(limit: Int = 10_000) async throws -> [DeadLetter] {
-        try await deadLetters(limit: limit)
-    }
-
-    /// Replays the dead letters with these job ids (attempts reset); returns how many went back.
-    public func replayDeadLetters(ids: [String]) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return try await redis.eval(QueueScripts.replaySelected, keys: [keys.dead, keys.webhooks, keys.commands], arguments: ids).int ?? 0
-    }
-
-    /// Deletes the dead letters with these job ids; returns how many there were.
-    public func purgeDeadLetters(ids: [String]) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return try await redis.eval(QueueScripts.purgeSelected, keys: [keys.dead], arguments: ids).int ?? 0
-    }
-
-    /// A job waiting for its retry, and when it is due (ms since 1970).
-    public struct DelayedJob: Sendable, Equatable {
-        public let envelope: JobEnvelope
-        public let dueAt: Int64
-    }
-
     /// The delayed set, soonest first (at most `limit`).
     public func delayedJobs(limit: Int = 500) async throws -> [DelayedJob] {
         let reply = try await redis.send("ZRANGE", keys.delayed, 0, limit - 1, "WITHSCORES").array ?? []
@@ -39,7 +17,6 @@ extension JobQueue {
         }
     }
 
-    /// Moves the delayed job with this id to its waiting list now; false when it is no longer delayed.
     public func retryNow(id: String) async throws -> Bool {
         try await redis.eval(QueueScripts.retryNow, keys: [keys.delayed, keys.webhooks, keys.commands], arguments: [id]).int == 1
     }
@@ -55,14 +32,12 @@ extension JobQueue {
         return (jobs, remaining)
     }
 
-    /// Removes every waiting, delayed and dead job whose bytes contain one of `needles` (a
-    /// booking's id and codes); returns how many. Jobs in a worker's hands finish, and find the
-    /// booking erased.
-    public func removeJobs(mentioning needles: [String]) async throws -> Int {
-        let needles = needles.filter { !$0.isEmpty }
-        guard !needles.isEmpty else { return 0 }
-        return try await redis.eval(
-            QueueScripts.removeMentioning, keys: [keys.dead, keys.webhooks, keys.commands, keys.delayed], arguments: needles
-        ).int ?? 0
+    /// Removes these exact entries (as read with `LRANGE`/`ZSCAN`) from `key`, a list or, with
+    /// `sorted`, the delayed set; returns how many went. Erase reads the queue in windows, parses
+    /// each job, and hands back only the ones that are the booking's.
+    public func removeEntries(_ entries: [[UInt8]], from key: String, sorted: Bool = false) async throws -> Int {
+        guard !entries.isEmpty else { return 0 }
+        let arguments: [any RedisArgumentConvertible] = [sorted ? "zset" : "list"] + entries.map { $0 as any RedisArgumentConvertible }
+        return try await redis.eval(QueueScripts.removeEntries, keys: [key], arguments: arguments).int ?? 0
     }
 }

@@ -47,7 +47,7 @@ extension JobQueue {
         do {
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
             for workerID in workers {
-                recovered += try await recover(workerID, .dead, note: "worker \(workerID) stopped without finishing (crash)").int ?? 0
+                recovered += try await recover(workerID, .dead, note: JobEnvelope.crashNote(workerID: workerID)).int ?? 0
             }
         } catch {
             try? await redis.releaseLock(keys.reaperLock, token: token)

@@ -86,21 +86,20 @@ public struct JobQueue: JobQueueDriver {
         _ = try await redis.execute(pipeline)
     }
 
-    public func retry(_ job: FetchedJob, workerID: String, dueAt: Int64, error: String) async throws {
-        var envelope = job.keptEnvelope
-        envelope.attempt += 1
-        envelope.lastError = error
+    @discardableResult
+    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, workerID: String) async throws -> Bool {
         try await redis.eval(
             QueueScripts.moveToDelayed, keys: [keys.processing(workerID), keys.delayed],
-            arguments: [job.raw, envelope.encoded(), Int(dueAt)])
+            arguments: [job.raw, envelope.encoded(), Int(dueAt)]
+        ).int == 1
     }
 
-    public func deadLetter(_ job: FetchedJob, workerID: String, reason: String, lastError: String?) async throws {
-        let envelope = job.keptEnvelope
-        let letter = DeadLetter(job: envelope, reason: reason, attempts: envelope.attempt + 1, lastError: lastError ?? envelope.lastError)
+    @discardableResult
+    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, workerID: String) async throws -> Bool {
         try await redis.eval(
             QueueScripts.moveToDead, keys: [keys.processing(workerID), keys.dead],
-            arguments: [job.raw, Array(try JSONEncoder().encode(letter))])
+            arguments: [job.raw, Array(try JSONEncoder().encode(letter))]
+        ).int == 1
     }
 
     @discardableResult

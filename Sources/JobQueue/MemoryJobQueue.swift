@@ -6,7 +6,8 @@ import Synchronization
 /// the worker's lane and retry logic without a Redis server. Nothing survives the process, so it
 /// is never a production queue.
 public final class MemoryJobQueue: JobQueueDriver {
-    private struct State {
+    /// Internal, not private: the operator actions live in MemoryJobQueue+Operations.swift.
+    struct State {
         var waiting: [QueueName: [[UInt8]]] = [:]
         var processing: [String: [[UInt8]]] = [:]
         var delayed: [(dueAt: Int64, raw: [UInt8])] = []
@@ -15,7 +16,7 @@ public final class MemoryJobQueue: JobQueueDriver {
         var heartbeats: [String: ContinuousClock.Instant] = [:]
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     /// How often a waiting `fetch` looks again.
     private let pollInterval: Duration
 
@@ -64,29 +65,28 @@ public final class MemoryJobQueue: JobQueueDriver {
         }
     }
 
-    public func retry(_ job: FetchedJob, workerID: String, dueAt: Int64, error: String) async throws {
-        var envelope = job.keptEnvelope
-        envelope.attempt += 1
-        envelope.lastError = error
+    @discardableResult
+    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, workerID: String) async throws -> Bool {
         let raw = envelope.encoded()
-        state.withLock { state in
-            Self.remove(job.raw, from: &state.processing[workerID])
+        return state.withLock { state in
+            guard Self.remove(job.raw, from: &state.processing[workerID]) else { return false }
             state.delayed.append((dueAt, raw))
+            return true
         }
     }
 
-    public func deadLetter(_ job: FetchedJob, workerID: String, reason: String, lastError: String?) async throws {
-        let envelope = job.keptEnvelope
-        let letter = DeadLetter(job: envelope, reason: reason, attempts: envelope.attempt + 1, lastError: lastError ?? envelope.lastError)
+    @discardableResult
+    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, workerID: String) async throws -> Bool {
         state.withLock { state in
-            Self.remove(job.raw, from: &state.processing[workerID])
+            guard Self.remove(job.raw, from: &state.processing[workerID]) else { return false }
             state.dead.insert(letter, at: 0)
+            return true
         }
     }
 
     public func promoteDue(now: Int64, limit: Int) async throws -> Int {
         state.withLock { state in
-            let due = state.delayed.filter { $0.dueAt <= now }.sorted { $0.dueAt < $1.dueAt }.prefix(limit)
+            let due = Self.soonestFirst(state.delayed).filter { $0.dueAt <= now }.prefix(limit)
             for job in due {
                 state.delayed.removeAll { $0.raw == job.raw }
                 state.waiting[Self.queue(of: job.raw), default: []].append(job.raw)
@@ -118,7 +118,7 @@ public final class MemoryJobQueue: JobQueueDriver {
         return state.withLock { state in
             var recovered = 0
             for (workerID, expiry) in state.heartbeats where expiry <= now {
-                recovered += Self.handBack(workerID, countingAttempt: "worker \(workerID) stopped without finishing (crash)", in: &state)
+                recovered += Self.handBack(workerID, countingAttempt: JobEnvelope.crashNote(workerID: workerID), in: &state)
                 state.heartbeats[workerID] = nil
             }
             return recovered
@@ -140,22 +140,22 @@ public final class MemoryJobQueue: JobQueueDriver {
     private static func handBack(_ workerID: String, countingAttempt note: String?, in state: inout State) -> Int {
         let held = state.processing.removeValue(forKey: workerID) ?? []
         for raw in held {
-            var raw = raw
-            if let note, var envelope = try? JobEnvelope.decode(raw) {
-                envelope.attempt += 1
-                envelope.lastError = note
-                raw = envelope.encoded()
-            }
-            state.waiting[queue(of: raw), default: []].insert(raw, at: 0)
+            // Unreadable bytes go back as they are, as the recover script leaves them.
+            let counted = note.flatMap { note in FetchedJob(raw: raw).envelope?.countingAttempt(lastError: note).encoded() }
+            state.waiting[queue(of: counted ?? raw), default: []].insert(counted ?? raw, at: 0)
         }
         return held.count
     }
 
-    private static func queue(of raw: [UInt8]) -> QueueName {
+    static func queue(of raw: [UInt8]) -> QueueName {
         (try? JobEnvelope.decode(raw))?.kind.queue ?? .commands
     }
 
-    private static func remove(_ raw: [UInt8], from list: inout [[UInt8]]?) {
-        if let index = list?.firstIndex(of: raw) { list?.remove(at: index) }
+    /// Whether `raw` was there to remove.
+    @discardableResult
+    static func remove(_ raw: [UInt8], from list: inout [[UInt8]]?) -> Bool {
+        guard let index = list?.firstIndex(of: raw) else { return false }
+        list?.remove(at: index)
+        return true
     }
 }

@@ -1,6 +1,8 @@
 import RedisClient
 
-/// Every Lua script over the queue's keys, in one place. Scripts that route a job to its waiting
+/// Every Lua script over the queue's keys, in one place. Each has a contract test in
+/// Tests/JobQueueTests, run against ``MemoryJobQueue`` too where the in-memory driver has the
+/// operation (QueueScriptTests.swift lists which test covers which script). Scripts that route a job to its waiting
 /// list share ``waitingListFunction``, generated from ``JobKind/queue``, so the rule "a webhook job
 /// goes to the webhooks list" is written once.
 enum QueueScripts {
@@ -59,18 +61,19 @@ enum QueueScripts {
         return moved
         """)
 
-    /// KEYS: processing, delayed. ARGV: raw job, new envelope, due (ms).
+    /// KEYS: processing, delayed. ARGV: raw job, new envelope, due (ms). Only a job still held
+    /// moves: one the reaper handed back, or an erase removed, is not brought back. Returns 1 if moved.
     static let moveToDelayed = RedisScript(
         """
-        redis.call('LREM', KEYS[1], -1, ARGV[1])
+        if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
         return 1
         """)
 
-    /// KEYS: processing, dead. ARGV: raw job, dead letter.
+    /// KEYS: processing, dead. ARGV: raw job, dead letter. Only a job still held moves (as above).
     static let moveToDead = RedisScript(
         """
-        redis.call('LREM', KEYS[1], -1, ARGV[1])
+        if redis.call('LREM', KEYS[1], -1, ARGV[1]) == 0 then return 0 end
         redis.call('LPUSH', KEYS[2], ARGV[2])
         return 1
         """)
@@ -115,29 +118,6 @@ enum QueueScripts {
             """)
 
     // MARK: Dead letters
-
-    /// KEYS: dead, webhooks, commands. ARGV: how many. The oldest letters back to their lists,
-    /// attempts reset; stops at a letter it cannot read (left in place).
-    static let replay = RedisScript(
-        waitingListFunction + """
-            local moved = 0
-            for i = 1, tonumber(ARGV[1]) do
-              local letter = redis.call('RPOP', KEYS[1])
-              if not letter then break end
-              local ok, decoded = pcall(cjson.decode, letter)
-              if ok and type(decoded) == 'table' and type(decoded['job']) == 'table' then
-                local job = decoded['job']
-                job['attempt'] = 0
-                job['lastError'] = nil
-                redis.call('LPUSH', waiting_list(job, KEYS[2], KEYS[3]), cjson.encode(job))
-                moved = moved + 1
-              else
-                redis.call('LPUSH', KEYS[1], letter)
-                break
-              end
-            end
-            return moved
-            """)
 
     /// KEYS: dead, webhooks, commands. ARGV: job ids. Those letters back to their lists, attempts reset.
     static let replaySelected = RedisScript(
@@ -188,23 +168,19 @@ enum QueueScripts {
             return 0
             """)
 
-    /// KEYS: dead, webhooks, commands, delayed. ARGV: needles. Removes every job containing one.
-    static let removeMentioning = RedisScript(
+    /// KEYS: one list, or the delayed set. ARGV: `list` or `zset`, then exact entries. Removes each
+    /// entry once. Erase chose them by their parsed booking id and code (a substring test matched
+    /// an id like `1` in nearly every job's timestamps); an entry holds a unique job id, so nothing
+    /// pushed meanwhile is touched, and each call costs one pass per entry, never the whole queue.
+    static let removeEntries = RedisScript(
         """
-        local function mentions(text)
-          for _, needle in ipairs(ARGV) do
-            if string.find(text, needle, 1, true) then return true end
-          end
-          return false
-        end
         local removed = 0
-        for index = 1, 3 do
-          for _, entry in ipairs(redis.call('LRANGE', KEYS[index], 0, -1)) do
-            if mentions(entry) then removed = removed + redis.call('LREM', KEYS[index], 0, entry) end
+        for index = 2, #ARGV do
+          if ARGV[1] == 'zset' then
+            removed = removed + redis.call('ZREM', KEYS[1], ARGV[index])
+          else
+            removed = removed + redis.call('LREM', KEYS[1], 1, ARGV[index])
           end
-        end
-        for _, member in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
-          if mentions(member) then removed = removed + redis.call('ZREM', KEYS[4], member) end
         end
         return removed
         """)

@@ -5,47 +5,12 @@ import TestSupport
 import Testing
 
 /// The worker's two queue drivers keep the same promises: the Redis one (end to end, on a real
-/// server) and the in-memory one the worker's fast unit tests stand on.
+/// server) and the in-memory one the worker's fast unit tests stand on. Which test holds which
+/// Lua script: QueueScriptTests.swift.
 @Suite("Queue drivers: Redis and in-memory behave alike")
 struct JobQueueDriverTests {
-    enum Kind: String, CaseIterable, CustomTestStringConvertible {
-        case redis, memory
-        var testDescription: String { rawValue }
-    }
-
-    /// A driver with what the test needs beyond the protocol: pushing and reading dead letters.
-    struct Fixture {
-        let driver: any JobQueueDriver
-        let push: @Sendable (JobEnvelope) async throws -> Void
-        let pushRaw: @Sendable ([UInt8], QueueName) async throws -> Void
-        let deadLetters: @Sendable () async throws -> [DeadLetter]
-        let finish: @Sendable () async -> Void
-
-        static func make(_ kind: Kind) throws -> Fixture {
-            switch kind {
-            case .memory:
-                let queue = MemoryJobQueue()
-                return Fixture(
-                    driver: queue, push: { queue.push($0) }, pushRaw: { queue.push(raw: $0, to: $1) },
-                    deadLetters: { queue.deadLetters }, finish: {})
-            case .redis:
-                let server = try RedisServer()
-                let redis = RedisClient(configuration: server.configuration(poolSize: 2))
-                let queue = JobQueue(redis: redis, keys: QueueKeys())
-                return Fixture(
-                    driver: queue, push: { try await queue.push($0) },
-                    pushRaw: { try await redis.send("LPUSH", queue.keys.waitingList($1), $0) },
-                    deadLetters: { try await queue.deadLetters() },
-                    finish: {
-                        await redis.shutdown()
-                        server.stop()
-                    })
-            }
-        }
-    }
-
-    @Test(arguments: Kind.allCases) func kindsRouteAndRetriesComeBackCountingTheAttempt(_ kind: Kind) async throws {
-        let queue = try Fixture.make(kind)
+    @Test(arguments: DriverKind.allCases) func kindsRouteAndRetriesComeBackCountingTheAttempt(_ kind: DriverKind) async throws {
+        let queue = try DriverFixture.make(kind)
         let driver = queue.driver
         let webhook = JobEnvelope(kind: .webhook, payload: #"{"event":"booking.confirmed"}"#)
         let cancel = JobEnvelope(kind: .cancel, payload: "{}")
@@ -74,8 +39,8 @@ struct JobQueueDriverTests {
         await queue.finish()
     }
 
-    @Test(arguments: Kind.allCases) func unreadableBytesAreDeadLetteredAsTheyCame(_ kind: Kind) async throws {
-        let queue = try Fixture.make(kind)
+    @Test(arguments: DriverKind.allCases) func unreadableBytesAreDeadLetteredAsTheyCame(_ kind: DriverKind) async throws {
+        let queue = try DriverFixture.make(kind)
         try await queue.pushRaw(Array("{not an envelope".utf8), .commands)
         let jobs = try await queue.driver.fetch(from: .commands, workerID: "w1", maxBatch: 1, blockTimeout: .milliseconds(50))
         #expect(jobs.count == 1 && jobs[0].envelope == nil)
@@ -85,8 +50,8 @@ struct JobQueueDriverTests {
         await queue.finish()
     }
 
-    @Test(arguments: Kind.allCases) func aDeadWorkersJobsAreReapedAndALiveOnesReturned(_ kind: Kind) async throws {
-        let queue = try Fixture.make(kind)
+    @Test(arguments: DriverKind.allCases) func aDeadWorkersJobsAreReapedAndALiveOnesReturned(_ kind: DriverKind) async throws {
+        let queue = try DriverFixture.make(kind)
         let driver = queue.driver
         try await queue.push(JobEnvelope(kind: .webhook, payload: "{}"))
         try await queue.push(JobEnvelope(kind: .modify, payload: "{}"))
@@ -104,6 +69,29 @@ struct JobQueueDriverTests {
         #expect(try await driver.returnHeld(workerID: "live") == 1)
         let returned = try await driver.fetch(from: .webhooks, workerID: "live", maxBatch: 5, blockTimeout: .milliseconds(50))
         #expect(returned.first?.envelope?.attempt == 1)
+        await queue.finish()
+    }
+
+    @Test(arguments: DriverKind.allCases) func aJobNoLongerHeldIsNotBroughtBackByItsOutcome(_ kind: DriverKind) async throws {
+        let queue = try DriverFixture.make(kind)
+        let driver = queue.driver
+        try await queue.push(JobEnvelope(kind: .webhook, payload: "{}"))
+        try await queue.push(JobEnvelope(kind: .webhook, payload: "{ }"))
+        let held = try await driver.fetch(from: .webhooks, workerID: "w1", maxBatch: 5, blockTimeout: .milliseconds(50))
+        #expect(held.count == 2)
+        // Handed back while its attempt still ran (the grace period ended, or the reaper, or an
+        // erase took it): the late outcome neither duplicates it nor revives it.
+        #expect(try await driver.returnHeld(workerID: "w1") == 2)
+        try await driver.retry(held[0], workerID: "w1", dueAt: 0, error: "late")
+        try await driver.deadLetter(held[1], workerID: "w1", reason: "late", lastError: nil)
+        #expect(try await driver.depths() == QueueDepths(webhooks: 2, commands: 0, delayed: 0, dead: 0))
+        // The storage moves say so, and move a job still held.
+        #expect(try await driver.moveToDelayed(held[0], envelope: held[0].retryEnvelope(error: "late"), dueAt: 0, workerID: "w1") == false)
+        #expect(try await driver.moveToDead(held[1], letter: held[1].deadLetter(reason: "late", lastError: nil), workerID: "w1") == false)
+        let again = try await queue.fetchAll(.webhooks)
+        #expect(try await driver.moveToDelayed(again[0], envelope: again[0].retryEnvelope(error: "e"), dueAt: 0, workerID: "w1"))
+        #expect(try await driver.moveToDead(again[1], letter: again[1].deadLetter(reason: "r", lastError: nil), workerID: "w1"))
+        #expect(try await driver.depths() == QueueDepths(webhooks: 0, commands: 0, delayed: 1, dead: 1))
         await queue.finish()
     }
 }
