@@ -5,7 +5,6 @@ import Hummingbird
 import JobQueue
 import Operations
 import RedisClient
-import TrackingCore
 
 /// `/console/api/...`: everything the console shows, as JSON, so operators can script it. The
 /// queries are ``OperationsStore``'s, the same the admin CLI runs.
@@ -72,9 +71,7 @@ struct ConsoleAPI: Sendable {
         api.post("dead-letters/:id/reveal") { request, context in
             let who = try await auth.require(request, context, changing: true)
             let id = try context.parameters.require("id")
-            guard let item = try await store({ try await operations.revealDeadLetter(id: id) }) else { throw ConsoleError.notFound("dead letter") }
-            try await store { try await operations.audit.record(user: who.user, action: "reveal", target: "dead letter \(id)") }
-            return json(item)
+            return json(try await store { try await operations.actions.reveal(deadLetterID: id, who: who.user) })
         }
         api.get("retries") { request, context in
             _ = try await auth.require(request, context)
@@ -83,9 +80,7 @@ struct ConsoleAPI: Sendable {
         api.post("retries/:id/now") { request, context in
             let who = try await auth.require(request, context, changing: true)
             let id = try context.parameters.require("id")
-            let moved = try await store { try await operations.queue.retryNow(id: id) }
-            guard moved else { throw ConsoleError.notFound("delayed job") }
-            try await store { try await operations.audit.record(user: who.user, action: "retry-now", target: "job \(id)") }
+            try await store { try await operations.actions.retryNow(jobID: id, who: who.user) }
             return json(["moved": true])
         }
         api.get("timeline") { request, context in
@@ -97,17 +92,9 @@ struct ConsoleAPI: Sendable {
         api.post("erase") { request, context in
             let who = try await auth.require(request, context, changing: true)
             let body = try await decode(EraseRequest.self, request, context, expected: #"{"code": …} or {"booking": …}"#)
-            let bookingID: String
-            if let booking = body.booking, !booking.isEmpty {
-                bookingID = booking
-            } else if let text = body.code, let code = TrackingCode(text), let record = try await store({ try await operations.mappings.resolve(code) }) {
-                bookingID = record.bookingID
-            } else {
-                throw ConsoleError.notFound("booking")
-            }
-            let erasure = try await store { try await operations.erase(bookingID: bookingID) }
-            try await store { try await operations.audit.record(user: who.user, action: "erase", target: bookingID, detail: "\(erasure.jobsRemoved) jobs") }
-            return json(erasure)
+            let booking: BookingReference =
+                if let id = body.booking, !id.isEmpty { .bookingID(id) } else { .code(body.code ?? "") }
+            return json(try await store { try await operations.actions.erase(booking, who: who.user) })
         }
         api.get("audit") { request, context in
             _ = try await auth.require(request, context)
@@ -123,17 +110,14 @@ struct ConsoleAPI: Sendable {
 
     private func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let body = try await decode(Login.self, request, context, expected: #"{"username": …, "password": …}"#)
-        let address = auth.clientAddress(request, context)
-        if let wait = try await store({ try await auth.sessions.throttled(user: body.username, address: address) }) {
-            throw ConsoleError.loginThrottled(retryAfterSeconds: wait)
-        }
-        guard try await auth.users.verify(user: body.username, password: body.password) else {
-            try await store { try await auth.sessions.recordFailure(user: body.username, address: address) }
+        let address = auth.clientBucket(request, context)
+        let (id, session): (String, ConsoleSessions.Session)
+        do {
+            (id, session) = try await store { try await auth.login.logIn(user: body.username, password: body.password, address: address) }
+        } catch ConsoleError.invalidCredentials {
             context.logger.notice("console login failed", metadata: ["address": "\(address)"])
             throw ConsoleError.invalidCredentials
         }
-        try await store { try await auth.sessions.clearFailures(user: body.username) }
-        let (id, session) = try await store { try await auth.sessions.create(user: body.username) }
         var response = json(SessionAnswer(user: session.user, csrfToken: session.csrf))
         response.headers[.setCookie] = auth.setCookie(id, request, context)
         return response
@@ -154,14 +138,13 @@ struct ConsoleAPI: Sendable {
         let who = try await auth.require(request, context, changing: true)
         let selection = try await decode(Selection.self, request, context, expected: #"{"ids": […]} or {"filter": {…}}"#)
         guard selection.ids != nil || selection.filter != nil else { throw ConsoleError.invalidBody(#"{"ids": […]} or {"filter": {…}}"#) }
-        let ids = try await store { try await operations.deadLetterIDs(selection.ids, filter: selection.filter ?? DeadLetterFilter()) }
-        let count = try await store {
-            action == "replay" ? try await operations.queue.replayDeadLetters(ids: ids) : try await operations.queue.purgeDeadLetters(ids: ids)
+        let filter = selection.filter ?? DeadLetterFilter()
+        let counts = try await store {
+            action == "replay"
+                ? try await operations.actions.replay(ids: selection.ids, filter: filter, who: who.user)
+                : try await operations.actions.purge(ids: selection.ids, filter: filter, who: who.user)
         }
-        try await store {
-            try await operations.audit.record(user: who.user, action: action, target: "dead letters", detail: "\(count) of \(ids.count) selected")
-        }
-        return json([action == "replay" ? "replayed" : "purged": count, "selected": ids.count])
+        return json([action == "replay" ? "replayed" : "purged": counts.affected, "selected": counts.selected])
     }
 
     private func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: AppRequestContext, expected: String) async throws -> T {
@@ -171,9 +154,15 @@ struct ConsoleAPI: Sendable {
         return value
     }
 
-    /// Redis failures as the console's 503.
+    /// Redis failures as the console's 503, and an operator action's refusal as its answer.
     private func store<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as RedisError { throw ConsoleError.storeUnavailable(error) }
+        do {
+            return try await body()
+        } catch let error as RedisError {
+            throw ConsoleError.storeUnavailable(error)
+        } catch let error as OperatorActionError {
+            throw ConsoleError(error)
+        }
     }
 
     func json(_ value: some Encodable) -> Response {

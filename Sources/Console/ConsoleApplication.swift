@@ -22,18 +22,23 @@ public func buildConsoleServices(
             reason: "no console user: set BXT_CONSOLE_USERS (name:hash, from `booxi-tracking console hash-password`) or console.trustedUserHeader")
     }
     let sessions = ConsoleSessions(
-        redis: redis, prefix: configuration.keyPrefix + "console:", ttl: settings.sessionTTL,
-        failuresPerUser: settings.loginFailuresPerUser, failuresPerAddress: settings.loginFailuresPerAddress, window: settings.loginWindow)
-    let auth = ConsoleAuth(sessions: sessions, users: users, settings: settings)
+        redis: redis, prefix: configuration.keyPrefix + "console:", ttl: settings.sessionTTL, idle: settings.sessionIdleTimeout)
+    let throttle = LoginThrottle(
+        redis: redis, prefix: configuration.keyPrefix + "console:{login}:", perUserAndAddress: settings.loginFailuresPerUser,
+        perAddress: settings.loginFailuresPerAddress, perUser: settings.loginFailuresPerUserAnyAddress, window: settings.loginWindow)
+    let auth = ConsoleAuth(login: ConsoleLogin(throttle: throttle, users: users, sessions: sessions), settings: settings)
     let router = Router.forRole()
     router.add(middleware: ConsoleHeadersMiddleware())
     router.add(middleware: JSONErrorMiddleware())
     addHealthRoute(to: router)
     ConsoleAPI(operations: OperationsStore(configuration: configuration, redis: redis), auth: auth).addRoutes(to: router)
     try ConsolePages(auth: auth).addRoutes(to: router)
+    // The same edge guard as the public listeners: an operator's browser needs no more, and the
+    // listener may be reachable by more than operators (a proxy, a shared network).
+    let edge = EdgeGuard(limits: settings.edge, listener: "console", clientAddress: auth.addresses, logger: logger)
     return [
         Application(
-            router: router, configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
+            router: router, server: .publicHTTP1(edge), configuration: .publicListener(host: settings.host, port: settings.port),
             onServerRunning: onServerRunning, logger: logger)
     ]
 }

@@ -9,7 +9,7 @@ import TrackingConfig
 /// proxy. Every state-changing request must also carry the session's CSRF token.
 struct ConsoleAuth: Sendable {
     let sessions: ConsoleSessions
-    let users: ConsoleUsers
+    let login: ConsoleLogin
     let settings: ConsoleSettings
     let addresses: ClientAddressResolver
     let userHeader: HTTPField.Name?
@@ -22,23 +22,28 @@ struct ConsoleAuth: Sendable {
 
     static let csrfHeader = HTTPField.Name("x-csrf-token")!
     static let forwardedProto = HTTPField.Name("x-forwarded-proto")!
+    /// Sent by the overview's automatic refresh (`console.js`): such a request does not count as
+    /// the operator's activity, so an open tab still goes idle.
+    static let refreshHeader = HTTPField.Name("x-console-refresh")!
 
-    init(sessions: ConsoleSessions, users: ConsoleUsers, settings: ConsoleSettings) {
-        self.sessions = sessions
-        self.users = users
+    init(login: ConsoleLogin, settings: ConsoleSettings) {
+        self.sessions = login.sessions
+        self.login = login
         self.settings = settings
         addresses = ClientAddressResolver(trustedProxies: settings.trustedProxies)
         userHeader = settings.trustedUserHeader.isEmpty ? nil : HTTPField.Name(settings.trustedUserHeader)
     }
 
-    func clientAddress(_ request: Request, _ context: AppRequestContext) -> String {
-        addresses.clientAddress(peer: context.remoteAddress, headers: request.headers) ?? "unknown"
+    /// Who the login throttle counts: the client's address, an IPv6 client by its /64.
+    func clientBucket(_ request: Request, _ context: AppRequestContext) -> String {
+        addresses.clientBucket(peer: context.remoteAddress, headers: request.headers).key
     }
 
     /// The operator behind the request, or nil.
     func current(_ request: Request, _ context: AppRequestContext) async throws -> Operator? {
         let cookie = Self.cookie(request.headers[.cookie])
-        let session = try await cookie.asyncFlatMap { try await sessions.session($0) }
+        let touch = request.headers[Self.refreshHeader] == nil
+        let session = try await cookie.asyncFlatMap { try await sessions.session($0, touch: touch) }
         if let proxyUser = proxyUser(request, context) {
             // The proxy decides who this is; a session of the same user carries the CSRF token.
             let matching = session?.user == proxyUser ? session : nil

@@ -2,70 +2,51 @@ import Crypto
 import Foundation
 import RedisClient
 
-/// Console sessions in Redis (`console:session:<id>`), so every console replica shares them, and
-/// the failed-login counters that throttle guessing per user and per address.
+/// Console sessions in Redis (`console:session:<id>`), so every console replica shares them. A
+/// session ends at the first of two deadlines: `ttl` after login (absolute, kept in the session),
+/// and `idle` after the operator's last request (the key's expiry, pushed back on each use).
 struct ConsoleSessions: Sendable {
     struct Session: Codable, Sendable, Equatable {
         var user: String
         var csrf: String
+        /// Milliseconds since 1970: the absolute end, however busy the session is.
+        var expiresAt: Int64
     }
 
     let redis: RedisClient
     let prefix: String
     let ttl: Duration
-    let failuresPerUser: Int
-    let failuresPerAddress: Int
-    let window: Duration
+    let idle: Duration
 
     static let cookie = "bxt_console"
 
     func create(user: String) async throws -> (id: String, session: Session) {
         let id = Self.random()
-        let session = Session(user: user, csrf: Self.random())
-        _ = try await redis.send("SET", prefix + "session:" + id, Array(try JSONEncoder().encode(session)), "EX", Int(ttl.components.seconds))
+        let session = Session(user: user, csrf: Self.random(), expiresAt: Self.now() + ttl.milliseconds)
+        _ = try await redis.send("SET", key(id), Array(try JSONEncoder().encode(session)), "PX", Int(min(idle, ttl).milliseconds))
         return (id, session)
     }
 
-    func session(_ id: String) async throws -> Session? {
-        guard id.count == 43, let bytes = try await redis.get(prefix + "session:" + id) else { return nil }
-        return try? JSONDecoder().decode(Session.self, from: Data(bytes))
+    /// The live session with this id. `touch` restarts its idle time: an operator's request does,
+    /// the overview's automatic refresh does not (or an open tab would never go idle).
+    func session(_ id: String, touch: Bool = true) async throws -> Session? {
+        guard id.count == 43 else { return nil }
+        let reply = touch ? try await redis.send("GETEX", key(id), "PX", Int(idle.milliseconds)) : try await redis.send("GET", key(id))
+        guard let bytes = reply.bytes, let session = try? JSONDecoder().decode(Session.self, from: Data(bytes)) else { return nil }
+        guard Self.now() < session.expiresAt else {
+            try await end(id)
+            return nil
+        }
+        return session
     }
 
     func end(_ id: String) async throws {
-        _ = try await redis.send("DEL", prefix + "session:" + id)
+        _ = try await redis.send("DEL", key(id))
     }
 
-    /// Seconds to wait when this user or address failed too often within the window, else nil.
-    func throttled(user: String, address: String) async throws -> Int? {
-        var pipeline = RedisPipeline()
-        pipeline.append("GET", failureKey("user", user))
-        pipeline.append("GET", failureKey("address", address))
-        pipeline.append("PTTL", failureKey("user", user))
-        pipeline.append("PTTL", failureKey("address", address))
-        let replies = try await redis.execute(pipeline)
-        let overUser = (replies[0].int ?? 0) >= failuresPerUser
-        let overAddress = (replies[1].int ?? 0) >= failuresPerAddress
-        guard overUser || overAddress else { return nil }
-        let waits = [overUser ? replies[2].int : nil, overAddress ? replies[3].int : nil].compactMap { $0 }
-        return max(1, ((waits.max() ?? 1000) + 999) / 1000)
-    }
+    private func key(_ id: String) -> String { prefix + "session:" + id }
 
-    func recordFailure(user: String, address: String) async throws {
-        var pipeline = RedisPipeline()
-        for key in [failureKey("user", user), failureKey("address", address)] {
-            pipeline.append("INCR", key)
-            pipeline.append("EXPIRE", key, Int(window.components.seconds), "NX")
-        }
-        _ = try await redis.execute(pipeline)
-    }
-
-    func clearFailures(user: String) async throws {
-        _ = try await redis.send("DEL", failureKey("user", user))
-    }
-
-    private func failureKey(_ kind: String, _ value: String) -> String {
-        prefix + "login-failures:" + kind + ":" + String(value.prefix(128))
-    }
+    private static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
     /// 32 random bytes, base64url without padding (43 characters).
     static func random() -> String {

@@ -53,13 +53,14 @@ extension OperationsStore {
         return (DeadLetterReport.groups(all), all.filter(filter.matches).map { DeadLetterReport.item($0) })
     }
 
-    /// One dead letter with its payload as stored (the caller audits the reveal).
-    public func revealDeadLetter(id: String) async throws -> DeadLetterReport.Item? {
+    /// One dead letter with its payload as stored; operators reach it through
+    /// ``OperatorActions/reveal(deadLetterID:who:)``, which audits it.
+    func revealDeadLetter(id: String) async throws -> DeadLetterReport.Item? {
         try await queue.allDeadLetters().first { $0.job.id == id }.map { DeadLetterReport.item($0, revealed: true) }
     }
 
     /// The ids of the dead letters `ids` names, or all that match `filter` when `ids` is nil.
-    public func deadLetterIDs(_ ids: [String]?, filter: DeadLetterFilter) async throws -> [String] {
+    func deadLetterIDs(_ ids: [String]?, filter: DeadLetterFilter) async throws -> [String] {
         if let ids { return ids }
         return try await queue.allDeadLetters().filter(filter.matches).map(\.job.id)
     }

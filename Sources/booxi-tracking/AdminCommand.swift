@@ -17,10 +17,15 @@ struct AdminCommand: AsyncParsableCommand {
         ])
 }
 
-/// Runs `body` with the queries the console shares, for the configured server.
+/// Runs `body` with the queries and actions the console shares, for the configured server; an
+/// action's refusal (no such booking, an ambiguous one) is printed plainly.
 func withOperations(_ options: CommonOptions, _ body: (OperationsStore) async throws -> Void) async throws {
     try await withAdminRedis(options) { config, redis in
-        try await body(OperationsStore(configuration: config, redis: redis))
+        do {
+            try await body(OperationsStore(configuration: config, redis: redis))
+        } catch let refusal as OperatorActionError {
+            throw RuntimeFailure("\(refusal)")
+        }
     }
 }
 
@@ -106,11 +111,10 @@ struct DeadCommand: AsyncParsableCommand {
             let chosen = ids.map { $0.split(separator: ",").map(String.init) }
             switch action {
             case "replay", "purge":
-                let targets = try await operations.deadLetterIDs(chosen, filter: filter)
-                let count = action == "replay"
-                    ? try await operations.queue.replayDeadLetters(ids: targets) : try await operations.queue.purgeDeadLetters(ids: targets)
-                try await operations.audit.record(user: cliUser, action: action, target: "dead letters", detail: "\(count) of \(targets.count)")
-                print("\(action == "replay" ? "replayed" : "purged") \(count)")
+                let counts = action == "replay"
+                    ? try await operations.actions.replay(ids: chosen, filter: filter, who: cliUser)
+                    : try await operations.actions.purge(ids: chosen, filter: filter, who: cliUser)
+                print("\(action == "replay" ? "replayed" : "purged") \(counts.affected)")
             default:
                 let (groups, items) = try await operations.deadLetters(filter)
                 for group in groups { print("\(group.count)\t\(group.reason)") }
@@ -153,21 +157,28 @@ struct EraseCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
+        let reference = try BookingOptions(code: code, booking: booking).reference
         try await withOperations(options) { operations in
-            let bookingID: String
-            if let booking {
-                bookingID = booking
-            } else if let code {
-                guard let trackingCode = TrackingCode(code), let record = try await operations.mappings.resolve(trackingCode) else {
-                    throw RuntimeFailure("no booking answers to that code")
-                }
-                bookingID = record.bookingID
-            } else {
-                throw ValidationError("give --code or --booking")
+            // One line per window read: a long queue shows how far the erase has come.
+            let erasure = try await operations.actions.erase(reference, who: cliUser) { step in
+                print("  \(step.list): \(step.examined) of \(step.total) read, \(step.removed) removed")
             }
-            let erasure = try await operations.erase(bookingID: bookingID)
-            try await operations.audit.record(user: cliUser, action: "erase", target: bookingID, detail: "\(erasure.jobsRemoved) jobs")
-            print("erased \(bookingID): \(erasure.keysDeleted) keys, \(erasure.jobsRemoved) jobs, \(erasure.jobRecordsDeleted) command records")
+            print(
+                "erased \(erasure.bookingId): \(erasure.keysDeleted) keys, \(erasure.jobsRemoved) of \(erasure.jobsExamined) queued jobs, "
+                    + "\(erasure.jobRecordsDeleted) command records")
+        }
+    }
+}
+
+/// `--code` or `--booking`, as the booking an erase or a lookup names.
+struct BookingOptions {
+    let reference: BookingReference
+
+    init(code: String?, booking: String?) throws {
+        switch (code, booking) {
+        case (let code?, nil): reference = .code(code)
+        case (nil, let booking?): reference = .bookingID(booking)
+        default: throw ValidationError("give --code or --booking")
         }
     }
 }
@@ -180,16 +191,11 @@ struct LookupCommand: AsyncParsableCommand {
     @OptionGroup var options: CommonOptions
 
     func run() async throws {
-        try await withAdminRedis(options) { config, redis in
-            let store = MappingStore(redis: redis, keys: MappingKeys(prefix: config.keyPrefix), retentionSeconds: 0)
-            let record: BookingRecord?
-            if let code {
-                guard let trackingCode = TrackingCode(code) else { throw ValidationError("not a tracking code") }
-                record = try await store.resolve(trackingCode)
-            } else if let booking {
-                record = try await store.record(bookingID: booking)
-            } else {
-                throw ValidationError("give --code or --booking")
+        let reference = try BookingOptions(code: code, booking: booking).reference
+        try await withOperations(options) { operations in
+            var record: BookingRecord?
+            if case .found(let bookingID, _) = try await operations.resolve(reference) {
+                record = try await operations.mappings.record(bookingID: bookingID)
             }
             guard let record else {
                 print("not found")

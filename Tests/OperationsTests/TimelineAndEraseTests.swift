@@ -58,7 +58,7 @@ struct TimelineAndEraseTests {
         try await queue.push(JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0 + 5)))
         #expect(try await Self.everyValue(redis).contains(Self.name))
 
-        let erasure = try await operations.erase(bookingID: "A00009001")
+        let erasure = try await operations.actions.erase(.code("secondCode2"), who: "test")
         #expect(erasure.jobsRemoved == 3 && erasure.jobRecordsDeleted == 1)  // the dead letter, the webhook, the queued cancel
         let remaining = try await Self.everyValue(redis)
         #expect(!remaining.contains(Self.name) && !remaining.contains("Zelda"), "\(remaining)")

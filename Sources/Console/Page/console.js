@@ -25,6 +25,8 @@ const age = (ms) => ms == null ? "—" : ms < 1000 ? `${ms} ms` : ms < 120000 ? 
 
 async function api(path, options = {}) {
   const headers = { accept: "application/json" };
+  // The automatic refresh is not the operator's activity: it must not keep the session from going idle.
+  if (state.refreshing) headers["x-console-refresh"] = "1";
   if (options.method && options.method !== "GET") { headers["x-csrf-token"] = state.csrf || ""; headers["content-type"] = "application/json"; }
   const response = await fetch("/console/api/" + path, { ...options, headers });
   const body = await response.json().catch(() => null);
@@ -216,8 +218,8 @@ const views = {
   async audit(view) {
     const entries = await api("audit");
     view.replaceChildren(el("section", { class: "panel" }, entries.length === 0 ? el("p", { text: "Nothing recorded yet." }) : el("table", {},
-      el("thead", {}, el("tr", {}, ["When", "Who", "Action", "Target", "Detail"].map((h) => el("th", { scope: "col", text: h })))),
-      el("tbody", {}, entries.map((entry) => el("tr", {}, [time(entry.at), entry.user, entry.action, entry.target, entry.detail].map((text) => el("td", { text }))))))));
+      el("thead", {}, el("tr", {}, ["When", "Who", "Action", "Target", "Outcome", "Detail"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, entries.map((entry) => el("tr", {}, [time(entry.at), entry.user, entry.action, entry.target, entry.outcome || "done", entry.detail].map((text) => el("td", { text }))))))));
   },
 };
 
@@ -237,7 +239,11 @@ async function show() {
 // The overview refreshes every 5 s while the tab is visible.
 function schedule() {
   clearInterval(state.timer);
-  if (page() === "") state.timer = setInterval(() => { if (!document.hidden) show(); }, 5000);
+  if (page() === "") state.timer = setInterval(async () => {
+    if (document.hidden) return;
+    state.refreshing = true;
+    try { await show(); } finally { state.refreshing = false; }
+  }, 5000);
 }
 
 document.addEventListener("DOMContentLoaded", async () => {
