@@ -19,6 +19,9 @@ actor RedisConnectionPool {
     private var nextWaiterID = 0
     private var isClosed = false
     private var backoff: ReconnectBackoff
+    /// When to log connect failures: the loops' outage policy, so a long outage is a few lines
+    /// here too, not one per attempt (the backoff above stays short: requests are waiting).
+    private var outage = OutageState(policy: .standard)
 
     private struct Waiter {
         let id: Int
@@ -110,15 +113,21 @@ actor RedisConnectionPool {
         do {
             let connector = self.connector
             let connection = try await threadPool.runIfActive { try connector.connect() }
-            if backoff.failures > 0 {
-                logger.info("Redis reachable again", metadata: ["redis": "\(configuration.displayAddress)"])
+            if let downFor = outage.succeeded(at: .now) {
+                logger.info(
+                    "Redis reachable again after \(downFor.outageText)",
+                    metadata: ["redis": "\(configuration.displayAddress)", "down_seconds": "\(downFor.components.seconds)"])
             }
             backoff.succeeded()
             return connection
         } catch let error as RedisError {
             if case .server = error { throw error }  // AUTH/SELECT refused: not a reachability problem
             backoff.failed(error: error.description, now: .now)
-            logger.warning("Redis connect failed", metadata: ["error": "\(error)"])
+            switch outage.failed(at: .now) {
+            case .began: logger.warning("Redis connect failed", metadata: ["error": "\(error)"])
+            case .continuing(let downFor): logger.warning("Redis still unreachable for \(downFor.outageText)", metadata: ["error": "\(error)"])
+            case nil: break
+            }
             throw error
         } catch {
             throw RedisError.closed

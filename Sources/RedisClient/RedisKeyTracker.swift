@@ -1,6 +1,5 @@
 import Logging
 import NIOPosix
-import Synchronization
 
 /// Tells a process which keys changed in Redis, so it can keep copies of them in memory: Redis'
 /// server-assisted client-side caching (`CLIENT TRACKING ... BCAST PREFIX ...`, Redis 6+).
@@ -54,12 +53,12 @@ public struct RedisKeyTracker: Sendable {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         let link = InterruptibleLink()
-        let reachedStart = Atomic<Bool>(false)
+        let outage = OutagePause("key tracking", logger: logger)
+        // A session that got as far as tracking ends the outage then, not when it is lost later.
         let report: @Sendable (Event) -> Void = { event in
-            if event == .started { reachedStart.store(true, ordering: .relaxed) }
+            if event == .started { outage.succeeded() }
             onEvent(event)
         }
-        var backoff = ReconnectBackoff()
         while !Task.isCancelled {
             let outcome = await Result(catching: {
                 try await withTaskCancellationHandler {
@@ -75,16 +74,15 @@ public struct RedisKeyTracker: Sendable {
             })
             guard !Task.isCancelled, case .failure(let error) = outcome else { break }
             onEvent(.stopped)
-            // A session that got as far as tracking starts the back-off over.
-            if reachedStart.exchange(false, ordering: .relaxed) { backoff.succeeded() }
-            backoff.failed(error: "\(error)", now: .now)
-            // A server that refuses tracking (Redis < 6, CLIENT disabled, ACL) is asked again
-            // once a minute, not once a second.
-            let refused = if case RedisError.server = error { true } else { false }
-            logger.warning(
-                refused ? "Redis refused key tracking; asking again in a minute" : "key tracking interrupted; reconnecting",
-                metadata: ["error": "\(error)", "failures": "\(backoff.failures)"])
-            try? await Task.sleep(for: refused ? .seconds(60) : backoff.delay(afterFailures: backoff.failures))
+            // A server that refuses tracking (Redis < 6, CLIENT disabled, ACL) is reachable, not
+            // out: it is asked again once a minute, which logs once a minute by itself.
+            if case RedisError.server = error {
+                outage.succeeded()
+                logger.warning("Redis refused key tracking; asking again in a minute", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(60))
+            } else {
+                await outage.failed(error)
+            }
         }
         onEvent(.stopped)
         try? await thread.shutdownGracefully()

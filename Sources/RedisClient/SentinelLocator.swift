@@ -90,12 +90,11 @@ final class SentinelLocator: Sendable {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         var next = 0
-        var backoff = ReconnectBackoff()
+        let outage = OutagePause("sentinel watch", logger: logger)
         while !Task.isCancelled {
             let address = sentinel.sentinels[next % sentinel.sentinels.count]
             next += 1
             let link = InterruptibleLink()
-            let subscribed = Atomic<Bool>(false)
             let outcome = await Result(catching: {
                 try await withTaskCancellationHandler {
                     try await thread.runIfActive { [self] in
@@ -103,7 +102,7 @@ final class SentinelLocator: Sendable {
                         link.attach(connection)
                         defer { link.detach() }
                         _ = try RedisClient.checked(try connection.send(RedisCommand("SUBSCRIBE", ["+switch-master"])))
-                        subscribed.store(true, ordering: .relaxed)
+                        outage.succeeded()
                         try connection.listen(heartbeat: .seconds(1)) { reply in
                             guard let parts = reply.array, parts.count == 3, parts[0].string == "message", let text = parts[2].string else { return }
                             // "<master name> <old ip> <old port> <new ip> <new port>"
@@ -118,12 +117,7 @@ final class SentinelLocator: Sendable {
                 }
             })
             guard !Task.isCancelled, case .failure(let error) = outcome else { break }
-            if subscribed.load(ordering: .relaxed) { backoff.succeeded() }
-            backoff.failed(error: "\(error)", now: .now)
-            if backoff.failures == 1 || backoff.failures % 30 == 0 {
-                logger.warning("sentinel watch interrupted; trying the next sentinel", metadata: ["error": "\(error)"])
-            }
-            try? await Task.sleep(for: backoff.delay(afterFailures: backoff.failures))
+            await outage.failed(error)
         }
         try? await thread.shutdownGracefully()
     }

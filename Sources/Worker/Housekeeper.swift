@@ -1,6 +1,7 @@
 import Foundation
 import JobQueue
 import Logging
+import RedisClient
 
 /// The worker's periodic duties: its heartbeat, promoting due retries, reaping dead workers'
 /// jobs, and the queue-depth gauges. Runs until its task is cancelled (after the lanes finished,
@@ -14,34 +15,37 @@ struct Housekeeper: Sendable {
     let metrics: WorkerMetrics
     let logger: Logger
 
+    /// Normal cadence; while Redis is unreachable the shared outage policy spaces attempts instead.
+    static let tick = Duration.milliseconds(250)
+
     func run() async {
-        let tick = Duration.milliseconds(250)
-        var sinceHeartbeat = heartbeatTTL
-        var sinceReap = reaperInterval
+        let outage = OutagePause("housekeeping", logger: logger)
+        // Due times rather than counted ticks, so backoff during an outage does not skew them.
+        var heartbeatDue = ContinuousClock.now
+        var reapDue = ContinuousClock.now
         while !Task.isCancelled {
             do {
-                if sinceHeartbeat >= heartbeatTTL / 3 {
+                if ContinuousClock.now >= heartbeatDue {
                     try await driver.heartbeat(workerIDs: laneIDs, ttl: heartbeatTTL)
                     metrics.heartbeat.record(Date().timeIntervalSince1970)
-                    sinceHeartbeat = .zero
+                    heartbeatDue = ContinuousClock.now + heartbeatTTL / 3
                 }
                 let promoted = try await driver.promoteDue(now: JobEnvelope.nowMilliseconds(), limit: 500)
                 if promoted > 0 { metrics.promoted.increment(by: promoted) }
-                if sinceReap >= reaperInterval {
-                    sinceReap = .zero
+                if ContinuousClock.now >= reapDue {
+                    reapDue = ContinuousClock.now + reaperInterval
                     if let recovered = try await driver.reap(lockTTL: reaperInterval), recovered > 0 {
                         metrics.recovered.increment(by: recovered)
                         logger.warning("recovered jobs of stopped workers", metadata: ["jobs": "\(recovered)"])
                     }
                     metrics.record(try await driver.depths())
                 }
+                outage.succeeded()
+                try? await Task.sleep(for: Self.tick)
             } catch {
                 if Task.isCancelled { break }
-                logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
+                await outage.failed(error)
             }
-            try? await Task.sleep(for: tick)
-            sinceHeartbeat += tick
-            sinceReap += tick
         }
     }
 }

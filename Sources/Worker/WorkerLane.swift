@@ -23,7 +23,9 @@ struct WorkerLane: Sendable {
     let logger: Logger
 
     func run() async {
-        var pause = OutagePause()
+        var laneLogger = logger
+        laneLogger[metadataKey: "lane"] = "\(handler.kind)"
+        let pause = OutagePause("lane", logger: laneLogger)
         // A restarted worker with the same id, or a lane whose round trips failed, may hold jobs
         // it no longer tracks: they go back to the waiting list before the next fetch.
         var mustReturnHeld = true
@@ -45,7 +47,7 @@ struct WorkerLane: Sendable {
                 // Redis unreachable: whatever was fetched stays in the processing list, so nothing is
                 // lost; it is processed when Redis is back, or recovered by a reaper if we die.
                 mustReturnHeld = true
-                await pause.failed(error, "lane paused: Redis unavailable", logger: logger, metadata: ["lane": "\(handler.kind)"])
+                await cancelWhenGracefulShutdown { await pause.failed(error) }
             }
         }
     }
@@ -56,8 +58,7 @@ struct WorkerLane: Sendable {
         // Jobs that already used up their attempts (e.g. they crashed workers) go straight to the dead letters.
         var fresh: [FetchedJob] = []
         for job in jobs {
-            if let attempt = job.envelope?.attempt, attempt >= retryPolicy.maxAttempts {
-                try await driver.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: nil)
+            if try await driver.deadLetterIfOutOfAttempts(job, workerID: laneID, policy: retryPolicy) {
                 counts.dead.increment()
             } else {
                 fresh.append(job)
@@ -74,15 +75,8 @@ struct WorkerLane: Sendable {
                 try await driver.deadLetter(job, workerID: laneID, reason: reason, lastError: nil)
                 counts.dead.increment()
             case .retry(let error, let retryAfter):
-                let attempt = (job.envelope?.attempt ?? 0) + 1
-                if let delay = retryPolicy.delay(afterAttempt: attempt, retryAfter: retryAfter) {
-                    let due = JobEnvelope.nowMilliseconds() + delay.milliseconds
-                    try await driver.retry(job, workerID: laneID, dueAt: due, error: error)
-                    counts.retried.increment()
-                } else {
-                    try await driver.deadLetter(job, workerID: laneID, reason: "gave up after \(attempt) attempts", lastError: error)
-                    counts.dead.increment()
-                }
+                let retried = try await driver.settleFailedAttempt(job, workerID: laneID, error: error, retryAfter: retryAfter, policy: retryPolicy)
+                (retried ? counts.retried : counts.dead).increment()
             }
         }
         try await driver.acknowledge(done, workerID: laneID)

@@ -40,7 +40,7 @@ struct MinuteStatsTests {
             tally.slot(.applied).value.add(7, ordering: .relaxed)
             let flusher = MinuteStatsFlusher(redis: redis, keyPrefix: "bxt:", tally: tally, logger: Logger(label: "test"))
             var pending: [String: Int] = [:]
-            await flusher.flush(into: &pending)
+            try await flusher.flush(into: &pending)
             #expect(pending.isEmpty)
         }
         let points = try await MinuteStatsReader(redis: redis, keyPrefix: "bxt:").last(60)

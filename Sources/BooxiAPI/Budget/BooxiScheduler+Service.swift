@@ -21,7 +21,7 @@ extension BooxiScheduler {
     /// One `BLPOP` on this process' grant list (and, while leading, on the bell); keeps the process
     /// marked alive so grants are not sent to it in vain after a crash.
     func receiveGrants() async {
-        var outage = OutagePause()
+        let outage = OutagePause("Booxi budget: receiving grants", logger: logger)
         var aliveUntil = ContinuousClock.now
         while !Task.isCancelled {
             do {
@@ -41,7 +41,7 @@ extension BooxiScheduler {
                 }
             } catch {
                 if Task.isCancelled { break }
-                await outage.failed(error, "Booxi budget: cannot receive grants, Redis unavailable", logger: logger)
+                await outage.failed(error)
             }
         }
     }
@@ -57,7 +57,7 @@ extension BooxiScheduler {
 
     /// Competes for the dispatcher lease; while holding it, dispatches.
     func dispatchWhileLeading() async {
-        var outage = OutagePause()
+        let outage = OutagePause("Booxi budget: dispatching", logger: logger)
         while !Task.isCancelled {
             do {
                 let lease = try await redis.acquireLock(keys.leader, ttl: Self.leaseTTL)
@@ -77,7 +77,7 @@ extension BooxiScheduler {
                 try result.get()
             } catch {
                 if Task.isCancelled { break }
-                await outage.failed(error, "Booxi budget: dispatching paused, Redis unavailable", logger: logger)
+                await outage.failed(error)
             }
         }
     }
