@@ -49,13 +49,22 @@ ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 BIN = __import__("os").environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
 
 
+# The webhook token every harness configures (`BXT_WEBHOOK_TOKENS`) and sends (`x-webhook-token`):
+# an ingress refuses to start without webhook authentication, and secrets shorter than 16 bytes are
+# refused. The Swift tests use the same value (`testWebhookToken` in Tests/TestSupport).
+WEBHOOK_TOKEN = "test-webhook-token-0123456789abcdef"
+WEBHOOK_HEADERS = {"content-type": "application/json", "x-webhook-token": WEBHOOK_TOKEN}
+
+
 def role_environment(redis_url, **extra):
-    """What every role needs on loopback: the Redis URL, a Partner API key, free ports, the
-    simulator as Booxi with fair use raised for tests. Returns (env, ports)."""
+    """What every role needs on loopback: the Redis URL, a Partner API key, the webhook token (the
+    ingress requires it, the simulator's webhook sender sends it), free ports, the simulator as
+    Booxi with fair use raised for tests. Returns (env, ports)."""
     import os
     ports = {name: free_port() for name in ("sim", "ingress", "ingress_ops", "worker", "api", "api_ops")}
     env = {**os.environ, "BXT_REDIS_URL": redis_url, "BOOXI_PARTNER_API_KEY": "test-key",
            "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BXT_LOG_LEVEL": "notice",
+           "BXT_WEBHOOK_TOKENS": WEBHOOK_TOKEN,
            "BXT_SIMULATOR_PORT": str(ports["sim"]), "BXT_SIMULATOR_WEBHOOK_URL": f"http://127.0.0.1:{ports['ingress']}/webhooks/booxi",
            "BXT_BOOXI_BASE_URL": f"http://127.0.0.1:{ports['sim']}/booking/v1", "BXT_INGRESS_PORT": str(ports["ingress"]),
            "BXT_INGRESS_OPS_PORT": str(ports["ingress_ops"]), "BXT_WORKER_PORT": str(ports["worker"]),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import browser, shot, wait
-from local_processes import BIN, free_port, role_environment, start_roles, stop, wait_http, wait_until
+from local_processes import BIN, WEBHOOK_HEADERS, free_port, role_environment, start_roles, stop, wait_http, wait_until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 
@@ -134,7 +134,8 @@ def test_login_fails_then_succeeds_and_the_overview_charts_our_traffic(console, 
 def test_dead_letters_grouped_revealed_and_replayed_from_the_page(console, driver):
     ingress, sim, api = console["ports"]["ingress"], console["ports"]["sim"], console["ports"]["api"]
     # A malformed webhook: valid JSON with an event, no booking id; the worker dead-letters it.
-    assert requests.post(f"http://127.0.0.1:{ingress}/webhooks/booxi", json={"event": "booking.confirmed", "booking": {"client": {"firstName": "Odile"}}}).status_code == 200
+    assert requests.post(f"http://127.0.0.1:{ingress}/webhooks/booxi", json={"event": "booking.confirmed", "booking": {"client": {"firstName": "Odile"}}},
+                         headers=WEBHOOK_HEADERS).status_code == 200
     # A command Booxi keeps refusing with 503: dead-lettered after its last attempt.
     code, booking_id = book(console, 14)
     requests.put(f"http://127.0.0.1:{sim}/simulator/faults", json={"errorRate": 1.0, "errorStatus": 503})

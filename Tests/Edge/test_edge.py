@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from local_processes import free_port, stop, wait_http
+from local_processes import WEBHOOK_TOKEN, free_port, stop, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/debug/booxi-tracking"))
@@ -25,6 +25,7 @@ def edge():
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     env = {**os.environ, "BXT_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0", "BOOXI_PARTNER_API_KEY": "edge-test-key",
            "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BXT_LOG_LEVEL": "notice",
+           "BXT_WEBHOOK_TOKENS": WEBHOOK_TOKEN,
            "BXT_INGRESS_HOST": "127.0.0.1", "BXT_INGRESS_PORT": str(ports["ingress"]), "BXT_INGRESS_OPS_PORT": str(ports["ingress_ops"]),
            "BXT_API_HOST": "127.0.0.1", "BXT_API_PORT": str(ports["api"]), "BXT_API_OPS_PORT": str(ports["api_ops"])}
     for role in ("ingress", "api"):
@@ -87,7 +88,9 @@ def test_a_head_trickled_a_line_a_time_is_closed_at_the_header_timeout(edge, rol
 
 def test_a_body_trickled_is_closed_at_the_body_timeout(edge):
     sock = connect(edge["ingress"], "127.0.0.12")
-    sock.sendall(b"POST /webhooks/booxi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+    # With the token, so the ingress reads the body (it may refuse an unauthenticated one before).
+    sock.sendall(b"POST /webhooks/booxi HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n"
+                 + f"X-Webhook-Token: {WEBHOOK_TOKEN}\r\n\r\n{{".encode())
     seconds = closed_after(sock, trickle=b" ")
     assert seconds is not None and 0.4 <= seconds <= 1.5, seconds
 

@@ -14,9 +14,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local_processes import BIN, book, free_port, role_environment, start_roles, wait_http
+from local_processes import BIN, WEBHOOK_TOKEN, book, free_port, role_environment, start_roles, wait_http
 from redis_servers import start_redis, stop
 
+OAUTH_SECRET = "test-oauth-client-secret-0123456789"  # secrets shorter than 16 bytes are refused at start-up
 LINE = re.compile(r'^\d+\.\d+ \[\d+ (?P<who>[^\]]+)\] (?P<args>.*)$')
 
 
@@ -39,15 +40,17 @@ def test_every_script_touches_one_slot():
     lines = []
     reader = threading.Thread(target=lambda: lines.extend(monitor.stdout), daemon=True)
     reader.start()
-    env, ports = role_environment(f"redis://127.0.0.1:{port}/0", BXT_INGRESS_OAUTH_ENABLED="true", BXT_OAUTH_CLIENT_SECRET="secret")
+    env, ports = role_environment(f"redis://127.0.0.1:{port}/0", BXT_INGRESS_OAUTH_ENABLED="true",
+                                  BXT_OAUTH_CLIENT_SECRET=OAUTH_SECRET)
     processes = start_roles(env, ports, work)
     api = f"http://127.0.0.1:{ports['api']}"
     try:
         token_request = urllib.request.Request(f"http://127.0.0.1:{ports['ingress']}/oauth/token", method="POST",
-                                               data=b"grant_type=client_credentials&client_id=booxi&client_secret=secret",
+                                               data=f"grant_type=client_credentials&client_id=booxi&client_secret={OAUTH_SECRET}".encode(),
                                                headers={"content-type": "application/x-www-form-urlencoded"})
         token = json.load(urllib.request.urlopen(token_request))["access_token"]
-        env_bearer = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        # Both forms are configured (the token comes with role_environment), so both are sent.
+        env_bearer = {"authorization": f"Bearer {token}", "x-webhook-token": WEBHOOK_TOKEN, "content-type": "application/json"}
         # The simulator's webhooks carry no bearer token here: deliver bookings' webhooks ourselves.
         codes = []
         for hour in (10, 11):

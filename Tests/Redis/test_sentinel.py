@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local_processes import role_environment, start_roles, wait_until
+from local_processes import WEBHOOK_HEADERS, role_environment, start_roles, wait_until
 from redis_servers import SentinelSet, stop
 
 
@@ -20,7 +20,7 @@ def webhook(ports, index, tag):
         "items": [{"serviceId": 100, "serviceName": "Haircut", "duration": 30}],
         "client": {"firstName": "F", "lastName": "L", "trackingPage": {"viewURL": f"https://book.booxi.com/tracking/{tag}code{index:05d}"}}}})
     request = urllib.request.Request(f"http://127.0.0.1:{ports['ingress']}/webhooks/booxi", data=body.encode(), method="POST",
-                                     headers={"content-type": "application/json"})
+                                     headers=WEBHOOK_HEADERS)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status

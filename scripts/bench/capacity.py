@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests"))
-from local_processes import book, role_environment, start_roles, wait_until  # noqa: E402
+from local_processes import WEBHOOK_HEADERS, book, role_environment, start_roles, wait_until  # noqa: E402
 from redis_servers import start_redis, stop  # noqa: E402
 
 BOOKING = json.loads((ROOT / "../shared/fixtures/booking-A00006500.json").read_text()) \
@@ -75,7 +75,7 @@ def wait(condition, timeout=600):
 
 
 def post(url, data, headers=None):
-    request = urllib.request.Request(url, data=data, method="POST", headers=headers or {"content-type": "application/json"})
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers or WEBHOOK_HEADERS)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What ingress.replicaAcks costs: the ingress under wrk (-c64, the fixture POSTed) against a primary
-# with one replica, replicaAcks 0 and 1 alternating, 3 rounds each.
+# with one replica, replicaAcks 0 and 1 alternating, 3 rounds each. The ingress checks a webhook
+# token (it refuses to start without authentication); wrk sends it.
 #   scripts/bench/replica-acks.sh [BINARY]
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
@@ -14,6 +15,8 @@ redis-cli -p "$REDIS_PORT" REPLICAOF 127.0.0.1 "$PRIMARY" >/dev/null
 trap 'kill "$PRIMARY_PID" "$REPLICA_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 1 100); do redis-cli -p "$PRIMARY" INFO replication | grep -q "state=online" && break; sleep 0.1; done
 export BXT_REDIS_URL="redis://127.0.0.1:$PRIMARY/0" BXT_LOG_LEVEL=error
+export BXT_BENCH_TOKEN="${BXT_BENCH_TOKEN:-bench-webhook-token-0123456789abcdef}"
+export BXT_WEBHOOK_TOKENS="$BXT_BENCH_TOKEN"
 for round in 1 2 3; do
     for acks in 0 1; do
         port="$(free_port)"

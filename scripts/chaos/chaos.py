@@ -26,6 +26,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests"))
 from redis_servers import SentinelSet  # noqa: E402  (the Sentinel set-up the pytest suites use)
+from local_processes import WEBHOOK_HEADERS, WEBHOOK_TOKEN  # noqa: E402  (the token every harness configures and sends)
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/release/booxi-tracking"))
 FAILURES = []
 ROWS = []
@@ -48,6 +49,8 @@ class System:
         self.ports = {name: free_port() for name in ("ingress", "api", "simulator", "ingress_ops", "api_ops")}
         self.env = {**os.environ, "BXT_REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
                     "BXT_DEFAULTS_FILE": str(ROOT / "config/default.json"), "BOOXI_PARTNER_API_KEY": "chaos-key",
+                    # The ingress refuses to start without webhook authentication; the simulator sends the first token.
+                    "BXT_WEBHOOK_TOKENS": WEBHOOK_TOKEN,
                     "BXT_LOG_LEVEL": "warning", "BXT_INGRESS_PORT": str(self.ports["ingress"]), "BXT_INGRESS_HOST": "127.0.0.1",
                     "BXT_API_PORT": str(self.ports["api"]), "BXT_API_HOST": "127.0.0.1",
                     "BXT_INGRESS_OPS_PORT": str(self.ports["ingress_ops"]), "BXT_API_OPS_PORT": str(self.ports["api_ops"]), "BXT_SIMULATOR_PORT": str(self.ports["simulator"]),
@@ -151,7 +154,7 @@ class Load:
         started = time.time()
         try:
             response = requests.post(f"http://127.0.0.1:{self.system.ports['ingress']}/webhooks/booxi", data=webhook(code, f"{self.prefix.upper()}{index}"),
-                                     headers={"content-type": "application/json"}, timeout=5)
+                                     headers=WEBHOOK_HEADERS, timeout=5)
             status = response.status_code
         except requests.RequestException:
             status = "error"
@@ -241,7 +244,7 @@ def redis_restart(short):
             system.start_roles("simulator", "ingress", "api")
             system.start_worker("w0")
             # The design's sample booking, known to the simulator, for an API lookup after the restart.
-            requests.post(f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi", headers={"content-type": "application/json"},
+            requests.post(f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi", headers=WEBHOOK_HEADERS,
                           data=(ROOT / "Tests/Fixtures/webhook-confirmed.json").read_bytes())
             with Load(system, 400, f"rr{mode}") as load:
                 time.sleep(3)
@@ -382,7 +385,9 @@ def fuzz(short):
         session = requests.Session()
         for body in fuzz_bodies(count):
             content_type = rng.choice(["application/json"] * 8 + ["text/plain", "application/xml", ""])
-            response = session.post(ingress, data=body, headers={"content-type": content_type} if content_type else {})
+            # Hostile bodies, but with the token, so they get past authentication and reach parsing.
+            headers = {"x-webhook-token": WEBHOOK_TOKEN, **({"content-type": content_type} if content_type else {})}
+            response = session.post(ingress, data=body, headers=headers)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             queued += response.status_code == 200
         api = f"http://127.0.0.1:{system.ports['api']}"
@@ -629,7 +634,7 @@ def slow_clients(short):
     try:
         system.start_roles("simulator", "ingress", "api")
         system.start_worker("w0")
-        requests.post(f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi", headers={"content-type": "application/json"},
+        requests.post(f"http://127.0.0.1:{system.ports['ingress']}/webhooks/booxi", headers=WEBHOOK_HEADERS,
                       data=(ROOT / "Tests/Fixtures/webhook-confirmed.json").read_bytes())
         system.wait(lambda: requests.get(f"http://127.0.0.1:{system.ports['api']}/api/tracking/abc123XYZ").status_code == 200)
         attacker = str(ROOT / "scripts/chaos/slow_client.py")
@@ -647,7 +652,7 @@ def slow_clients(short):
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
                 if kind == "webhook":
                     connection.request("POST", "/webhooks/booxi", body=webhook(f"slow{index}", f"SLOW{index}"),
-                                       headers={"content-type": "application/json"})
+                                       headers=WEBHOOK_HEADERS)
                 else:
                     connection.request("GET", "/api/tracking/abc123XYZ")
                 status = connection.getresponse().status
