@@ -56,8 +56,13 @@ chroot "$ROOTFS" /usr/bin/ldd /app/booxi-tracking | sed 's/^/      /'
 log "4/4 admin check and every role as nobody, against a redis-server on loopback"
 start_throwaway_redis "$WORK/redis"
 PIDS=("$REDIS_PID")
+# Each role in the image carries this mark: chroot --userspec changes its user, which clears the
+# parent-death signal unshare set, so killing the wrappers alone left the roles running as nobody.
+IMAGE_RUN="image-check-$$-$(date +%s%N)"
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # shellcheck disable=SC2046
+    kill $(marked_processes "$IMAGE_RUN" BXT_IMAGE_RUN) 2>/dev/null || true
     wait 2>/dev/null || true
     [ -n "${IMAGE_CHECK_KEEP:-}" ] || rm -rf "$ROOTFS/app"
 }
@@ -69,8 +74,12 @@ ENVIRONMENT=(
     BXT_SIMULATOR_PORT="$SIM" BXT_BOOXI_BASE_URL="http://127.0.0.1:$SIM/booking/v1"
     BXT_SIMULATOR_WEBHOOK_URL="http://127.0.0.1:$INGRESS/webhooks/booxi" BXT_INGRESS_PORT="$INGRESS"
     BXT_INGRESS_OPS_PORT="$INGRESS_OPS" BXT_WORKER_PORT="$WORKER" BXT_API_PORT="$API" BXT_API_OPS_PORT="$API_OPS"
+    # The ingress refuses to start without webhook authentication; the simulator sends this token.
+    BXT_WEBHOOK_TOKENS=image-check-webhook-token-0123456789
     # The console needs a user to start; the image check serves its pages but does not log in.
     BXT_CONSOLE_PORT="$CONSOLE" BXT_CONSOLE_USERS=imagecheck:no-login-here
+    # Marks for the clean-up above and for scripts/test.sh's check for leftover processes.
+    BXT_IMAGE_RUN="$IMAGE_RUN" BXT_TEST_RUN="${BXT_TEST_RUN:-}"
 )
 # As the image runs it: WORKDIR /app, USER nobody, /proc mounted, nothing from the host but the network.
 in_image() {

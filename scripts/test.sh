@@ -1,54 +1,99 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, runs every test against real redis-server
-# instances (a throwaway one for the suite, plus the ones tests start and kill themselves).
+# The test command, in two tiers (docs/testing.md says which to run for which change):
+#   scripts/test.sh               the full suite, what CI runs: installs what is missing, builds, runs
+#                                 every Swift suite, the pytest suites (browser, deployment, edge, Redis
+#                                 set-ups, hostile input, secrets), the short chaos scenarios and, as
+#                                 root, the image check
+#   scripts/test.sh --fast        the inner loop: the debug build and the Swift unit and contract suites
+#                                 against a throwaway redis-server, without the slow-tagged ones; no
+#                                 browser, chaos, image or release build, no installs beyond Redis
+#   scripts/test.sh --filter X    one Swift suite (any `swift test` arguments), fast set-up
+# Every stage prints its time at the end, and the run fails if a process it started outlives it.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
-ensure_base_deps
-# The tracking page is tested in a real headless Chromium driven by Selenium.
-ensure_packages chromium chromium-driver prometheus
-python3 -c "import selenium, pytest, yaml, requests, kubernetes_validate, icalendar, axe_selenium_python" 2>/dev/null \
-    || python3 -m pip install -q selenium pytest pyyaml requests kubernetes-validate icalendar axe-selenium-python
+TIER=full
+if [ "${1:-}" = "--fast" ]; then TIER=fast; shift; fi
+[ $# -gt 0 ] && TIER=filter
+[ "$TIER" = full ] || export BXT_TEST_TIER=fast
 
-log "building (debug, with tests)"
-swift build --build-tests
-
+# Every process the run starts inherits this mark (the image check passes it into its chroot), so
+# the last check finds whatever outlived its stage.
+export BXT_TEST_RUN="$$-$(date +%s%N)"
 WORK="$(mktemp -d /tmp/bxt-test.XXXXXX)"
-cleanup() {
-    [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
-    # Servers and role processes of tests that crashed or were interrupted.
-    find "$WORK/tmp" -name '*.pid' 2>/dev/null | while read -r pidfile; do kill -9 "$(cat "$pidfile")" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
+STAGES=()
+
+# stage NAME COMMAND...: runs one stage and records its time.
+stage() {
+    local name="$1" started=$SECONDS status=0
+    shift
+    log "$name"
+    "$@" || status=$?
+    STAGES+=("$(printf '%-44s %5ds  %s' "$name" $((SECONDS - started)) "$([ $status -eq 0 ] && echo ok || echo "FAILED ($status)")")")
+    return $status
 }
-trap cleanup EXIT INT TERM
 
-start_throwaway_redis "$WORK/redis"
-export BXT_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export BXT_PROJECT_ROOT="$ROOT"
-# Everything tests create (redis-server directories, role logs, pid files) goes under $WORK.
-mkdir -p "$WORK/tmp"
-export TMPDIR="$WORK/tmp"
-log "throwaway redis-server on port $REDIS_PORT"
+cleanup() {
+    local status=$?
+    [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
+    wait 2>/dev/null || true
+    local leftovers
+    leftovers="$(marked_processes "$BXT_TEST_RUN")"
+    if [ -n "$leftovers" ]; then
+        printf '\033[1;31merror:\033[0m processes this run started are still alive:\n' >&2
+        # shellcheck disable=SC2086
+        ps -o pid,ppid,user,etime,args -p "$(echo $leftovers | tr ' ' ',')" >&2 || true
+        # shellcheck disable=SC2086
+        kill -9 $leftovers 2>/dev/null || true
+        status=1
+    fi
+    rm -rf "$WORK"
+    printf '\n%-44s %6s  %s\n' "stage ($TIER tier)" "time" "result" >&2
+    for line in "${STAGES[@]}"; do printf '%s\n' "$line" >&2; done
+    printf '%-44s %5ds\n' "total" "$SECONDS" >&2
+    exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-log "running tests"
-# Bounded, so a hung test cannot eat the CI budget.
-timeout 1800 swift test --skip-build "$@"
+install_full() {
+    ensure_base_deps
+    # The tracking page is tested in a real headless Chromium driven by Selenium.
+    ensure_packages chromium chromium-driver prometheus
+    python3 -c "import selenium, pytest, yaml, requests, kubernetes_validate, icalendar, axe_selenium_python" 2>/dev/null \
+        || python3 -m pip install -q selenium pytest pyyaml requests kubernetes-validate icalendar axe-selenium-python
+}
 
-if [ $# -eq 0 ]; then
-    log "running the tracking page in Chromium (screenshots in test-output/screenshots), the deployment checks and the public edge"
-    timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment Tests/Edge Tests/Redis
-    log "running the short chaos, fault and fuzz scenarios (scripts/chaos.sh --short)"
-    BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
+swift_tests() {
+    start_throwaway_redis "$WORK/redis"
+    export BXT_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" BXT_PROJECT_ROOT="$ROOT"
+    # Everything tests create (redis-server directories, role logs, pid files) goes under $WORK.
+    mkdir -p "$WORK/tmp"
+    # Bounded, so a hung test cannot eat the CI budget.
+    TMPDIR="$WORK/tmp" timeout 1800 swift test --skip-build "$@"
+}
+
+if [ "$TIER" = full ]; then
+    stage "install (apt, pip)" install_full
+else
+    stage "install (Redis and the build's libraries)" ensure_base_deps
 fi
+stage "build (debug, with tests)" swift build --build-tests
+if [ "$TIER" = fast ]; then
+    stage "format check (swift-format lint)" bash scripts/format.sh --check
+fi
+stage "Swift suites$([ "$TIER" = full ] || echo ", slow ones left out")" swift_tests "$@"
 
-if [ $# -eq 0 ]; then
+if [ "$TIER" = full ]; then
+    stage "pytest: browser, deployment, edge, Redis, hostile, secrets" \
+        timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment Tests/Edge Tests/Redis Tests/Hostile Tests/Security
+    stage "chaos, fault and fuzz scenarios (--short)" \
+        env BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
     # The container image without Docker: the release binary in a bookworm root with only the
     # Dockerfile's runtime packages, every role run as nobody (chroot and mounts: needs root).
     if [ "$(id -u)" -eq 0 ]; then
-        log "checking the container image (scripts/image-check.sh)"
-        timeout 1800 bash scripts/image-check.sh
+        stage "image check (static release build, roles as nobody)" timeout 1800 bash scripts/image-check.sh
     else
         log "image check skipped: it needs root (run sudo scripts/image-check.sh)"
     fi

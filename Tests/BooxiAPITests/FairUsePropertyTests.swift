@@ -10,7 +10,7 @@ import Testing
 /// class arrive, calls take random times, some are answered 400 or 429, some never answered (a
 /// crashed process). Every window Booxi could check is then checked, with each call arriving at
 /// Booxi at a random moment between its grant and its answer, as a network would deliver it.
-@Suite("Fair use, property", .serialized)
+@Suite("Fair use, property", .serialized, .tags(.slow), .fullTierOnly)
 struct FairUsePropertyTests {
     struct Call {
         var grantedAt: Int64

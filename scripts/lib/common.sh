@@ -46,3 +46,19 @@ start_throwaway_redis() {
     done
     die "redis-server did not start (see $dir/redis.log)"
 }
+
+# marked_processes VALUE [VARIABLE]: the pids of processes whose environment holds
+# VARIABLE=VALUE (BXT_TEST_RUN by default), this shell excepted: scripts/test.sh's last check and
+# the image check's clean-up. The environment is read with builtins only, so no helper process of
+# the check itself is found.
+marked_processes() {
+    local mark="${2:-BXT_TEST_RUN}=$1" file pid entry
+    for file in /proc/[0-9]*/environ; do
+        pid="${file#/proc/}"
+        pid="${pid%/environ}"
+        [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
+        { while IFS= read -r -d '' entry; do
+            if [ "$entry" = "$mark" ]; then echo "$pid"; break; fi
+        done <"$file"; } 2>/dev/null || true
+    done
+}
