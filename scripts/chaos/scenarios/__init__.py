@@ -1,0 +1,1 @@
+"""One module per chaos scenario, each with run(short) built on ../harness.py; chaos.py names them."""
