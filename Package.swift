@@ -83,11 +83,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Booxi's data as both sides use it: bookings, merchants, services, slots, call classes. No I/O.
+        .target(
+            name: "BooxiModels",
+            dependencies: [
+                // Foundation only: nothing here talks to Booxi or Redis.
+            ]
+        ),
         // Talks to Booxi's Booking API (or the simulator), every call through the shared budget.
         .target(
             name: "BooxiAPI",
             dependencies: [
-                "RedisClient",
+                "BooxiModels", "RedisClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -100,7 +107,7 @@ let package = Package(
         .target(
             name: "TrackingCore",
             dependencies: [
-                "RedisClient", "JobQueue", "BooxiAPI",
+                "RedisClient", "JobQueue", "BooxiModels",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -137,7 +144,7 @@ let package = Package(
         .target(
             name: "Worker",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
+                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "BooxiModels", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -150,7 +157,7 @@ let package = Package(
         .target(
             name: "ReadAPI",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "TrackingConfig", "HTTPSupport",
+                "RedisClient", "JobQueue", "TrackingCore", "BooxiAPI", "BooxiModels", "TrackingConfig", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -167,7 +174,7 @@ let package = Package(
         .target(
             name: "Console",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingCore", "TrackingConfig", "HTTPSupport", "Operations",
+                "RedisClient", "JobQueue", "TrackingConfig", "HTTPSupport", "Operations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -184,7 +191,7 @@ let package = Package(
         .target(
             name: "BooxiSimulator",
             dependencies: [
-                "BooxiAPI", "HTTPSupport",
+                "BooxiAPI", "BooxiModels", "HTTPSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -214,6 +221,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Fuzz targets: each checks one parser against arbitrary bytes and must never trap. The
+        // libFuzzer executables (`scripts/fuzz.sh`) and `FuzzTargetsTests` (the corpus replayed) run them.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Ingress", "TrackingCore", "BooxiModels", "HTTPSupport", "TrackingConfig",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -252,11 +271,17 @@ let package = Package(
         .testTarget(
             name: "BooxiAPITests",
             dependencies: [
-                "BooxiAPI", "BooxiSimulator", "TestSupport", "RedisClient",
+                "BooxiAPI", "BooxiModels", "BooxiSimulator", "TestSupport", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "BooxiModelsTests",
+            dependencies: [
+                "BooxiModels", "TestSupport",
             ]
         ),
         .testTarget(
@@ -288,13 +313,14 @@ let package = Package(
         .testTarget(
             name: "TrackingCoreTests",
             dependencies: [
-                "TrackingCore", "JobQueue", "BooxiAPI", "RedisClient", "TestSupport",
+                "TrackingCore", "JobQueue", "BooxiModels", "RedisClient", "TestSupport",
             ]
         ),
         .testTarget(
             name: "HTTPSupportTests",
             dependencies: [
-                "HTTPSupport",
+                "HTTPSupport", "TrackingConfig",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -304,7 +330,7 @@ let package = Package(
         .testTarget(
             name: "IngressTests",
             dependencies: [
-                "Ingress", "HTTPSupport", "JobQueue", "TestSupport", "RedisClient",
+                "Ingress", "HTTPSupport", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -317,7 +343,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "Worker", "JobQueue", "TrackingCore", "BooxiAPI", "TestSupport", "RedisClient",
+                "Worker", "JobQueue", "TrackingCore", "BooxiAPI", "BooxiModels", "TestSupport", "RedisClient",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -326,7 +352,7 @@ let package = Package(
         .testTarget(
             name: "ReadAPITests",
             dependencies: [
-                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
+                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiModels", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
                 "Console",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -334,5 +360,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "FuzzTargetsTests",
+            dependencies: [
+                "FuzzTargets",
+            ]
+        ),
     ]
 )
+
+// The libFuzzer executable (one for every target), declared only for `scripts/fuzz.sh` (BXT_FUZZ=1):
+// it links only under `-sanitize=fuzzer`, so normal builds and CI never see it.
+if Context.environment["BXT_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "Fuzz", dependencies: ["FuzzTargets"], path: "Sources/Fuzz"))
+}

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BooxiModels
 import Foundation
 import Logging
 import NIOCore
@@ -173,4 +174,17 @@ extension BooxiClient {
 
     /// The longest a command or background call waits for its turn.
     public var maxQueueWait: Duration { configuration.maxQueueWait }
+}
+
+/// The envelopes of Booxi's list answers: only the client reads them, callers get the items.
+private struct ServiceList: Codable {
+    var offset: Int?
+    var limit: Int?
+    var total: Int?
+    var items: [BooxiService]
+}
+
+private struct AvailabilityList: Codable {
+    var serviceAvailability: [AvailabilitySlot]
+    var cursor: String?
 }

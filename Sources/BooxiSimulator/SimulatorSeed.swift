@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// What the simulator starts with, read from a JSON file (`simulator.seedFile`, by default

@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// The simulator's bookings, services and staff, in memory. Modifications follow Booxi's rules as

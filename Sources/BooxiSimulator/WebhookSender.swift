@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import BooxiAPI
+import BooxiModels
 import Foundation
 import Logging
 import NIOCore

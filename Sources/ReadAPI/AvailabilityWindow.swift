@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// The days an availability query asks for, normalised before anything reaches the cache key or

@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Crypto
 import Foundation
 import TrackingCore

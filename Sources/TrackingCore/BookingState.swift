@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// What a visitor is told about a booking: every state Booxi's data can express, one wording and

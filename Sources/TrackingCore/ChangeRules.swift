@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// Whether a visitor may still cancel or modify a booking: the one rule the page's buttons, the

@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 
 /// The mapping keys (docs/architecture.md §3). All share the `{m}` hash tag, so one script can touch them on
 /// Redis Cluster too. One key per code and per booking, rather than fields of two big hashes,

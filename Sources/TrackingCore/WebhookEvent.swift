@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 
 /// A Booxi webhook, decoded from its raw body with everything the mappings need. Extra fields are

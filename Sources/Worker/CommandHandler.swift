@@ -1,4 +1,5 @@
 import BooxiAPI
+import BooxiModels
 import Foundation
 import JobQueue
 import Logging

@@ -1,13 +1,14 @@
 import AsyncHTTPClient
 import BooxiAPI
+import BooxiModels
 import BooxiSimulator
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import RedisClient
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// A simulator in-process enforcing fair use, a Redis for the budget, and clients against them;

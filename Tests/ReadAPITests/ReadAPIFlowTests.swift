@@ -1,4 +1,4 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 @testable import ReadAPI
 import Testing

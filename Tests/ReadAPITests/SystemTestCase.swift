@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import BooxiAPI
+import BooxiModels
 import BooxiSimulator
 import Foundation
 import HTTPSupport

@@ -1,10 +1,10 @@
-import BooxiAPI
+import BooxiModels
 import Foundation
 @testable import ReadAPI
-@testable import TrackingCore
 import TestSupport
-import TrackingConfig
 import Testing
+import TrackingConfig
+@testable import TrackingCore
 
 @Suite("TrackingView: the hand-written JSON equals JSONEncoder's")
 struct TrackingViewEncodingTests {

@@ -1,4 +1,3 @@
-import BooxiAPI
 import Foundation
 import JobQueue
 import RedisClient

@@ -1,3 +1,4 @@
+import BooxiModels
 /// The Redis keys of the shared Booxi budget. All share the `{r}` hash tag, so every budget
 /// script stays in one Redis Cluster slot.
 public struct BooxiBudgetKeys: Sendable {

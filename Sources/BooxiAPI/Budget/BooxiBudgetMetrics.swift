@@ -1,3 +1,4 @@
+import BooxiModels
 import Metrics
 
 /// The budget's metrics, made once: `booxi_tracking_booxi_*`.

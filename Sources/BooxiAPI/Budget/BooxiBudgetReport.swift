@@ -1,3 +1,4 @@
+import BooxiModels
 import RedisClient
 
 /// The budget as `admin budget` shows it: what is charged now, who waits, and per class the calls

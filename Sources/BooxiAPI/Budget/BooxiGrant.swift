@@ -1,3 +1,4 @@
+import BooxiModels
 /// Permission for one Booxi call, handed out by the ``BooxiScheduler``. The call it stands for is
 /// already charged against the budget; ``BooxiScheduler/settle(_:status:retryAfter:)`` records how
 /// it ended, ``BooxiScheduler/release(_:)`` returns it unused.

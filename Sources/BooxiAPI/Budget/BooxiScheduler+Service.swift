@@ -1,3 +1,4 @@
+import BooxiModels
 import Foundation
 import Logging
 import RedisClient

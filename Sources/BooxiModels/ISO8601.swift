@@ -1,0 +1,13 @@
+import Foundation
+
+/// ISO-8601 / RFC 3339 with or without fractional seconds.
+public enum ISO8601 {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    public static func format(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}
