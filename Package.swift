@@ -204,7 +204,8 @@ let package = Package(
         .executableTarget(
             name: "booxi-tracking",
             dependencies: [
-                "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI", "Ingress", "Worker", "ReadAPI", "BooxiSimulator", "HTTPSupport",
+                "RedisClient", "TrackingConfig", "JobQueue", "TrackingCore", "BooxiAPI", "Ingress", "Worker", "ReadAPI", "BooxiSimulator",
+                "HTTPSupport",
                 "PipelineStats", "Operations", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -352,7 +353,8 @@ let package = Package(
         .testTarget(
             name: "ReadAPITests",
             dependencies: [
-                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiModels", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient", "TrackingConfig", "HTTPSupport",
+                "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiModels", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient",
+                "TrackingConfig", "HTTPSupport",
                 "Console",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -363,7 +365,7 @@ let package = Package(
         .testTarget(
             name: "FuzzTargetsTests",
             dependencies: [
-                "FuzzTargets",
+                "FuzzTargets"
             ]
         ),
     ]

@@ -93,7 +93,8 @@ struct Preload: AsyncParsableCommand {
         for chunk in stride(from: 0, to: count, by: 5_000) {
             var pipeline = RedisPipeline()
             for index in chunk..<min(chunk + 5_000, count) {
-                let body = #"{"event":"booking.confirmed","booking":{"confirmationNumber":"P\#(index)","status":"Approved","client":{"firstName":"F","lastName":"L","trackingPage":{"viewURL":"https://book.booxi.com/tracking/preload\#(index)"}}}}"#
+                let body =
+                    #"{"event":"booking.confirmed","booking":{"confirmationNumber":"P\#(index)","status":"Approved","client":{"firstName":"F","lastName":"L","trackingPage":{"viewURL":"https://book.booxi.com/tracking/preload\#(index)"}}}}"#
                 queue.appendPush(JobEnvelope(kind: .webhook, payload: body), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
@@ -114,12 +115,14 @@ struct SeedCodes: AsyncParsableCommand {
         for chunk in stride(from: 0, to: count, by: 1_000) {
             var pipeline = RedisPipeline()
             for index in chunk..<min(chunk + 1_000, count) {
-                let event = WebhookEvent(kind: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved", eventTime: nil)
+                let event = WebhookEvent(
+                    kind: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved", eventTime: nil)
                 store.appendApply(event, receivedAt: JobEnvelope.nowMilliseconds(), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
             for index in chunk..<min(chunk + 1_000, count) {
-                let json = #"{"bookingId":"S\#(index)","status":"Approved","isCompleted":false,"startsOn":"\#(start.formatted(.iso8601))","totalClientTimespan":{"start":"\#(start.formatted(.iso8601))","end":"\#(start.addingTimeInterval(1800).formatted(.iso8601))","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}],"client":{"firstName":"Jane","lastName":"Doe"}}"#
+                let json =
+                    #"{"bookingId":"S\#(index)","status":"Approved","isCompleted":false,"startsOn":"\#(start.formatted(.iso8601))","totalClientTimespan":{"start":"\#(start.formatted(.iso8601))","end":"\#(start.addingTimeInterval(1800).formatted(.iso8601))","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}],"client":{"firstName":"Jane","lastName":"Doe"}}"#
                 try await store.storeBooking(bookingID: "S\(index)", json: Array(json.utf8), status: nil, endsAt: start.addingTimeInterval(1800))
             }
         }
@@ -128,7 +131,8 @@ struct SeedCodes: AsyncParsableCommand {
 }
 
 struct CancelLatency: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel-latency", abstract: "Book N appointments in the simulator, then time each cancel through the API.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel-latency", abstract: "Book N appointments in the simulator, then time each cancel through the API.")
     @Option var api: String
     @Option var simulator: String
     @Option var count = 50
@@ -229,7 +233,11 @@ struct EndToEndLatency: AsyncParsableCommand {
                     var request = HTTPClientRequest(url: ingress + "/webhooks/booxi")
                     request.method = .POST
                     request.headers.add(name: "content-type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(string: #"{"event":"booking.confirmed","booking":{"confirmationNumber":"E\#(index)","status":"Approved","client":{"firstName":"F","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\#(code)"}}}}"#))
+                    request.body = .bytes(
+                        ByteBuffer(
+                            string:
+                                #"{"event":"booking.confirmed","booking":{"confirmationNumber":"E\#(index)","status":"Approved","client":{"firstName":"F","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\#(code)"}}}}"#
+                        ))
                     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
                     _ = try await response.body.collect(upTo: 1 << 16)
                 }

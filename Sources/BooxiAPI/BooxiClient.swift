@@ -20,9 +20,11 @@ public struct BooxiClient: Sendable {
         /// The longest a command or background call waits for its turn in the budget.
         public var maxQueueWait: Duration
 
-        public init(baseURL: String, apiKey: Secret, apiKeyHeader: String = "Booxi-PartnerKey",
-                    requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking",
-                    maxQueueWait: Duration = .seconds(120)) {
+        public init(
+            baseURL: String, apiKey: Secret, apiKeyHeader: String = "Booxi-PartnerKey",
+            requestTimeout: Duration = .seconds(10), modifiedBy: String = "booxi-tracking",
+            maxQueueWait: Duration = .seconds(120)
+        ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.apiKey = apiKey
             self.apiKeyHeader = apiKeyHeader
@@ -127,10 +129,12 @@ public struct BooxiClient: Sendable {
             logger.warning("Booxi call failed", metadata: ["method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "error": "\(error)"])
             throw BooxiError.transport(String(describing: error))
         }
-        logger.debug("Booxi call", metadata: [
-            "method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "status": "\(response.status.code)",
-            "duration": "\(ContinuousClock.now - started)",
-        ])
+        logger.debug(
+            "Booxi call",
+            metadata: [
+                "method": "\(method.rawValue)", "path": "\(Self.logPath(path))", "status": "\(response.status.code)",
+                "duration": "\(ContinuousClock.now - started)",
+            ])
         let retryAfter = response.headers.first(name: "retry-after").flatMap(Int.init).map { Duration.seconds($0) }
         await scheduler.settle(grant, .answered(status: Int(response.status.code), retryAfter: retryAfter))
         switch response.status.code {

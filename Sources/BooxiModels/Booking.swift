@@ -24,7 +24,8 @@ public struct Booking: Codable, Sendable, Equatable {
     public init(
         bookingId: String, merchantId: Int? = nil, bookingMethod: String? = nil, status: String? = nil, isCompleted: Bool? = nil,
         startsOn: String? = nil, totalClientTimespan: Timespan? = nil, staffId: Int? = nil, staffFirstName: String? = nil,
-        location: String? = nil, locationText: String? = nil, modifiedOn: String? = nil, createdOn: String? = nil, items: [Item]? = nil, client: Client? = nil
+        location: String? = nil, locationText: String? = nil, modifiedOn: String? = nil, createdOn: String? = nil, items: [Item]? = nil,
+        client: Client? = nil
     ) {
         self.bookingId = bookingId
         self.merchantId = merchantId

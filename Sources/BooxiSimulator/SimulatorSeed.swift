@@ -54,7 +54,9 @@ public struct SimulatorSeed: Codable, Sendable {
     public enum SeedError: Error, CustomStringConvertible {
         case unreadable(path: String, reason: String)
         public var description: String {
-            switch self { case .unreadable(let path, let reason): "simulator seed file '\(path)' is unreadable: \(reason)" }
+            switch self {
+            case .unreadable(let path, let reason): "simulator seed file '\(path)' is unreadable: \(reason)"
+            }
         }
     }
 }

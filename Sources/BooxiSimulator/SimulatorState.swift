@@ -26,9 +26,11 @@ actor SimulatorState {
             guard let service = seed.services.first(where: { $0.id == entry.serviceId }) else { continue }
             let day = calendar.startOfDay(for: Date().addingTimeInterval(Double(entry.daysFromNow) * 86_400))
             var booking = Self.makeBooking(
-                id: entry.bookingId, merchantID: merchantID, service: service, startsOn: day.addingTimeInterval(Double(entry.hourUTC) * 3600), staffID: entry.staffId,
-                client: .init(firstName: entry.firstName, lastName: entry.lastName, email: entry.email, presence: "Expecting",
-                              trackingPage: .init(viewURL: "https://book.booxi.com/tracking/" + entry.trackingCode)))
+                id: entry.bookingId, merchantID: merchantID, service: service, startsOn: day.addingTimeInterval(Double(entry.hourUTC) * 3600),
+                staffID: entry.staffId,
+                client: .init(
+                    firstName: entry.firstName, lastName: entry.lastName, email: entry.email, presence: "Expecting",
+                    trackingPage: .init(viewURL: "https://book.booxi.com/tracking/" + entry.trackingCode)))
             booking.createdOn = ISO8601.format(Date())
             seeded[booking.bookingId] = booking
         }
@@ -42,15 +44,17 @@ actor SimulatorState {
     func merchant(_ id: Int) -> SimulatorSeed.SeedMerchant? { merchants[id] }
 
     /// Creates a booking; the id follows Booxi's `A0000nnnn` shape.
-    func create(serviceID: Int, startsOn: Date, staffID: Int?, firstName: String, lastName: String, email: String) throws(SimulatorRefusal) -> Booking {
+    func create(serviceID: Int, startsOn: Date, staffID: Int?, firstName: String, lastName: String, email: String) throws(SimulatorRefusal) -> Booking
+    {
         guard let service = services.first(where: { $0.id == serviceID }) else { throw .invalid("unknown service \(serviceID)") }
         let staffID = staffID ?? staff.first { isFree($0, from: startsOn, minutes: service.duration ?? 30, except: nil) } ?? staff[0]
         let id = String(format: "A%08d", nextNumber)
         nextNumber += 1
         let booking = Self.makeBooking(
             id: id, merchantID: merchantID, service: service, startsOn: startsOn, staffID: staffID,
-            client: .init(firstName: firstName, lastName: lastName, email: email, presence: "Expecting",
-                          trackingPage: .init(viewURL: Self.newViewURL())))
+            client: .init(
+                firstName: firstName, lastName: lastName, email: email, presence: "Expecting",
+                trackingPage: .init(viewURL: Self.newViewURL())))
         bookings[id] = booking
         return booking
     }
@@ -80,7 +84,8 @@ actor SimulatorState {
         }
         var client = current.client ?? .init(firstName: nil, lastName: nil, email: nil, presence: nil, trackingPage: nil)
         client.trackingPage = .init(viewURL: Self.newViewURL())
-        var booking = Self.makeBooking(id: id, merchantID: current.merchantId ?? merchantID, service: service, startsOn: startsOn, staffID: staff, client: client)
+        var booking = Self.makeBooking(
+            id: id, merchantID: current.merchantId ?? merchantID, service: service, startsOn: startsOn, staffID: staff, client: client)
         booking.createdOn = current.createdOn
         booking.location = current.location
         booking.locationText = current.locationText
@@ -102,9 +107,10 @@ actor SimulatorState {
                 let start = day.addingTimeInterval(Double(halfHour) * 1800)
                 guard start >= from, start > Date().addingTimeInterval(60), start.addingTimeInterval(Double(minutes) * 60) <= to else { continue }
                 for member in staff where isFree(member, from: start, minutes: minutes, except: nil) {
-                    slots.append(AvailabilitySlot(
-                        start: ISO8601.format(start), end: ISO8601.format(start.addingTimeInterval(Double(minutes) * 60)),
-                        serviceId: serviceID, staffId: member, duration: minutes))
+                    slots.append(
+                        AvailabilitySlot(
+                            start: ISO8601.format(start), end: ISO8601.format(start.addingTimeInterval(Double(minutes) * 60)),
+                            serviceId: serviceID, staffId: member, duration: minutes))
                 }
             }
             day = day.addingTimeInterval(86_400)
@@ -122,13 +128,16 @@ actor SimulatorState {
         }
     }
 
-    private static func makeBooking(id: String, merchantID: Int, service: BooxiService, startsOn: Date, staffID: Int, client: Booking.Client) -> Booking {
+    private static func makeBooking(id: String, merchantID: Int, service: BooxiService, startsOn: Date, staffID: Int, client: Booking.Client)
+        -> Booking
+    {
         let minutes = service.duration ?? 30
         let now = ISO8601.format(Date())
         return Booking(
             bookingId: id, merchantId: merchantID, bookingMethod: "Appointment", status: "Approved", isCompleted: false,
             startsOn: ISO8601.format(startsOn),
-            totalClientTimespan: .init(start: ISO8601.format(startsOn), end: ISO8601.format(startsOn.addingTimeInterval(Double(minutes) * 60)), duration: minutes),
+            totalClientTimespan: .init(
+                start: ISO8601.format(startsOn), end: ISO8601.format(startsOn.addingTimeInterval(Double(minutes) * 60)), duration: minutes),
             staffId: staffID, staffFirstName: staffID == 42 ? "Sam" : "Alex", location: "Business", modifiedOn: now, createdOn: now,
             items: [.init(serviceId: service.id, serviceName: service.name, duration: minutes)], client: client)
     }

@@ -40,7 +40,9 @@ enum ConsoleError: HTTPMappedError {
     }
 
     static var everyCase: [ConsoleError] {
-        [.loginRequired, .invalidCredentials, .loginThrottled(retryAfterSeconds: 60), .csrfFailed, .invalidBody("x"), .notFound("x"),
-         .ambiguousBooking("x"), .storeUnavailable(.connection("refused"))]
+        [
+            .loginRequired, .invalidCredentials, .loginThrottled(retryAfterSeconds: 60), .csrfFailed, .invalidBody("x"), .notFound("x"),
+            .ambiguousBooking("x"), .storeUnavailable(.connection("refused")),
+        ]
     }
 }

@@ -29,10 +29,11 @@ struct LoginThrottle: Sendable {
 
     /// Counts the attempt against every limit it is under, or none when it is over one.
     func reserve(user: String, address: String) async throws -> Reservation {
-        let wait = try await redis.eval(
-            Self.reserve, keys: keys(user: user, address: address),
-            arguments: [Int(window.milliseconds), perUserAndAddress, perAddress, perUser]
-        ).int ?? 0
+        let wait =
+            try await redis.eval(
+                Self.reserve, keys: keys(user: user, address: address),
+                arguments: [Int(window.milliseconds), perUserAndAddress, perAddress, perUser]
+            ).int ?? 0
         return wait > 0 ? .throttled(retryAfterSeconds: max(1, (wait + 999) / 1000)) : .granted
     }
 

@@ -79,8 +79,10 @@ public struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if error.status.code >= 500 {
                 context.logger.error(
                     "answered \(error.status.code) \(error.code)",
-                    metadata: ["path": "\(request.uri.path.prefix(while: { $0 != "?" }).split(separator: "/").prefix(2).joined(separator: "/"))",
-                               "cause": "\(error.cause ?? error.message)"])
+                    metadata: [
+                        "path": "\(request.uri.path.prefix(while: { $0 != "?" }).split(separator: "/").prefix(2).joined(separator: "/"))",
+                        "cause": "\(error.cause ?? error.message)",
+                    ])
             }
             throw error
         } catch let error as HTTPError {

@@ -45,9 +45,10 @@ public final class EdgeGuard: Sendable {
         self.logger = logger
         addresses = .clientTableEntries("\(listener)_connections")
         state = Mutex(State(lastLogged: ClientTable(capacity: Self.loggedClientsCapacity, idle: .seconds(60), table: "\(listener)_refusal_log")))
-        counters = Dictionary(uniqueKeysWithValues: Refusal.allCases.map {
-            ($0, Counter(label: "booxi_tracking_http_refused_connections_total", dimensions: [("listener", listener), ("reason", $0.rawValue)]))
-        })
+        counters = Dictionary(
+            uniqueKeysWithValues: Refusal.allCases.map {
+                ($0, Counter(label: "booxi_tracking_http_refused_connections_total", dimensions: [("listener", listener), ("reason", $0.rawValue)]))
+            })
     }
 
     /// The handler for one connection, as `HTTP1Channel.Configuration.additionalChannelHandlers` wants it.
@@ -212,7 +213,9 @@ final class EdgeGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var fields = error.responseHeaders
             fields[.contentLength] = String(body.readableBytes)
             fields[.connection] = "close"
-            context.write(wrapOutboundOut(.head(HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), headerFields: fields))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponse(status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), headerFields: fields))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(body)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             return

@@ -44,14 +44,17 @@ public func buildIngressApplication(
         tokenHeader: HTTPField.Name(settings.tokenHeader) ?? .authorization,
         tokenInPath: settings.tokenInPath,
         oauth: oauth,
-        signature: settings.signature.enabled ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets.map(\.revealed)) : nil)
+        signature: settings.signature.enabled
+            ? SignatureVerifier(settings: settings.signature, secrets: secrets.webhookSigningSecrets.map(\.revealed)) : nil)
     if !authenticator.isConfigured {
         guard settings.allowUnauthenticated else { throw unauthenticatedIngress }
         logger.warning(
-            "ingress.allowUnauthenticated is true and no webhook authentication is configured: anyone who reaches this port can queue webhooks; for local development only")
+            "ingress.allowUnauthenticated is true and no webhook authentication is configured: anyone who reaches this port can queue webhooks; for local development only"
+        )
     }
     let receiver = WebhookReceiver(
-        settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator, redis: redis,
+        settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator,
+        redis: redis,
         metrics: IngressMetrics(),
         timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours))
 
@@ -66,7 +69,8 @@ public func buildIngressApplication(
     }
     if let oauth {
         router.post(RouterPath(settings.oauth.tokenPath)) { request, context in
-            await OAuthTokenEndpoint(store: oauth, clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies)).issue(request, context: context)
+            await OAuthTokenEndpoint(store: oauth, clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies)).issue(
+                request, context: context)
         }
     }
     let edge = EdgeGuard(

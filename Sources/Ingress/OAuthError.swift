@@ -66,7 +66,8 @@ enum OAuthError: Error, Equatable {
 
     static var everyCase: [OAuthError] {
         [
-            .invalidClient(basic: true), .invalidClient(basic: false), .unsupportedGrantType, .invalidRequest("x"), .temporarilyUnavailable(retryAfterSeconds: 5), .slowDown(retryAfterSeconds: 60),
+            .invalidClient(basic: true), .invalidClient(basic: false), .unsupportedGrantType, .invalidRequest("x"),
+            .temporarilyUnavailable(retryAfterSeconds: 5), .slowDown(retryAfterSeconds: 60),
         ]
     }
 }

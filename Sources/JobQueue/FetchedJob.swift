@@ -37,7 +37,8 @@ public struct FetchedJob: Sendable {
     /// last error, or the one an earlier attempt left when this attempt gave none.
     public func deadLetter(reason: String, lastError: String?, failedAt: Int64 = JobEnvelope.nowMilliseconds()) -> DeadLetter {
         let envelope = keptEnvelope
-        return DeadLetter(job: envelope, reason: reason, attempts: envelope.nextAttempt, lastError: lastError ?? envelope.lastError, failedAt: failedAt)
+        return DeadLetter(
+            job: envelope, reason: reason, attempts: envelope.nextAttempt, lastError: lastError ?? envelope.lastError, failedAt: failedAt)
     }
 }
 

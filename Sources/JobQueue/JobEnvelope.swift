@@ -47,7 +47,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         return "\(hex.prefix(8))-\(hex.dropFirst(8).prefix(4))-\(hex.suffix(4))-"
     }()
     /// Starts at a random value too, so two processes that drew the same prefix still differ.
-    private static let idCounter = Atomic<UInt64>(UInt64.random(in: 0 ... (UInt64.max >> 2)))
+    private static let idCounter = Atomic<UInt64>(UInt64.random(in: 0...(UInt64.max >> 2)))
 
     public static func nowMilliseconds() -> Int64 {
         Int64((Date().timeIntervalSince1970 * 1000).rounded())

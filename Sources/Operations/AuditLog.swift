@@ -98,7 +98,8 @@ public struct AuditLog: Sendable {
     }
 
     private func append(_ fields: KeyValuePairs<String, String>) async throws -> String {
-        let reply = try await redis.send(RedisCommand("XADD", [key, "MAXLEN", "~", String(Self.maxEntries), "*"] + fields.flatMap { [$0.key, $0.value] }))
+        let reply = try await redis.send(
+            RedisCommand("XADD", [key, "MAXLEN", "~", String(Self.maxEntries), "*"] + fields.flatMap { [$0.key, $0.value] }))
         return reply.string ?? ""
     }
 

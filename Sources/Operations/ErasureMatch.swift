@@ -28,7 +28,8 @@ struct ErasureMatch: Sendable {
     /// Whether this entry of a waiting, processing or delayed list (a job envelope), or of the
     /// dead list (`deadLetter`), is the booking's.
     func matches(_ bytes: [UInt8], deadLetter: Bool) -> Bool {
-        let envelope = deadLetter
+        let envelope =
+            deadLetter
             ? (try? JSONDecoder().decode(DeadLetter.self, from: Data(bytes)))?.job
             : try? JobEnvelope.decode(bytes)
         guard let envelope else { return holdsToken(bytes) }

@@ -42,11 +42,12 @@ extension OperationsStore {
         bookingID: String, progress: @Sendable (EraseProgress) async -> Void = { _ in }
     ) async throws -> Erasure {
         let keys = mappings.keys
-        let reply = try await redis.eval(
-            Self.eraseBooking,
-            keys: [keys.booking(bookingID), keys.retired(bookingID), keys.timeline(bookingID)] + BookingFetches.classes.map(keys.fetches),
-            arguments: [bookingID, keys.codePrefix, mappings.retentionSeconds]
-        ).array ?? []
+        let reply =
+            try await redis.eval(
+                Self.eraseBooking,
+                keys: [keys.booking(bookingID), keys.retired(bookingID), keys.timeline(bookingID)] + BookingFetches.classes.map(keys.fetches),
+                arguments: [bookingID, keys.codePrefix, mappings.retentionSeconds]
+            ).array ?? []
         let codes = reply.dropFirst().compactMap(\.string)
         let jobRecords = try await deleteCommandRecords(owners: Set(codes.compactMap { TrackingCode($0)?.logID }))
         let (examined, removed) = try await removeJobs(ErasureMatch(bookingID: bookingID, codes: codes), progress: progress)

@@ -25,9 +25,10 @@ extension OperationsStore {
         for worker in try await queue.workers() {
             let (jobs, remaining) = try await queue.inHand(workerID: worker.id)
             let ttl = Int(heartbeatTTL.components.seconds * 1000)
-            lanes.append(WorkerLane(
-                id: worker.id, alive: worker.alive, heartbeatAgeMs: remaining.map { max(0, ttl - $0) }, holding: worker.holding,
-                jobs: jobs.map { HeldJob(id: $0.id, kind: $0.kind.rawValue, ageMs: now - $0.receivedAt, attempt: $0.attempt) }))
+            lanes.append(
+                WorkerLane(
+                    id: worker.id, alive: worker.alive, heartbeatAgeMs: remaining.map { max(0, ttl - $0) }, holding: worker.holding,
+                    jobs: jobs.map { HeldJob(id: $0.id, kind: $0.kind.rawValue, ageMs: now - $0.receivedAt, attempt: $0.attempt) }))
         }
         return lanes
     }
@@ -43,7 +44,8 @@ extension OperationsStore {
     /// The delayed set, soonest first.
     public func retries(limit: Int = 500) async throws -> [Retry] {
         try await queue.delayedJobs(limit: limit).map {
-            Retry(id: $0.envelope.id, kind: $0.envelope.kind.rawValue, attempt: $0.envelope.attempt, dueAt: $0.dueAt, lastError: $0.envelope.lastError)
+            Retry(
+                id: $0.envelope.id, kind: $0.envelope.kind.rawValue, attempt: $0.envelope.attempt, dueAt: $0.dueAt, lastError: $0.envelope.lastError)
         }
     }
 

@@ -110,7 +110,9 @@ struct CalendarFile: Sendable {
         observance(at: from, offsetFrom: initial, offsetTo: initial)
         var cursor = from
         while let transition = zone.nextDaylightSavingTimeTransition(after: cursor), transition < until {
-            observance(at: transition, offsetFrom: zone.secondsFromGMT(for: transition.addingTimeInterval(-1)), offsetTo: zone.secondsFromGMT(for: transition))
+            observance(
+                at: transition, offsetFrom: zone.secondsFromGMT(for: transition.addingTimeInterval(-1)),
+                offsetTo: zone.secondsFromGMT(for: transition))
             cursor = transition
         }
         lines.append("END:VTIMEZONE")

@@ -89,8 +89,9 @@ extension TrackingAPI {
             throw TrackingAPIError.unknownService
         }
         let slots = try await catalog.availability(serviceID: serviceID, window: window).map {
-            PublicSlot(start: $0.start, end: $0.end, duration: $0.duration,
-                       token: try slotTokens.issue(bookingID: record.bookingID, slot: $0, serviceID: serviceID))
+            PublicSlot(
+                start: $0.start, end: $0.end, duration: $0.duration,
+                token: try slotTokens.issue(bookingID: record.bookingID, slot: $0, serviceID: serviceID))
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

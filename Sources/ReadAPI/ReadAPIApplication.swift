@@ -40,8 +40,10 @@ public func buildReadAPIServices(
             timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
-        lookups: RequestThrottle(perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal, name: "api_lookups"),
-        actions: RequestThrottle(perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal, name: "api_actions"),
+        lookups: RequestThrottle(
+            perClientPerMinute: settings.lookupsPerMinutePerIP, globalPerSecond: settings.lookupsPerSecondGlobal, name: "api_lookups"),
+        actions: RequestThrottle(
+            perClientPerMinute: settings.actionsPerMinutePerIP, globalPerSecond: settings.actionsPerSecondGlobal, name: "api_actions"),
         clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
         venues: VenueDirectory(
             booxi: booxi, redis: redis, keys: keys, page: page, ttl: settings.venueCacheTTL, fetchWait: settings.fetchWait, logger: logger),
@@ -52,11 +54,12 @@ public func buildReadAPIServices(
             cutoffMinutes: settings.actionCutoffMinutes, bookAgainWithWidget: !page.widgetAPIKey.isEmpty,
             bookAgainWithLink: !page.bookingURL.isEmpty))
     let router = Router.forRole()
-    router.add(middleware: ResponseHeadersMiddleware(
-        allowedOrigins: Set(settings.allowedOrigins),
-        contentSecurityPolicy: "default-src 'none'; frame-ancestors \(settings.frameAncestors)",
-        strictTransportSecurity: settings.publicURL.hasPrefix("https://") && settings.hstsMaxAgeSeconds > 0
-            ? "max-age=\(settings.hstsMaxAgeSeconds)" : nil))
+    router.add(
+        middleware: ResponseHeadersMiddleware(
+            allowedOrigins: Set(settings.allowedOrigins),
+            contentSecurityPolicy: "default-src 'none'; frame-ancestors \(settings.frameAncestors)",
+            strictTransportSecurity: settings.publicURL.hasPrefix("https://") && settings.hstsMaxAgeSeconds > 0
+                ? "max-age=\(settings.hstsMaxAgeSeconds)" : nil))
     router.add(middleware: JSONErrorMiddleware())
     addHealthRoute(to: router)  // `/readyz` and `/metrics` are on the operations listener
     api.addRoutes(to: router)

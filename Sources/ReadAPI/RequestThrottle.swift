@@ -42,9 +42,10 @@ final class RequestThrottle: Sendable {
                 state.sweep = now
             }
             var global = Self.refilled(state.global, since: state.globalUpdated, now: now, perSecond: globalPerSecond, capacity: globalPerSecond)
-            var tokens = state.clients[client].map {
-                Self.refilled($0.value, since: $0.touched, now: now, perSecond: perClientPerMinute / 60, capacity: perClientPerMinute)
-            } ?? perClientPerMinute
+            var tokens =
+                state.clients[client].map {
+                    Self.refilled($0.value, since: $0.touched, now: now, perSecond: perClientPerMinute / 60, capacity: perClientPerMinute)
+                } ?? perClientPerMinute
             defer {
                 state.global = global
                 state.globalUpdated = now

@@ -128,7 +128,8 @@ enum TrackingAPIError: HTTPMappedError {
             .invalidCancelReason(.unknownCode("x")), .invalidCancelReason(.noteTooLong), .invalidCancelReason(nil),
             .invalidSlot(.expired), .invalidSlot(.otherBooking), .startsOnInPast, .jobNotFound, .noStartTime, .inProgress,
             .commandRefused(.booxi(code: "BookingIsCompleted"), reason: nil), .commandRefused(.busy, reason: nil),
-            .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .commandNotReplicated(jobID: "j", acknowledged: 0), .missingService, .invalidRange,
+            .commandRefused(.refused, reason: nil), .commandUnavailable(reason: nil, jobID: "j"), .commandNotReplicated(jobID: "j", acknowledged: 0),
+            .missingService, .invalidRange,
             .rangeTooLong, .rangeOutOfBounds(horizonDays: 180), .unknownService, .corsRefused,
         ] + ChangeRefusal.allCases.flatMap { [.cannotChange($0), .commandRefused(.rule($0), reason: nil)] }
     }

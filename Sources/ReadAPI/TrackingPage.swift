@@ -77,7 +77,8 @@ struct TrackingPage: Sendable {
         // `<` escaped, so no text in the block can close it.
         let json = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
             .replacingOccurrences(of: "<", with: "\\u003c")
-        var html = template
+        var html =
+            template
             .replacingOccurrences(of: "{{lang}}", with: escape(language))
             .replacingOccurrences(of: "{{css}}", with: css)
             .replacingOccurrences(of: "{{script}}", with: scriptPath)
@@ -104,7 +105,9 @@ struct TrackingPage: Sendable {
             return respond(page, to: request, type: "text/html; charset=utf-8", cacheControl: "no-cache", vary: "Accept-Encoding, Accept-Language")
         }
         router.get(RouterPath(String(scriptPath.dropFirst()))) { request, _ in
-            respond(script, to: request, type: "text/javascript; charset=utf-8", cacheControl: "public, max-age=31536000, immutable", vary: "Accept-Encoding")
+            respond(
+                script, to: request, type: "text/javascript; charset=utf-8", cacheControl: "public, max-age=31536000, immutable",
+                vary: "Accept-Encoding")
         }
     }
 
@@ -116,7 +119,9 @@ struct TrackingPage: Sendable {
         headers[.eTag] = asset.etag
         headers[.vary] = vary
         headers[.contentSecurityPolicy] = contentSecurityPolicy
-        if let held = request.headers[.ifNoneMatch], held.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) {
+        if let held = request.headers[.ifNoneMatch],
+            held.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag })
+        {
             return Response(status: .notModified, headers: headers)
         }
         if Self.acceptsGzip(request.headers[.acceptEncoding]) {

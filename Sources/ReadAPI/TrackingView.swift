@@ -100,12 +100,14 @@ public struct TrackingView: Codable, Sendable, Equatable {
         location = Location(booking)
         venueJSON = location.kind == "business" && !venue.venue.isEmpty ? venue.json : nil
         client = Client(firstName: booking?.client?.firstName ?? record.firstName, lastName: booking?.client?.lastName ?? record.lastName)
-        let refusal = ChangeRefusal.check(recordStatus: record.status, booking: booking, start: entry.startDate, cutoffMinutes: policy.cutoffMinutes, now: now)
+        let refusal = ChangeRefusal.check(
+            recordStatus: record.status, booking: booking, start: entry.startDate, cutoffMinutes: policy.cutoffMinutes, now: now)
         actions = Actions(canCancel: refusal == nil, canModify: refusal == nil)
         self.refusal = refusal
         changeRefusal = refusal?.rawValue
         if refusal == nil {
-            changeUntil = policy.cutoffMinutes == 0
+            changeUntil =
+                policy.cutoffMinutes == 0
                 ? startsOn : entry.startDate.map { ISO8601.format($0.addingTimeInterval(-Double(policy.cutoffMinutes * 60))) }
         }
         if state.isOver && (policy.bookAgainWithWidget || policy.bookAgainWithLink) {

@@ -162,4 +162,3 @@ public final class RedisClient: Sendable {
         return .closed  // NIOThreadPool refuses work once shut down
     }
 }
-

@@ -97,7 +97,9 @@ public struct RedisConfiguration: Sendable, Hashable {
     public enum URLError: Error, Equatable, CustomStringConvertible {
         case invalid(String)
         public var description: String {
-            switch self { case .invalid(let why): "invalid Redis URL: \(why)" }
+            switch self {
+            case .invalid(let why): "invalid Redis URL: \(why)"
+            }
         }
     }
 

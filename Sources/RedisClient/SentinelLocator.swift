@@ -109,7 +109,9 @@ final class SentinelLocator: Sendable {
                             let fields = text.split(separator: " ").map(String.init)
                             guard fields.count == 5, fields[0] == sentinel.masterName, let port = Int(fields[4]) else { return }
                             switched(to: .tcp(host: fields[3], port: port))
-                            logger.warning("Redis primary switched", metadata: ["master": "\(fields[0])", "from": "\(fields[1]):\(fields[2])", "to": "\(fields[3]):\(port)"])
+                            logger.warning(
+                                "Redis primary switched",
+                                metadata: ["master": "\(fields[0])", "from": "\(fields[1]):\(fields[2])", "to": "\(fields[3]):\(port)"])
                         }
                     }
                 } onCancel: {

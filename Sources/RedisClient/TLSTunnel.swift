@@ -27,7 +27,8 @@ enum TLSTunnel {
         do {
             session = try connect(loop: loop, host: host, port: port, serverName: serverName, settings: settings, timeout: timeout)
         } catch {
-            throw .connection("\(address): TLS: \(diagnosis(of: error, host: host, port: port, serverName: serverName, settings: settings, timeout: timeout))")
+            throw .connection(
+                "\(address): TLS: \(diagnosis(of: error, host: host, port: port, serverName: serverName, settings: settings, timeout: timeout))")
         }
         var ends: [CInt] = [-1, -1]
         guard socketpair(AF_UNIX, CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {

@@ -111,7 +111,8 @@ extension RedisConfiguration {
         let serverName = try settings.string("redis.tls.serverName")
         let verify: TLS.Verification = try settings.choice("redis.tls.verify")
         if (certFile == nil) != (keyFile == nil) {
-            throw ConfigurationError(key: certFile == nil ? "redis.tls.certFile" : "redis.tls.keyFile", reason: "a client certificate needs both certFile and keyFile")
+            throw ConfigurationError(
+                key: certFile == nil ? "redis.tls.certFile" : "redis.tls.keyFile", reason: "a client certificate needs both certFile and keyFile")
         }
         guard tls != nil else {
             if caFile != nil || certFile != nil || !serverName.isEmpty || verify != .full {

@@ -7,7 +7,10 @@ import Foundation
 public enum ConfigurationReference {
     /// Every key of `config/default.json`, in the order the reference lists them, with its meaning.
     public static let keys: [(key: String, meaning: String)] = [
-        ("redis.url", "Redis URL `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N` (read as a secret: it may hold a password)"),
+        (
+            "redis.url",
+            "Redis URL `redis://[user:pass@]host:port/db`, `rediss://…` (TLS) or `unix:///path?db=N` (read as a secret: it may hold a password)"
+        ),
         ("redis.keyPrefix", "prefix of every key"),
         ("redis.poolSize", "shared connections (and I/O threads) per process"),
         ("redis.blockingPoolSize", "connections reserved for BLMOVE/BLPOP (raised automatically to what a role needs)"),
@@ -19,7 +22,10 @@ public enum ConfigurationReference {
         ("redis.tls.keyFile", "with `rediss://`: its PEM private key"),
         ("redis.tls.serverName", "with `rediss://`: the name the server's certificate must carry, also sent as SNI (empty: the URL's host)"),
         ("redis.tls.verify", "`full` (chain and host name), `chain` (chain only) or `none` (encryption without authentication: tests only)"),
-        ("redis.sentinels", "Sentinel addresses `host:port` (comma-separated in env); set, the primary is found and followed through them and the URL gives only TLS, credentials and db"),
+        (
+            "redis.sentinels",
+            "Sentinel addresses `host:port` (comma-separated in env); set, the primary is found and followed through them and the URL gives only TLS, credentials and db"
+        ),
         ("redis.sentinelMaster", "the name the sentinels monitor the primary under (required with `redis.sentinels`)"),
         ("log.level", "trace, debug, info, notice, warning, error, critical"),
         ("ingress.host", "listen address"),
@@ -35,7 +41,10 @@ public enum ConfigurationReference {
         ("ingress.path", "webhook path (POST and PUT)"),
         ("ingress.bodyLimitBytes", "larger bodies get 413"),
         ("ingress.pushDeadlineMs", "Redis must acknowledge the push within this, else 503"),
-        ("ingress.replicaAcks", "replicas that must hold a webhook (`WAIT`) before it is answered 200, else 503; the API's command enqueue follows it too (0 = the primary alone)"),
+        (
+            "ingress.replicaAcks",
+            "replicas that must hold a webhook (`WAIT`) before it is answered 200, else 503; the API's command enqueue follows it too (0 = the primary alone)"
+        ),
         ("ingress.replicaAckTimeoutMs", "how long the push waits for those replicas (shorter than `ingress.pushDeadlineMs`)"),
         ("ingress.retryAfterSeconds", "`Retry-After` sent with 503"),
         ("ingress.dedupe.idField", "top-level JSON field holding the event id"),
@@ -57,7 +66,10 @@ public enum ConfigurationReference {
         ("ingress.oauth.tokenTtlSeconds", "lifetime of issued tokens"),
         ("ingress.allowedSources", "source-IP allow list (CIDRs, comma-separated in env); empty = any"),
         ("ingress.trustedProxies", "proxies whose `X-Forwarded-For` is believed"),
-        ("ingress.allowUnauthenticated", "start with no webhook authentication (no token, signature, OAuth or allow list): local development only; otherwise such an ingress refuses to start"),
+        (
+            "ingress.allowUnauthenticated",
+            "start with no webhook authentication (no token, signature, OAuth or allow list): local development only; otherwise such an ingress refuses to start"
+        ),
         ("worker.port", "the worker's operations listener port (`/healthz`, `/readyz`, `/metrics`)"),
         ("worker.host", "its address"),
         ("worker.concurrency", "fetch lanes per queue (commands, webhooks)"),
@@ -84,10 +96,16 @@ public enum ConfigurationReference {
         ("api.commandWaitMs", "how long cancel/modify wait for the worker before answering 202"),
         ("api.cacheTtlSeconds", "a cached booking older than this is still served, and refreshed from Booxi in the background"),
         ("api.venueCacheMinutes", "how long a store's details (`GET /merchant/{id}`) are kept in Redis and in memory: a few Booxi calls a day"),
-        ("api.fetchWaitMs", "how long a lookup of a booking with no current copy waits for its turn in Booxi's budget before answering 202 `preparing`"),
+        (
+            "api.fetchWaitMs",
+            "how long a lookup of a booking with no current copy waits for its turn in Booxi's budget before answering 202 `preparing`"
+        ),
         ("api.slotTokenTtlSeconds", "how long a slot token from the availability answer is valid for a modify"),
         ("api.availabilityHorizonDays", "how many days ahead an availability window may start (windows are whole UTC days, at most 14)"),
-        ("api.lookupCacheCapacity", "codes whose lookup a replica keeps in memory while Redis reports changes (0 = every lookup reads Redis, no tracking connection)"),
+        (
+            "api.lookupCacheCapacity",
+            "codes whose lookup a replica keeps in memory while Redis reports changes (0 = every lookup reads Redis, no tracking connection)"
+        ),
         ("api.actionCutoffMinutes", "no cancel/modify this close to the start (0 = until the start)"),
         ("api.lookupsPerMinutePerIP", "per-client lookup budget (an IPv6 client is its /64)"),
         ("api.lookupsPerSecondGlobal", "lookup budget of one replica"),
@@ -118,28 +136,46 @@ public enum ConfigurationReference {
         ("console.port", "the operations console's port"),
         ("console.publicUrl", "where operators reach the console; `https://…` marks its session cookie `Secure`"),
         ("console.sessionTtlMinutes", "how long a console session lasts at most (sessions live in Redis, so every console replica shares them)"),
-        ("console.sessionIdleMinutes", "a session also ends this long after the operator's last request (the overview's automatic refresh does not count)"),
+        (
+            "console.sessionIdleMinutes",
+            "a session also ends this long after the operator's last request (the overview's automatic refresh does not count)"
+        ),
         ("console.trustedUserHeader", "behind an authenticating proxy: the header naming the user (e.g. `X-Forwarded-User`); empty: off"),
         ("console.trustedProxies", "addresses or CIDRs the user header is honoured from (required with it)"),
-        ("console.loginFailuresPerUser", "failed logins allowed per user name from one client address within the window, then 429 (no password check)"),
+        (
+            "console.loginFailuresPerUser",
+            "failed logins allowed per user name from one client address within the window, then 429 (no password check)"
+        ),
         ("console.loginFailuresPerAddress", "failed logins allowed per client address, whatever the names, within the window, then 429"),
-        ("console.loginFailuresPerUserAnyAddress", "failed logins allowed per user name from all addresses together within the window, then 429: far above the per-address limits, so a stranger cannot lock a user out by name"),
+        (
+            "console.loginFailuresPerUserAnyAddress",
+            "failed logins allowed per user name from all addresses together within the window, then 429: far above the per-address limits, so a stranger cannot lock a user out by name"
+        ),
         ("console.loginWindowMinutes", "the window failed logins are counted in"),
         ("console.edge.headerTimeoutMs", "a connection's (next) request head must be complete within this"),
         ("console.edge.bodyTimeoutMs", "a request body must be complete within this after its head"),
         ("console.edge.idleTimeoutMs", "keep-alive: the next head must be complete within this after a response"),
         ("console.edge.maxConnections", "open connections on the console listener"),
-        ("console.edge.maxConnectionsPerAddress", "open connections from one client address, an IPv6 client by its /64 (`console.trustedProxies` exempt)"),
+        (
+            "console.edge.maxConnectionsPerAddress",
+            "open connections from one client address, an IPv6 client by its /64 (`console.trustedProxies` exempt)"
+        ),
         ("console.edge.maxHeaderBytes", "larger request heads get 431"),
         ("page.businessName", "shown in the page header and title"),
         ("page.logoUrl", "https URL or path of the logo (allowed by the CSP)"),
         ("page.primaryColor", "brand colour `#rrggbb`"),
         ("page.supportContact", "shown in the footer"),
-        ("page.language", "`auto` (Accept-Language, among the languages with a message file) or one of them: `en`, `fr`, `es`, or one a business added"),
+        (
+            "page.language",
+            "`auto` (Accept-Language, among the languages with a message file) or one of them: `en`, `fr`, `es`, or one a business added"
+        ),
         ("page.timeZone", "IANA time zone the appointments are shown in when the store's details give none"),
         ("page.modifyMode", "`builtin` (service, day, slot) or `widget` (BookNow.openModify)"),
         ("page.widgetScriptUrl", "BookNow script (`…booxi.eu…` in Europe)"),
-        ("page.widgetApiKey", "the merchant's BookNow key (public, as on any site embedding the widget): \"Book again\" opens BookNow with the same service and staff"),
+        (
+            "page.widgetApiKey",
+            "the merchant's BookNow key (public, as on any site embedding the widget): \"Book again\" opens BookNow with the same service and staff"
+        ),
         ("page.bookingUrl", "where \"Book again\" leads when there is no widget key (empty: no button)"),
         ("page.messagesDir", "a directory of `<language>.json` files laid over the shipped `config/messages/`: change any string, or add a language"),
         ("page.venue.name", "the store's name, when Booxi's store details lack it"),

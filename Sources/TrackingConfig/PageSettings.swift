@@ -101,7 +101,9 @@ public struct VenueSettings: Sendable, Equatable {
         override = try s.bool("page.venue.override")
     }
 
-    public init(name: String = "", address: String = "", phone: String = "", latitude: Double? = nil, longitude: Double? = nil, override: Bool = false) {
+    public init(
+        name: String = "", address: String = "", phone: String = "", latitude: Double? = nil, longitude: Double? = nil, override: Bool = false
+    ) {
         self.name = name
         self.address = address
         self.phone = phone

@@ -43,7 +43,8 @@ public struct IngressSettings: Sendable {
         replicaAcks = try s.int("ingress.replicaAcks", in: 0...16)
         replicaAckTimeout = try s.milliseconds("ingress.replicaAckTimeoutMs", in: 1...60_000)
         if replicaAcks > 0 && replicaAckTimeout >= pushDeadline {
-            throw ConfigurationError(key: "ingress.replicaAckTimeoutMs", reason: "must be shorter than ingress.pushDeadlineMs, which bounds the whole push")
+            throw ConfigurationError(
+                key: "ingress.replicaAckTimeoutMs", reason: "must be shorter than ingress.pushDeadlineMs, which bounds the whole push")
         }
         retryAfterSeconds = try s.int("ingress.retryAfterSeconds", in: 1...3600)
         dedupeIDField = try s.string("ingress.dedupe.idField")

@@ -29,7 +29,8 @@ enum SecretStrength {
             try notPlaceholder(secret, key: key)
             if secret.byteCount < minimumBytes {
                 throw ConfigurationError(
-                    key: key, reason: "\(entry(index, of: secrets.count))is shorter than \(minimumBytes) bytes; use a long random value (openssl rand -hex 32)")
+                    key: key,
+                    reason: "\(entry(index, of: secrets.count))is shorter than \(minimumBytes) bytes; use a long random value (openssl rand -hex 32)")
             }
         }
     }

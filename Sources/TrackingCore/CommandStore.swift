@@ -42,8 +42,10 @@ public struct CommandStore: Sendable {
         // Noted even when another command holds the booking: the console shows the refused attempt too.
         timeline?.append(
             bookingID: command.bookingID, type: "command",
-            ["action": command.action.rawValue, "by": command.requestedBy ?? "page", "reason": command.cancelReason?.code?.rawValue ?? "",
-             "job": envelope.id], to: &pipeline)
+            [
+                "action": command.action.rawValue, "by": command.requestedBy ?? "page", "reason": command.cancelReason?.code?.rawValue ?? "",
+                "job": envelope.id,
+            ], to: &pipeline)
         let waitReply = pipeline.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
         let replies = try await redis.execute(pipeline)
@@ -126,8 +128,10 @@ public struct CommandStore: Sendable {
         if let result {
             timeline.append(
                 bookingID: command.bookingID, type: "result",
-                ["action": command.action.rawValue, "state": result.state.rawValue, "refusal": result.refusal?.code ?? "",
-                 "code": result.trackingCode.map(BookingTimeline.mask) ?? "", "job": jobID], to: &pipeline)
+                [
+                    "action": command.action.rawValue, "state": result.state.rawValue, "refusal": result.refusal?.code ?? "",
+                    "code": result.trackingCode.map(BookingTimeline.mask) ?? "", "job": jobID,
+                ], to: &pipeline)
         }
     }
 

@@ -137,60 +137,60 @@ public struct MappingStore: Sendable {
     /// for in the same step, so no crash can separate the two.
     static let apply = RedisScript(
         BookingFetches.requestFunction + BookingTimeline.luaNote + """
-        local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
-        local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-        local version = tonumber(ARGV[5])
-        local function done(outcome)
-          note(timeline, 'type', 'apply', 'outcome', outcome, 'event', kind, 'code', mask(code))
-          redis.call('EXPIRE', timeline, ARGV[9], 'NX')
-          return outcome
-        end
-        local function ownedByAnother()
-          local owner = redis.call('GET', newCodeKey)
-          return owner and owner ~= bookingId and redis.call('HGET', ARGV[15] .. owner, 'code') == code
-        end
-        if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
-        if redis.call('EXISTS', rec) == 0 then
-          if ownedByAnother() then return done('conflict') end
-        else
-          local stored = redis.call('HMGET', rec, 'version', 'status', 'code', 'erased')
-          -- An erased booking keeps only this mark (no personal data): nothing brings it back.
-          if stored[4] then return 'erased' end
-          if version < (tonumber(stored[1]) or 0) then return done('stale') end
-          if kind == 'booking.confirmed' then return done('exists') end
-          if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
-          if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
-          if ownedByAnother() then return done('conflict') end
-          if stored[3] and stored[3] ~= code then
-            local oldKey = ARGV[10] .. stored[3]
-            if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
-            redis.call('SADD', retired, stored[3])
-            note(timeline, 'type', 'code', 'old', mask(stored[3]), 'new', mask(code))
-          end
-        end
-        redis.call('SET', newCodeKey, bookingId)
-        redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
-        redis.call('HINCRBY', rec, 'changes', 1)
-        if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
-        if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
-        if ARGV[12] ~= '' then
-          redis.call('HSET', rec, 'booking', ARGV[12], 'fetchedAt', ARGV[13])
-          if tonumber(ARGV[14]) > 0 then redis.call('HSET', rec, 'endsAt', ARGV[14]) end
-          for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
-        else
-          redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
-          if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
-        end
-        local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
-        local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
-        if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
-        redis.call('EXPIREAT', rec, expireAt)
-        redis.call('EXPIREAT', newCodeKey, expireAt)
-        redis.call('EXPIREAT', retired, expireAt)
-        note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', kind, 'code', mask(code))
-        redis.call('EXPIREAT', timeline, expireAt)
-        return 'applied'
-        """)
+            local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
+            local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+            local version = tonumber(ARGV[5])
+            local function done(outcome)
+              note(timeline, 'type', 'apply', 'outcome', outcome, 'event', kind, 'code', mask(code))
+              redis.call('EXPIRE', timeline, ARGV[9], 'NX')
+              return outcome
+            end
+            local function ownedByAnother()
+              local owner = redis.call('GET', newCodeKey)
+              return owner and owner ~= bookingId and redis.call('HGET', ARGV[15] .. owner, 'code') == code
+            end
+            if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
+            if redis.call('EXISTS', rec) == 0 then
+              if ownedByAnother() then return done('conflict') end
+            else
+              local stored = redis.call('HMGET', rec, 'version', 'status', 'code', 'erased')
+              -- An erased booking keeps only this mark (no personal data): nothing brings it back.
+              if stored[4] then return 'erased' end
+              if version < (tonumber(stored[1]) or 0) then return done('stale') end
+              if kind == 'booking.confirmed' then return done('exists') end
+              if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
+              if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
+              if ownedByAnother() then return done('conflict') end
+              if stored[3] and stored[3] ~= code then
+                local oldKey = ARGV[10] .. stored[3]
+                if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
+                redis.call('SADD', retired, stored[3])
+                note(timeline, 'type', 'code', 'old', mask(stored[3]), 'new', mask(code))
+              end
+            end
+            redis.call('SET', newCodeKey, bookingId)
+            redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
+            redis.call('HINCRBY', rec, 'changes', 1)
+            if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
+            if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
+            if ARGV[12] ~= '' then
+              redis.call('HSET', rec, 'booking', ARGV[12], 'fetchedAt', ARGV[13])
+              if tonumber(ARGV[14]) > 0 then redis.call('HSET', rec, 'endsAt', ARGV[14]) end
+              for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+            else
+              redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
+              if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
+            end
+            local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
+            local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
+            if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
+            redis.call('EXPIREAT', rec, expireAt)
+            redis.call('EXPIREAT', newCodeKey, expireAt)
+            redis.call('EXPIREAT', retired, expireAt)
+            note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', kind, 'code', mask(code))
+            redis.call('EXPIREAT', timeline, expireAt)
+            return 'applied'
+            """)
 
     /// KEYS: code key. ARGV: booking key prefix. Returns the record's fields, or an empty array.
     static let lookup = RedisScript(

@@ -97,7 +97,9 @@ public struct CommandHandler: JobHandler {
                 try await booxi.modify(id: command.bookingID, startsOn: startsOn, serviceID: serviceID, staffID: command.staffID)
             }
         }
-        if updated == nil { updated = try? await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)).booking } }
+        if updated == nil {
+            updated = try? await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)).booking }
+        }
         var newCode = command.code
         if let updated {
             // A modify may issue a new tracking code: map it now, retire the old one.

@@ -111,7 +111,8 @@ struct DeadCommand: AsyncParsableCommand {
             let chosen = ids.map { $0.split(separator: ",").map(String.init) }
             switch action {
             case "replay", "purge":
-                let counts = action == "replay"
+                let counts =
+                    action == "replay"
                     ? try await operations.actions.replay(ids: chosen, filter: filter, who: cliUser)
                     : try await operations.actions.purge(ids: chosen, filter: filter, who: cliUser)
                 print("\(action == "replay" ? "replayed" : "purged") \(counts.affected)")
@@ -120,8 +121,9 @@ struct DeadCommand: AsyncParsableCommand {
                 for group in groups { print("\(group.count)\t\(group.reason)") }
                 for item in items.prefix(limit) {
                     let failedAt = Date(timeIntervalSince1970: Double(item.failedAt) / 1000)
-                    print("\(item.id) \(item.kind) attempts=\(item.attempts) failedAt=\(failedAt) reason=\(item.reason)"
-                        + (item.lastError.map { " lastError=\($0)" } ?? ""))
+                    print(
+                        "\(item.id) \(item.kind) attempts=\(item.attempts) failedAt=\(failedAt) reason=\(item.reason)"
+                            + (item.lastError.map { " lastError=\($0)" } ?? ""))
                 }
             }
         }

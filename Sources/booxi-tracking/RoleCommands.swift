@@ -69,7 +69,6 @@ struct APICommand: AsyncParsableCommand {
     }
 }
 
-
 /// A failure while running (Redis unreachable, a refusal from a server), not a mistake in the
 /// command line: ArgumentParser prints it as one `Error:` line, without the usage text, and exits 1.
 struct RuntimeFailure: Error, CustomStringConvertible {

@@ -40,15 +40,20 @@ struct SimulatorBookCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await loadConfiguration(options)
-        let startsOn = at ?? {
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "UTC")!
-            return calendar.startOfDay(for: Date().addingTimeInterval(86_400)).addingTimeInterval(10 * 3600).formatted(.iso8601)
-        }()
+        let startsOn =
+            at
+            ?? {
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = TimeZone(identifier: "UTC")!
+                return calendar.startOfDay(for: Date().addingTimeInterval(86_400)).addingTimeInterval(10 * 3600).formatted(.iso8601)
+            }()
         let body = try JSONSerialization.data(withJSONObject: [
             "serviceId": service, "startsOn": startsOn, "firstName": firstName, "lastName": lastName,
         ])
-        var request = HTTPClientRequest(url: "http://\(configuration.simulator.host == "0.0.0.0" ? "127.0.0.1" : configuration.simulator.host):\(configuration.simulator.port)/simulator/bookings")
+        var request = HTTPClientRequest(
+            url:
+                "http://\(configuration.simulator.host == "0.0.0.0" ? "127.0.0.1" : configuration.simulator.host):\(configuration.simulator.port)/simulator/bookings"
+        )
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body))

@@ -31,11 +31,14 @@ struct SimulatorTestCase {
         let redis = RedisClient(configuration: configuration)
         let bound = BoundPort()
         let simulator = BooxiSimulator(
-            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:9/none", webhookToken: nil,
-                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
-                           fairUse: fairUse),
+            settings: .init(
+                host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:9/none", webhookToken: nil,
+                seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
+                fairUse: fairUse),
             http: HTTPClient.shared, logger: Logger(label: "test.simulator"))
-        let services = BackgroundServices([simulator.buildApplication(logger: Logger(label: "test.simulator"), onServerRunning: bound.onServerRunning)])
+        let services = BackgroundServices([
+            simulator.buildApplication(logger: Logger(label: "test.simulator"), onServerRunning: bound.onServerRunning)
+        ])
         return SimulatorTestCase(server: server, redis: redis, services: services, port: await bound.value(), logs: LogCapture())
     }
 
@@ -97,7 +100,8 @@ struct BooxiClientTests {
         let slots = try await booxi.availability(serviceID: 101, from: from, to: from.addingTimeInterval(86_400), .queue(.visitor))
         #expect(!slots.isEmpty && slots.allSatisfy { $0.serviceId == 101 && $0.duration == 60 })
         let slot = try #require(slots.first)
-        let modified = try #require(try await booxi.modify(id: "A00006500", startsOn: ISO8601.parse(slot.start)!, serviceID: 101, staffID: slot.staffId))
+        let modified = try #require(
+            try await booxi.modify(id: "A00006500", startsOn: ISO8601.parse(slot.start)!, serviceID: 101, staffID: slot.staffId))
         #expect(modified.items?.first?.serviceId == 101 && modified.startsOn == slot.start)
         #expect(modified.client?.trackingPage?.viewURL != booking.client?.trackingPage?.viewURL)
         let cancelled = try await booxi.cancel(id: "A00006500")
@@ -117,7 +121,9 @@ struct BooxiClientTests {
         #expect(notFound == .notFound && notFound?.isRetryable == false)
         let unauthorized = await error { _ = try await test.client(apiKey: "wrong").booking(id: "A00006500", .queue(.visitor)) }
         #expect(unauthorized == .unauthorized && unauthorized?.isRetryable == false)
-        let invalid = await error { _ = try await booxi.modify(id: "A00006500", startsOn: Date().addingTimeInterval(86_400), serviceID: 999, staffID: nil) }
+        let invalid = await error {
+            _ = try await booxi.modify(id: "A00006500", startsOn: Date().addingTimeInterval(86_400), serviceID: 999, staffID: nil)
+        }
         #expect(invalid?.isRetryable == false)
         if case .invalid = invalid {} else { Issue.record("expected invalid, got \(String(describing: invalid))") }
         let tooEarly = await error { _ = try await booxi.modify(id: "A00006500", startsOn: Date(), serviceID: 100, staffID: nil) }
@@ -148,7 +154,9 @@ struct BooxiClientTests {
         let dropped = await error { _ = try await booxi.services(.queue(.visitor)) }
         if case .transport = dropped {} else { Issue.record("expected transport for a dropped connection, got \(String(describing: dropped))") }
         _ = try await test.control(.DELETE, "faults")
-        let transport = await error { _ = try await test.client(timeout: .milliseconds(500), baseURL: "http://127.0.0.1:9/booking/v1").services(.queue(.visitor)) }
+        let transport = await error {
+            _ = try await test.client(timeout: .milliseconds(500), baseURL: "http://127.0.0.1:9/booking/v1").services(.queue(.visitor))
+        }
         if case .transport = transport {} else { Issue.record("expected transport, got \(String(describing: transport))") }
 
         // The key is in no error text and no log line.

@@ -54,10 +54,11 @@ struct FairUsePropertyTests {
                 let callClass = Int.random(in: 1...4, using: &random)
                 // Calls Booxi may refuse (PUTs, availability) reserve a second unit; reads do not.
                 let units = Int.random(in: 1...3, using: &random) == 1 ? 2 : 1
-                let member = try await redis.eval(
-                    BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
-                    arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000, units]
-                ).string ?? ""
+                let member =
+                    try await redis.eval(
+                        BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
+                        arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000, units]
+                    ).string ?? ""
                 waiting.append((member, callClass, ticket, units))
             }
             // Answers due by now.
@@ -77,7 +78,8 @@ struct FairUsePropertyTests {
                 let grant = try #require(try await redis.send("RPOP", keys.grants("p")).string)
                 let parts = grant.split(separator: " ")
                 let granted = Int(parts[0])!
-                #expect(granted == head.element.ticket, "granted \(granted), but \(head.element.ticket) of class \(head.element.callClass) waited first")
+                #expect(
+                    granted == head.element.ticket, "granted \(granted), but \(head.element.ticket) of class \(head.element.callClass) waited first")
                 let units = head.element.units
                 waiting.removeAll { $0.ticket == granted }
                 grantOrder.append((Int(parts[3])!, granted))
@@ -92,7 +94,8 @@ struct FairUsePropertyTests {
                 if !crashed { pending.append((now + latency, id)) }
                 step = try await scheduler.dispatchOnce(now: now)
             }
-            now += step.waitMs > 0 ? Int64.random(in: 1...Int64(max(1, min(step.waitMs, 60))), using: &random) : Int64.random(in: 1...40, using: &random)
+            now +=
+                step.waitMs > 0 ? Int64.random(in: 1...Int64(max(1, min(step.waitMs, 60))), using: &random) : Int64.random(in: 1...40, using: &random)
         }
 
         // Booxi's view: each call where it arrived, a 400's second charge when it was answered.

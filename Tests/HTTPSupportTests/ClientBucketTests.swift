@@ -45,7 +45,8 @@ struct ClientBucketTests {
         var table = ClientTable<Int>(capacity: 10, idle: .seconds(60), table: "test")
         let now = ContinuousClock.now
         for index in 0..<100_000 {
-            table.set(index, for: ClientBucket(address: "2001:db8:7:7:\(String(index >> 16, radix: 16)):\(String(index & 0xFFFF, radix: 16))::1"), now: now)
+            table.set(
+                index, for: ClientBucket(address: "2001:db8:7:7:\(String(index >> 16, radix: 16)):\(String(index & 0xFFFF, radix: 16))::1"), now: now)
         }
         #expect(table.count == 1)
     }

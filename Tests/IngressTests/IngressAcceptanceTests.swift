@@ -43,7 +43,10 @@ struct IngressAcceptanceTests {
         defer { Task { await test.finish() } }
         try await test.run { client in
             let cases: [([UInt8], String?, HTTPResponse.Status, String)] = [
-                (Array(#"{"event":"booking.confirmed","pad":"\#(String(repeating: "x", count: 2000))"}"#.utf8), "application/json", .contentTooLarge, "body_too_large"),
+                (
+                    Array(#"{"event":"booking.confirmed","pad":"\#(String(repeating: "x", count: 2000))"}"#.utf8), "application/json",
+                    .contentTooLarge, "body_too_large"
+                ),
                 (Array("not json".utf8), "application/json", .badRequest, "invalid_body"),
                 (Array(#"{"event":"#.utf8), "application/json", .badRequest, "invalid_body"),
                 (Array("[1,2]".utf8), "application/json", .badRequest, "invalid_body"),
@@ -60,7 +63,8 @@ struct IngressAcceptanceTests {
                 #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
             }
             // A vendor JSON type with parameters is fine.
-            let vendor = try await client.webhook(Array(#"{"event":"booking.confirmed"}"#.utf8), contentType: "application/vnd.booxi+json; charset=utf-8")
+            let vendor = try await client.webhook(
+                Array(#"{"event":"booking.confirmed"}"#.utf8), contentType: "application/vnd.booxi+json; charset=utf-8")
             #expect(vendor.status == .ok)
         }
         #expect(try await test.queued().count == 1)

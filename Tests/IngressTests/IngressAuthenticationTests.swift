@@ -72,17 +72,23 @@ struct IngressAuthenticationTests {
         let now = Int(Date().timeIntervalSince1970)
         try await test.run { client in
             try Task.checkCancellation()
-            let ok = try await client.webhook(body, headers: [
-                "webhook-id": "msg_1", "webhook-timestamp": "\(now)", "webhook-signature": "v1,AAAA \(sign("msg_1", now))",
-            ])
+            let ok = try await client.webhook(
+                body,
+                headers: [
+                    "webhook-id": "msg_1", "webhook-timestamp": "\(now)", "webhook-signature": "v1,AAAA \(sign("msg_1", now))",
+                ])
             #expect(ok.status == .ok)
-            let stale = try await client.webhook(body, headers: [
-                "webhook-id": "msg_2", "webhook-timestamp": "\(now - 600)", "webhook-signature": sign("msg_2", now - 600),
-            ])
+            let stale = try await client.webhook(
+                body,
+                headers: [
+                    "webhook-id": "msg_2", "webhook-timestamp": "\(now - 600)", "webhook-signature": sign("msg_2", now - 600),
+                ])
             #expect(stale.status == .unauthorized && stale.jsonError?.code == "stale_timestamp")
-            let otherID = try await client.webhook(body, headers: [
-                "webhook-id": "msg_3", "webhook-timestamp": "\(now)", "webhook-signature": sign("msg_1", now),
-            ])
+            let otherID = try await client.webhook(
+                body,
+                headers: [
+                    "webhook-id": "msg_3", "webhook-timestamp": "\(now)", "webhook-signature": sign("msg_1", now),
+                ])
             #expect(otherID.jsonError?.code == "bad_signature")
             let noTimestamp = try await client.webhook(body, headers: ["webhook-id": "msg_4", "webhook-signature": sign("msg_4", now)])
             #expect(noTimestamp.jsonError?.code == "missing_timestamp")
@@ -165,11 +171,13 @@ struct IngressAuthenticationTests {
 
     @Test func formsCombine() async throws {
         let test = try IngressTestCase([
-            "BXT_WEBHOOK_TOKENS": "tok-0123456789abcdef", "BXT_INGRESS_SIGNATURE_ENABLED": "true", "BXT_WEBHOOK_SIGNING_SECRETS": "sig-0123456789abcdef",
+            "BXT_WEBHOOK_TOKENS": "tok-0123456789abcdef", "BXT_INGRESS_SIGNATURE_ENABLED": "true",
+            "BXT_WEBHOOK_SIGNING_SECRETS": "sig-0123456789abcdef",
             "BXT_INGRESS_SIGNATURE_ENCODING": "base64",
         ])
         defer { Task { await test.finish() } }
-        let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sig-0123456789abcdef".utf8)))).base64EncodedString()
+        let signature = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Array("sig-0123456789abcdef".utf8))))
+            .base64EncodedString()
         try await test.run { client in
             try Task.checkCancellation()
             #expect(try await client.webhook(body, token: "tok-0123456789abcdef").status == .unauthorized)

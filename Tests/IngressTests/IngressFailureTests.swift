@@ -51,10 +51,12 @@ struct IngressFailureTests {
         let server = try RedisServer()
         defer { server.stop() }
         let port = freeLoopbackPort()
-        let ingress = try RoleProcess(["ingress"], environment: [
-            "BXT_REDIS_URL": server.url, "BXT_INGRESS_PORT": "\(port)", "BXT_INGRESS_HOST": "127.0.0.1", "BXT_LOG_LEVEL": "info",
-            "BXT_INGRESS_OPS_PORT": "\(freeLoopbackPort())", "BXT_WEBHOOK_TOKENS": testWebhookToken,
-        ])
+        let ingress = try RoleProcess(
+            ["ingress"],
+            environment: [
+                "BXT_REDIS_URL": server.url, "BXT_INGRESS_PORT": "\(port)", "BXT_INGRESS_HOST": "127.0.0.1", "BXT_LOG_LEVEL": "info",
+                "BXT_INGRESS_OPS_PORT": "\(freeLoopbackPort())", "BXT_WEBHOOK_TOKENS": testWebhookToken,
+            ])
         defer { ingress.stop() }
         try await RoleProcess.waitUntilHealthy("http://127.0.0.1:\(port)/healthz")
 

@@ -24,7 +24,9 @@ struct IngressHostileInputTests {
         }
         // The one line names every setting that fixes it.
         let line = "\(try #require(error))"
-        for setting in ["BXT_WEBHOOK_TOKENS", "BXT_WEBHOOK_SIGNING_SECRETS", "BXT_OAUTH_CLIENT_SECRET", "ingress.allowedSources", "ingress.allowUnauthenticated"] {
+        for setting in [
+            "BXT_WEBHOOK_TOKENS", "BXT_WEBHOOK_SIGNING_SECRETS", "BXT_OAUTH_CLIENT_SECRET", "ingress.allowedSources", "ingress.allowUnauthenticated",
+        ] {
             #expect(line.contains(setting), "\(setting) missing from: \(line)")
         }
         #expect(!line.contains("\n"))
@@ -63,7 +65,8 @@ struct IngressHostileInputTests {
                 }
                 // Still serving after all of them.
                 let now = Int(Date().timeIntervalSince1970)
-                let good = try await client.webhook(body, headers: ["webhook-id": "m", "webhook-timestamp": "\(now)", header: Self.sign("m", "\(now)", body, standard: standard)])
+                let good = try await client.webhook(
+                    body, headers: ["webhook-id": "m", "webhook-timestamp": "\(now)", header: Self.sign("m", "\(now)", body, standard: standard)])
                 #expect(good.status == .ok)
             }
             #expect(try await test.queued().count == 1)
@@ -88,7 +91,8 @@ struct IngressHostileInputTests {
             #expect(late.jsonError?.code == "bad_signature")
             // A rotation's two candidates, the good one second.
             let rotation = "v1,\(Data(repeating: 7, count: 32).base64EncodedString()) \(valid)"
-            #expect(try await client.webhook(body, headers: ["webhook-id": "m", "webhook-timestamp": now, "webhook-signature": rotation]).status == .ok)
+            #expect(
+                try await client.webhook(body, headers: ["webhook-id": "m", "webhook-timestamp": now, "webhook-signature": rotation]).status == .ok)
         }
         #expect(try await test.queued().count == 1)
     }

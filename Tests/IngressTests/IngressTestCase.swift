@@ -23,8 +23,13 @@ struct IngressTestCase {
         redis = RedisClient(configuration: configuration)
         // An ingress refuses to start without webhook authentication: a scenario that configures
         // none gets the harness token (which `webhook` sends).
-        let authentication = ["BXT_WEBHOOK_TOKENS", "BXT_INGRESS_SIGNATURE_ENABLED", "BXT_INGRESS_OAUTH_ENABLED", "BXT_INGRESS_ALLOWED_SOURCES", "BXT_INGRESS_ALLOW_UNAUTHENTICATED"]
-        self.environment = authentication.contains { environment[$0] != nil } ? environment : environment.merging(["BXT_WEBHOOK_TOKENS": testWebhookToken]) { own, _ in own }
+        let authentication = [
+            "BXT_WEBHOOK_TOKENS", "BXT_INGRESS_SIGNATURE_ENABLED", "BXT_INGRESS_OAUTH_ENABLED", "BXT_INGRESS_ALLOWED_SOURCES",
+            "BXT_INGRESS_ALLOW_UNAUTHENTICATED",
+        ]
+        self.environment =
+            authentication.contains { environment[$0] != nil }
+            ? environment : environment.merging(["BXT_WEBHOOK_TOKENS": testWebhookToken]) { own, _ in own }
     }
 
     func run(_ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {

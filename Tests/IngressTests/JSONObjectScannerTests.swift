@@ -67,10 +67,11 @@ struct JSONObjectScannerTests {
     /// `JSONSerialization` accepts and the scan refuses has a trailing comma (Foundation's one
     /// leniency the scan does not share).
     @Test func agreesWithFoundationOnMutatedFixtures() throws {
-        let fixtures = try ["webhook-confirmed.json", "webhook-modified.json", "webhook-cancelled.json"].map(fixture) + [
-            Array(#"{"id":"evt_1","event":"booking.modified","n":[-1.5e3,0,{"x":null}],"s":"\u00e9\"\\"}"#.utf8),
-            Array(#"[{"event":"booking.modified"},"event",12.5e-3,true,null]"#.utf8),
-        ]
+        let fixtures =
+            try ["webhook-confirmed.json", "webhook-modified.json", "webhook-cancelled.json"].map(fixture) + [
+                Array(#"{"id":"evt_1","event":"booking.modified","n":[-1.5e3,0,{"x":null}],"s":"\u00e9\"\\"}"#.utf8),
+                Array(#"[{"event":"booking.modified"},"event",12.5e-3,true,null]"#.utf8),
+            ]
         let alphabet = Array(#"{}[]",:\ 0123456789.-+eEtrufalsn"#.utf8) + [0x0A, 0x09, 0xC3, 0xA9]
         let payloadScanner = WebhookPayload.scanner(idField: "id")
         var random = SeededRandom(seed: 0x5CA11)

@@ -6,7 +6,8 @@ struct WebhookPayloadTests {
     static let scanner = WebhookPayload.scanner(idField: "id")
 
     @Test func objectsWithAStringEventPass() throws {
-        let payload = try WebhookPayload(body: Array(#" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#.utf8), scanner: Self.scanner)
+        let payload = try WebhookPayload(
+            body: Array(#" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#.utf8), scanner: Self.scanner)
         #expect(payload.event == "booking.modified")
         #expect(payload.eventID == "evt_1")
         #expect(payload.text == #" {"id": "evt_1", "event":"booking.modified","x":[1,{"y":null}]} "#)
@@ -30,7 +31,9 @@ struct WebhookPayloadTests {
     }
 
     @Test func contentTypes() {
-        for accepted in ["application/json", "Application/JSON; charset=utf-8", " application/json ", "application/cloudevents+json", "application/json\t;v=1"] {
+        for accepted in [
+            "application/json", "Application/JSON; charset=utf-8", " application/json ", "application/cloudevents+json", "application/json\t;v=1",
+        ] {
             #expect(WebhookReceiver.isJSON(accepted), "\(accepted)")
         }
         for refused in [nil, "", "text/plain", "application/xml", "text/json", "application/jsonx", "application/+jsonp", "json"] as [String?] {

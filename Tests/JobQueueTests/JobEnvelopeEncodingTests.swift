@@ -17,7 +17,8 @@ struct JobEnvelopeEncodingTests {
         for headers in [nil, [:], ["webhook-id": text, "a": "1", "user-agent": "Booxi/1"]] as [[String: String]?] {
             for lastError in [nil, text] {
                 let envelope = JobEnvelope(
-                    id: "id-\(text.count)", kind: JobKind.allCases[text.count % JobKind.allCases.count], receivedAt: -1_700_000_000_123, attempt: 3, payload: text,
+                    id: "id-\(text.count)", kind: JobKind.allCases[text.count % JobKind.allCases.count], receivedAt: -1_700_000_000_123, attempt: 3,
+                    payload: text,
                     headers: headers, lastError: lastError)
                 let expected = try referenceJSON(envelope)
                 #expect(envelope.encoded() == expected, "\(String(decoding: envelope.encoded(), as: UTF8.self))")

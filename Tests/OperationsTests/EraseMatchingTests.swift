@@ -32,7 +32,8 @@ struct EraseMatchingTests {
         let keys = queue.keys
         // BKE1 is applied, so its code is known; the code alone names it in a malformed letter below.
         let fetches = BookingFetches(redis: redis, keys: MappingKeys())
-        _ = try await operations.mappings.apply([(try WebhookEvent(body: Self.webhook("BKE1", code: Self.code(1))), JobEnvelope.nowMilliseconds())], ringing: fetches)
+        _ = try await operations.mappings.apply(
+            [(try WebhookEvent(body: Self.webhook("BKE1", code: Self.code(1))), JobEnvelope.nowMilliseconds())], ringing: fetches)
 
         // Waiting: BKE1…BKE11 among 1,200 other bookings' webhooks, so the erase reads several windows.
         var pipeline = RedisPipeline()
@@ -40,7 +41,9 @@ struct EraseMatchingTests {
         _ = try await redis.execute(pipeline)
         for n in 1...11 { try await queue.push(Self.envelope(n)) }
         pipeline = RedisPipeline()
-        for n in 1_201...1_700 { queue.appendPush(JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), to: &pipeline) }
+        for n in 1_201...1_700 {
+            queue.appendPush(JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), to: &pipeline)
+        }
         _ = try await redis.execute(pipeline)
         // A command for BKE1 and one for BKE11.
         for n in [1, 11] {

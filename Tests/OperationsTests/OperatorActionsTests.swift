@@ -122,7 +122,8 @@ struct OperatorActionsTests {
     @Test func startedWithoutCompletionAndOlderEntriesReadAsTheyAre() async throws {
         try await Self.withStore { operations, redis in
             // An entry from before two-step audits (written after its action), then one whose process died mid-action.
-            _ = try await redis.send("XADD", "bxt:audit", "*", "user", "ops", "action", "purge", "target", "dead letters", "detail", "3 of 3 selected")
+            _ = try await redis.send(
+                "XADD", "bxt:audit", "*", "user", "ops", "action", "purge", "target", "dead letters", "detail", "3 of 3 selected")
             _ = try await redis.send("XADD", "bxt:audit", "*", "user", "ops", "action", "erase", "target", "B1", "detail", "", "outcome", "started")
             let recent = try await operations.audit.recent()
             #expect(recent.map(\.outcome) == [.started, .done] && recent.map(\.completedAt) == [nil, nil])

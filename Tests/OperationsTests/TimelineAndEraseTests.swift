@@ -28,10 +28,14 @@ struct TimelineAndEraseTests {
         operations.timeline.append(bookingID: "A00009001", type: "webhook", ["event": "booking.confirmed", "eventId": "evt-1"], to: &pipeline)
         _ = try await redis.execute(pipeline)
         let t0: Int64 = 1_900_000_000_000
-        _ = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.confirmed", code: "firstCode1", time: t0)), t0)], ringing: fetches)
-        _ = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.modified", code: "secondCode2", time: t0 + 1000)), t0)], ringing: fetches)
+        _ = try await operations.mappings.apply(
+            [(try WebhookEvent(body: Self.body("booking.confirmed", code: "firstCode1", time: t0)), t0)], ringing: fetches)
+        _ = try await operations.mappings.apply(
+            [(try WebhookEvent(body: Self.body("booking.modified", code: "secondCode2", time: t0 + 1000)), t0)], ringing: fetches)
         // A cancel from the page: queued with its reason, one Booxi call, the result.
-        let command = CommandJob(action: .cancel, bookingID: "A00009001", code: "secondCode2", cancelReason: try CancelReason(code: "unwell", note: "Zelda \(Self.name) is ill"))
+        let command = CommandJob(
+            action: .cancel, bookingID: "A00009001", code: "secondCode2",
+            cancelReason: try CancelReason(code: "unwell", note: "Zelda \(Self.name) is ill"))
         guard case .queued(let jobID) = try await commands.enqueue(command) else { Issue.record("not queued"); return }
         // The Booxi call starts after the command was queued and ends before its result is written.
         let callStarted = JobEnvelope.nowMilliseconds()
@@ -53,7 +57,9 @@ struct TimelineAndEraseTests {
 
         // Personal data everywhere: a dead letter and a waiting job carrying the name.
         let queue = operations.queue
-        let letter = DeadLetter(job: JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0)), reason: "x", attempts: 1, lastError: nil)
+        let letter = DeadLetter(
+            job: JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0)), reason: "x", attempts: 1,
+            lastError: nil)
         _ = try await redis.send("LPUSH", queue.keys.dead, Array(try JSONEncoder().encode(letter)))
         try await queue.push(JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0 + 5)))
         #expect(try await Self.everyValue(redis).contains(Self.name))
@@ -64,7 +70,8 @@ struct TimelineAndEraseTests {
         #expect(!remaining.contains(Self.name) && !remaining.contains("Zelda"), "\(remaining)")
         #expect(try await operations.mappings.resolve(TrackingCode("secondCode2")!) == nil)
         // A late webhook does not bring it back.
-        let late = try await operations.mappings.apply([(try WebhookEvent(body: Self.body("booking.modified", code: "thirdCode3", time: t0 + 9000)), t0)], ringing: fetches)
+        let late = try await operations.mappings.apply(
+            [(try WebhookEvent(body: Self.body("booking.modified", code: "thirdCode3", time: t0 + 9000)), t0)], ringing: fetches)
         #expect(try late[0].get() == .erased)
         #expect(try await !Self.everyValue(redis).contains(Self.name))
         await redis.shutdown()
@@ -111,7 +118,8 @@ struct DeadLetterReportTests {
     }
 
     @Test func personalDataIsMasked() {
-        let masked = PersonalData.mask(#"{"client":{"firstName":"Zoë","lastName":"O\"Brien","email":"z@example.com","phone":"+1 514"},"note":"call jane@x.org"}"#)
+        let masked = PersonalData.mask(
+            #"{"client":{"firstName":"Zoë","lastName":"O\"Brien","email":"z@example.com","phone":"+1 514"},"note":"call jane@x.org"}"#)
         #expect(!masked.contains("Zoë") && !masked.contains("Brien") && !masked.contains("example.com") && !masked.contains("+1 514"))
         #expect(!masked.contains("jane@x.org") && masked.contains(#""firstName":"•••""#))
     }

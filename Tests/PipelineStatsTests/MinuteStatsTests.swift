@@ -9,7 +9,8 @@ import Testing
 @Suite("Per-minute series: fed by the metrics, flushed to Redis, read back with percentiles")
 struct MinuteStatsTests {
     @Test func theMetricsFeedTheirSeriesAndNothingElse() {
-        #expect(MinuteSeries.of(counter: "booxi_tracking_worker_jobs_total", dimensions: [("kind", "webhook"), ("outcome", "dead")]) == .deadLettered)
+        #expect(
+            MinuteSeries.of(counter: "booxi_tracking_worker_jobs_total", dimensions: [("kind", "webhook"), ("outcome", "dead")]) == .deadLettered)
         #expect(MinuteSeries.of(counter: "booxi_tracking_worker_jobs_total", dimensions: [("outcome", "other")]) == nil)
         #expect(MinuteSeries.of(counter: "booxi_tracking_api_throttled_total", dimensions: []) == nil)
         let tally = MinuteTally()

@@ -62,8 +62,10 @@ struct BudgetFlowTests {
     @Test func noVisitorGets503BecauseOurQueueIsLong() async throws {
         let slow = FairUsePolicy(perSecond: 2, perMinute: 120, minSpacingMs: 10)
         let system = try await SystemTestCase.start(
-            ["BXT_API_FETCH_WAIT_MS": "300", "BXT_API_COMMAND_WAIT_MS": "200", "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000",
-             "BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "100000"],
+            [
+                "BXT_API_FETCH_WAIT_MS": "300", "BXT_API_COMMAND_WAIT_MS": "200", "BXT_API_ACTIONS_PER_MINUTE_PER_IP": "1000",
+                "BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "100000",
+            ],
             fairUse: slow)
         defer { Task { await system.finish() } }
         let codes = try await createBookings(system, count: 24)

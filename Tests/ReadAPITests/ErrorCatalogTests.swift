@@ -40,9 +40,10 @@ struct ErrorCatalogTests {
         var all = Set(entries(IngressError.everyCase) + entries(TrackingAPIError.everyCase))
         all.formUnion(entries(SimulatorControlError.everyCase) + entries(EdgeError.everyCase) + entries(ConsoleError.everyCase))
         all.formUnion(OAuthError.everyCase.map { Entry(code: $0.code, status: Int($0.status.code)) })
-        all.formUnion(JSONErrorMiddleware<AppRequestContext>.frameworkStatuses.map {
-            Entry(code: JSONErrorMiddleware<AppRequestContext>.code(for: $0), status: Int($0.code))
-        })
+        all.formUnion(
+            JSONErrorMiddleware<AppRequestContext>.frameworkStatuses.map {
+                Entry(code: JSONErrorMiddleware<AppRequestContext>.code(for: $0), status: Int($0.code))
+            })
         all.insert(Entry(code: "internal", status: 500))
         return all
     }

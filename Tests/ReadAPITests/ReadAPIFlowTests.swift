@@ -78,10 +78,12 @@ struct ReadAPIFlowTests {
         #expect(try await system.api(.HEAD, "/track/\(code)", headers: identity).headers.first(name: "content-length") != "0")
         // CORS preflight: answered for an allowed origin, refused for any other.
         let preflight = ["access-control-request-method": "POST", "access-control-request-headers": "content-type"]
-        let allowed = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://shop.example"]) { $1 })
+        let allowed = try await system.api(
+            .OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://shop.example"]) { $1 })
         #expect(allowed.status == 204 && allowed.headers.first(name: "access-control-allow-origin") == "https://shop.example")
         #expect(allowed.headers.first(name: "access-control-allow-methods")?.contains("POST") == true)
-        let refused = try await system.api(.OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://evil.example"]) { $1 })
+        let refused = try await system.api(
+            .OPTIONS, "/api/tracking/\(code)/cancel", headers: preflight.merging(["origin": "https://evil.example"]) { $1 })
         #expect(refused.status == 403 && refused.json["code"] as? String == "cors_refused")
         #expect(refused.headers.first(name: "access-control-allow-origin") == nil)
         // Operational routes: only `/healthz` on the public listener, all three on the operations one.
@@ -151,10 +153,12 @@ struct ReadAPIFlowTests {
         altered[10] = altered[10] == "A" ? "B" : "A"
         let secret = SlotTokens(secret: SystemTestCase.apiKey, lifetime: .seconds(60))
         let expired = try secret.issue(
-            bookingID: try await system.bookingID(of: other), slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
+            bookingID: try await system.bookingID(of: other),
+            slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
             serviceID: 100, now: Date().addingTimeInterval(-120))
         let forged = try SlotTokens(secret: "not-our-secret", lifetime: .seconds(60)).issue(
-            bookingID: try await system.bookingID(of: other), slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
+            bookingID: try await system.bookingID(of: other),
+            slot: AvailabilitySlot(start: iso(from), end: nil, serviceId: 100, staffId: 42, duration: 30),
             serviceID: 100)
         let cases: [(String, Int, String)] = [
             (#"not json"#, 400, "invalid_body"),

@@ -45,24 +45,29 @@ struct SystemTestCase {
         var redisConfiguration = server.configuration(poolSize: 8)
         redisConfiguration.blockingPoolSize = 80
         let redis = RedisClient(configuration: redisConfiguration)
-        let configuration = try await testConfiguration(redis: server, [
-            "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
-            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
-        ].merging(environment) { _, new in new })
+        let configuration = try await testConfiguration(
+            redis: server,
+            [
+                "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
+                "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
+            ].merging(environment) { _, new in new })
         let logs = LogCapture()
         let logger = logs.logger
         let http = HTTPClient.shared
 
         let ingressBound = BoundPort()
-        let ingress = try buildIngressApplication(configuration: configuration, redis: redis, logger: logger, onServerRunning: ingressBound.onServerRunning)
+        let ingress = try buildIngressApplication(
+            configuration: configuration, redis: redis, logger: logger, onServerRunning: ingressBound.onServerRunning)
         let ingressServices = BackgroundServices([ingress])
         let ingressPort = await ingressBound.value()
 
         let simulatorBound = BoundPort()
         let simulator = BooxiSimulator(
-            settings: .init(host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi", webhookToken: testWebhookToken,
-                           seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
-                           fairUse: fairUse),
+            settings: .init(
+                host: "127.0.0.1", port: 0, apiKey: apiKey, webhookURL: "http://127.0.0.1:\(ingressPort)/webhooks/booxi",
+                webhookToken: testWebhookToken,
+                seed: try SimulatorSeed.load(path: projectRoot.appendingPathComponent("config/simulator-seed.json").path),
+                fairUse: fairUse),
             http: http, logger: logger)
         let simulatorServices = BackgroundServices([simulator.buildApplication(logger: logger, onServerRunning: simulatorBound.onServerRunning)])
         let simulatorPort = await simulatorBound.value()
@@ -76,16 +81,19 @@ struct SystemTestCase {
             logger: logger)
         let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
         let handler = CommandHandler(
-            booxi: booxi, mappings: mappings, commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:", retentionHours: 1)),
+            booxi: booxi, mappings: mappings,
+            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:", retentionHours: 1)),
             maxAttempts: configuration.retry.maxAttempts, logger: logger)
         let workerServices = buildWorkerServices(
             configuration: configuration, redis: redis, commandHandler: handler, booxi: booxi, logger: logger, workerID: "system-test")
 
         let apiBound = BoundPort()
-        let api = try buildReadAPIServices(configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
+        let api = try buildReadAPIServices(
+            configuration: configuration, redis: redis, booxi: booxi, logger: logger, onServerRunning: apiBound.onServerRunning)
         let opsBound = BoundPort()
-        let operations = buildOperationsApplication(host: "127.0.0.1", port: 0, logger: logger, isReady: { await redis.isReachable() },
-                                                    onServerRunning: opsBound.onServerRunning)
+        let operations = buildOperationsApplication(
+            host: "127.0.0.1", port: 0, logger: logger, isReady: { await redis.isReachable() },
+            onServerRunning: opsBound.onServerRunning)
         let services = BackgroundServices([booxi.scheduler] + workerServices + api + [operations])
         let apiPort = await apiBound.value()
         let opsPort = await opsBound.value()
@@ -132,7 +140,8 @@ struct SystemTestCase {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let start = calendar.startOfDay(for: Date().addingTimeInterval(Double(daysAhead) * 86_400)).addingTimeInterval(Double(hour) * 3600)
-        let reply = try await simulator(.POST, "bookings", #"{"serviceId":\#(serviceID),"startsOn":"\#(ISO8601.format(start))","firstName":"Ana","lastName":"Lima"}"#)
+        let reply = try await simulator(
+            .POST, "bookings", #"{"serviceId":\#(serviceID),"startsOn":"\#(ISO8601.format(start))","firstName":"Ana","lastName":"Lima"}"#)
         let code = try #require(reply.json["trackingCode"] as? String)
         try await waitUntil { try await api("/api/tracking/\(code)").status == 200 }
         return code
@@ -184,4 +193,3 @@ struct SystemTestCase {
 }
 
 enum SystemTestError: Error { case timedOut }
-

@@ -20,10 +20,14 @@ struct TrackingViewEncodingTests {
         Booking(
             bookingId: "B1", status: "Approved", startsOn: "2030-01-02T10:00:00Z",
             totalClientTimespan: .init(start: "2030-01-02T10:00:00Z", end: "2030-01-02T10:45:00Z", duration: 45),
-            items: [.init(serviceId: 7, serviceName: "Coupe \"homme\" / barbe", duration: 30), .init(serviceId: nil, serviceName: "Soin\té", duration: 15)],
+            items: [
+                .init(serviceId: 7, serviceName: "Coupe \"homme\" / barbe", duration: 30),
+                .init(serviceId: nil, serviceName: "Soin\té", duration: 15),
+            ],
             client: .init(firstName: "Zoë", lastName: "O'Brien\\", email: "z@example.com", presence: nil, trackingPage: nil)),
-        Booking(bookingId: "B1", status: "Approved", isCompleted: true, startsOn: "2001-01-01T00:00:00Z", items: [],
-                client: .init(firstName: nil, lastName: "Doe", email: nil, presence: "Arrived", trackingPage: nil)),
+        Booking(
+            bookingId: "B1", status: "Approved", isCompleted: true, startsOn: "2001-01-01T00:00:00Z", items: [],
+            client: .init(firstName: nil, lastName: "Doe", email: nil, presence: "Arrived", trackingPage: nil)),
         Booking(
             bookingId: "B1", merchantId: 9, status: "Approved", startsOn: "2001-01-01T00:00:00Z", staffId: 43, staffFirstName: "Alex",
             location: "VideoConference", locationText: "https://meet.example.com/r/1",
@@ -33,7 +37,9 @@ struct TrackingViewEncodingTests {
 
     static let venue: VenueDirectory.Known = {
         let venue = Venue(
-            merchant: Merchant(name: "Salon \"Lumière\"", address: "1 Main St, Montréal", timeZone: "America/Toronto", latitude: 45.5, longitude: -73.56, phoneNumber: "+1 514 555 0100"),
+            merchant: Merchant(
+                name: "Salon \"Lumière\"", address: "1 Main St, Montréal", timeZone: "America/Toronto", latitude: 45.5, longitude: -73.56,
+                phoneNumber: "+1 514 555 0100"),
             settings: VenueSettings(), defaultTimeZone: "UTC")
         return VenueDirectory.Known(venue: venue, json: venue.json(), until: .now + .seconds(60))
     }()
@@ -43,8 +49,10 @@ struct TrackingViewEncodingTests {
         for (status, firstName) in [("Approved", "Jane" as String?), ("Cancelled", nil)] {
             for stale in [false, true] {
                 let entry = LookupCache.Entry(record: Self.record(status: status, firstName: firstName), booking: Self.bookings[index])
-                for policy in [TrackingView.Policy(cutoffMinutes: 60, bookAgainWithWidget: true, bookAgainWithLink: false),
-                               TrackingView.Policy(cutoffMinutes: 0, bookAgainWithWidget: false, bookAgainWithLink: true)] {
+                for policy in [
+                    TrackingView.Policy(cutoffMinutes: 60, bookAgainWithWidget: true, bookAgainWithLink: false),
+                    TrackingView.Policy(cutoffMinutes: 0, bookAgainWithWidget: false, bookAgainWithLink: true),
+                ] {
                     let view = TrackingView(entry: entry, venue: Self.venue, stale: stale, policy: policy)
                     // The venue is spliced in pre-encoded, as the last member ("venue" sorts last).
                     var expected = try referenceJSON(view)

@@ -6,10 +6,12 @@ import TrackingConfig
 
 @Suite("Venue: Booxi's store details, page.venue filling gaps or overriding, directions")
 struct VenueTests {
-    static let merchant = Merchant(name: "Plateau", address: nil, timeZone: "America/Toronto", latitude: 45.5, longitude: -73.5, phoneNumber: "+1 514")
+    static let merchant = Merchant(
+        name: "Plateau", address: nil, timeZone: "America/Toronto", latitude: 45.5, longitude: -73.5, phoneNumber: "+1 514")
 
     @Test func pageVenueFillsOnlyWhatBooxiLacks() {
-        let venue = Venue(merchant: Self.merchant, settings: VenueSettings(name: "Ours", address: "1 Main St", phone: "+1 999"), defaultTimeZone: "UTC")
+        let venue = Venue(
+            merchant: Self.merchant, settings: VenueSettings(name: "Ours", address: "1 Main St", phone: "+1 999"), defaultTimeZone: "UTC")
         #expect(venue.name == "Plateau" && venue.address == "1 Main St" && venue.phone == "+1 514" && venue.timeZone == "America/Toronto")
         #expect(venue.directionsUrl == "https://www.google.com/maps/dir/?api=1&destination=45.5,-73.5")
     }

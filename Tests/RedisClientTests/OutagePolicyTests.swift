@@ -77,7 +77,8 @@ struct OutagePolicyTests {
             #expect(policy.delay(afterFailures: failures, jitter: 1) == nominal)
         }
         let clock = SimulatedClock()
-        let pause = OutagePause("lane", logger: Logger(label: "test.outage"), policy: policy, clock: clock.outageClock, jitter: { Double.random(in: 0...1) })
+        let pause = OutagePause(
+            "lane", logger: Logger(label: "test.outage"), policy: policy, clock: clock.outageClock, jitter: { Double.random(in: 0...1) })
         for _ in 0..<200 { await pause.failed(Unreachable()) }
         for (index, slept) in clock.sleeps.enumerated() {
             let nominal = policy.nominalDelay(afterFailures: index + 1)

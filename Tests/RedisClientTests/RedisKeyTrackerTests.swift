@@ -151,7 +151,8 @@ struct RedisKeyTrackerTests {
         let message = { (payload: RedisReply) in
             RedisReply.array([.bulkString(Array("message".utf8)), .bulkString(Array(RedisKeyTracker.channel.utf8)), payload])
         }
-        #expect(RedisKeyTracker.event(from: message(.array([.bulkString(Array("k1".utf8)), .bulkString(Array("k2".utf8))]))) == .changed(["k1", "k2"]))
+        #expect(
+            RedisKeyTracker.event(from: message(.array([.bulkString(Array("k1".utf8)), .bulkString(Array("k2".utf8))]))) == .changed(["k1", "k2"]))
         #expect(RedisKeyTracker.event(from: message(.null)) == .flushed)
         #expect(RedisKeyTracker.event(from: .array([.bulkString(Array("pong".utf8)), .bulkString([])])) == nil)
         #expect(RedisKeyTracker.event(from: .array([.bulkString(Array("message".utf8)), .bulkString(Array("other".utf8)), .null])) == nil)

@@ -56,7 +56,10 @@ struct RedisReplyTests {
         command.append(-12)
         #expect(command.count == 8)
         #expect(command.name == "EVALSHA")
-        #expect(command.arguments == [Array("EVALSHA".utf8), Array("abc".utf8), Array("2".utf8), [], Array("ké".utf8), [0, 0xFF], [0x78], Array("-12".utf8)])
+        #expect(
+            command.arguments == [
+                Array("EVALSHA".utf8), Array("abc".utf8), Array("2".utf8), [], Array("ké".utf8), [0, 0xFF], [0x78], Array("-12".utf8),
+            ])
         #expect(RedisCommand("").arguments == [[]])
     }
 

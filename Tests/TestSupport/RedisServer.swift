@@ -30,12 +30,13 @@ public final class RedisServer: @unchecked Sendable {
     public func start() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.redisServerPath)
-        process.arguments = [
-            "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
-            "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-            // scripts/test.sh kills whatever a crashed test run left behind through these pid files.
-            "--pidfile", directory.appendingPathComponent("redis.pid").path,
-        ] + extraArguments
+        process.arguments =
+            [
+                "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory.path,
+                "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+                // scripts/test.sh kills whatever a crashed test run left behind through these pid files.
+                "--pidfile", directory.appendingPathComponent("redis.pid").path,
+            ] + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -104,7 +104,7 @@ struct AppConfigurationTests {
 @Suite("Redis anywhere: TLS, Sentinel and replica settings")
 struct RedisAnywhereConfigurationTests {
     func load(_ environment: [String: String]) async throws -> AppConfiguration {
-        try await AppConfiguration.load(environment: ["BXT_DEFAULTS_FILE": defaultsPath] .merging(environment) { $1 })
+        try await AppConfiguration.load(environment: ["BXT_DEFAULTS_FILE": defaultsPath].merging(environment) { $1 })
     }
 
     var defaultsPath: String {

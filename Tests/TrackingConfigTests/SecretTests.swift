@@ -8,8 +8,10 @@ import TrackingConfig
 func everyRendering(of value: some Any) -> String {
     var dumped = ""
     dump(value, to: &dumped)
-    return [String(describing: value), "\(value)", String(reflecting: value), dumped,
-            Mirror(reflecting: value).children.map { "\($0.label ?? ""): \($0.value)" }.joined()].joined(separator: "\n")
+    return [
+        String(describing: value), "\(value)", String(reflecting: value), dumped,
+        Mirror(reflecting: value).children.map { "\($0.label ?? ""): \($0.value)" }.joined(),
+    ].joined(separator: "\n")
 }
 
 @Suite("Secrets: redacted however they are printed, refused when weak")

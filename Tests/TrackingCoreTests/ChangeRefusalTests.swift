@@ -20,9 +20,14 @@ struct ChangeRefusalTests {
         #expect(ChangeRefusal.check(recordStatus: "Approved", booking: booking(), start: inTwoHours, cutoffMinutes: 60, now: now) == nil)
         #expect(ChangeRefusal.check(recordStatus: "Approved", booking: booking(), start: inTwoHours, cutoffMinutes: 120, now: now) == .tooLate)
         #expect(ChangeRefusal.check(recordStatus: "Approved", booking: booking(), start: now, cutoffMinutes: 0, now: now) == .tooLate)
-        #expect(ChangeRefusal.check(recordStatus: "Cancelled", booking: booking(), start: inTwoHours, cutoffMinutes: 0, now: now) == .alreadyCancelled)
-        #expect(ChangeRefusal.check(recordStatus: "Approved", booking: booking(status: "Cancelled"), start: inTwoHours, cutoffMinutes: 0, now: now) == .alreadyCancelled)
-        #expect(ChangeRefusal.check(recordStatus: "Approved", booking: booking(completed: true), start: inTwoHours, cutoffMinutes: 0, now: now) == .completed)
+        #expect(
+            ChangeRefusal.check(recordStatus: "Cancelled", booking: booking(), start: inTwoHours, cutoffMinutes: 0, now: now) == .alreadyCancelled)
+        #expect(
+            ChangeRefusal.check(recordStatus: "Approved", booking: booking(status: "Cancelled"), start: inTwoHours, cutoffMinutes: 0, now: now)
+                == .alreadyCancelled)
+        #expect(
+            ChangeRefusal.check(recordStatus: "Approved", booking: booking(completed: true), start: inTwoHours, cutoffMinutes: 0, now: now)
+                == .completed)
         // Without a known start only the status rules apply.
         #expect(ChangeRefusal.check(recordStatus: "Approved", booking: nil, start: nil, cutoffMinutes: 600, now: now) == nil)
         #expect(ChangeRefusal.tooLate.rawValue == "too_late" && ChangeRefusal.alreadyCancelled.rawValue == "already_cancelled")

@@ -20,11 +20,15 @@ struct MappingPropertyTests {
         for step in (0..<Int.random(in: 0...2, using: &random)).map({ $0 + 1 }) {
             time += 60_000
             codes.append("c\(booking)x\(step)")
-            deliveries.append(Delivery(body: webhookBody("booking.modified", booking: "B\(booking)", code: codes.last!, eventTime: time), receivedAt: time))
+            deliveries.append(
+                Delivery(body: webhookBody("booking.modified", booking: "B\(booking)", code: codes.last!, eventTime: time), receivedAt: time))
         }
         if Bool.random(using: &random) {
             time += 60_000
-            deliveries.append(Delivery(body: webhookBody("booking.cancelled", booking: "B\(booking)", code: codes.last!, status: "Cancelled", eventTime: time), receivedAt: time))
+            deliveries.append(
+                Delivery(
+                    body: webhookBody("booking.cancelled", booking: "B\(booking)", code: codes.last!, status: "Cancelled", eventTime: time),
+                    receivedAt: time))
         }
         return (deliveries, codes)
     }

@@ -37,10 +37,22 @@ struct WebhookEventTests {
         (#"{"event":"booking.confirmed","booking":{"client":{}}}"#, "missing field booking.confirmationNumber"),
         (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A 1"}}"#, "invalid field booking.confirmationNumber"),
         (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{}}}"#, "missing field booking.client.trackingPage.viewURL"),
-        (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://evil.example/tracking/abcd"}}}}"#, "bad viewURL: viewURL host is not a Booxi host"),
-        (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"http://book.booxi.com/tracking/abcd"}}}}"#, "bad viewURL: viewURL is not https"),
-        (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://book.booxi.com/track/abcd"}}}}"#, "bad viewURL: viewURL path is not /tracking/CODE"),
-        (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://book.booxi.com/tracking/ab%20cd"}}}}"#, "bad viewURL: tracking code has a bad shape (4-128 characters A-Z a-z 0-9 - _)"),
+        (
+            #"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://evil.example/tracking/abcd"}}}}"#,
+            "bad viewURL: viewURL host is not a Booxi host"
+        ),
+        (
+            #"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"http://book.booxi.com/tracking/abcd"}}}}"#,
+            "bad viewURL: viewURL is not https"
+        ),
+        (
+            #"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://book.booxi.com/track/abcd"}}}}"#,
+            "bad viewURL: viewURL path is not /tracking/CODE"
+        ),
+        (
+            #"{"event":"booking.confirmed","booking":{"confirmationNumber":"A1","client":{"trackingPage":{"viewURL":"https://book.booxi.com/tracking/ab%20cd"}}}}"#,
+            "bad viewURL: tracking code has a bad shape (4-128 characters A-Z a-z 0-9 - _)"
+        ),
     ])
     func malformedBodiesSayWhatIsWrong(body: String, reason: String) {
         #expect(throws: Error.self) { try WebhookEvent(body: body) }

@@ -19,12 +19,16 @@ struct BookingFetcherRedactionTests {
         let configuration = BooxiClient.Configuration(baseURL: "http://127.0.0.1:9/booking/v1", apiKey: Secret(Self.partnerKey))
         let booxi = BooxiClient(
             configuration: configuration, http: HTTPClient.shared,
-            scheduler: BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: FairUsePolicy(), requestTimeout: .seconds(1), logger: Logger(label: "test")),
+            scheduler: BooxiScheduler(
+                redis: redis, keyPrefix: "bxt:", policy: FairUsePolicy(), requestTimeout: .seconds(1), logger: Logger(label: "test")),
             logger: Logger(label: "test"))
         let fetcher = BookingFetcher(
-            fetches: BookingFetches(redis: redis, keys: MappingKeys()), mappings: MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 60),
+            fetches: BookingFetches(redis: redis, keys: MappingKeys()),
+            mappings: MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 60),
             booxi: booxi, concurrency: 2, logger: Logger(label: "test"))
-        for value in [everyRendering(of: fetcher), everyRendering(of: booxi), everyRendering(of: configuration), everyRendering(of: redis.configuration)] {
+        for value in [
+            everyRendering(of: fetcher), everyRendering(of: booxi), everyRendering(of: configuration), everyRendering(of: redis.configuration),
+        ] {
             #expect(!value.contains(Self.partnerKey) && !value.contains(Self.redisPassword))
         }
         #expect(String(describing: fetcher) == "BookingFetcher(concurrency: 2)")

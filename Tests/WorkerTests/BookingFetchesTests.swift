@@ -13,11 +13,12 @@ import TrackingCore
 struct BookingFetchesTests {
     func event(_ kind: WebhookEvent.Kind, _ bookingID: String, _ code: String, at time: Int64, details: String? = nil) throws -> WebhookEvent {
         let extra = details.map { ",\($0)" } ?? ""
-        return try WebhookEvent(body: """
-            {"event":"\(kind.rawValue)","timestamp":"\(ISO8601.format(Date(timeIntervalSince1970: Double(time) / 1000)))",
-             "booking":{"confirmationNumber":"\(bookingID)","status":"Approved"\(extra),
-               "client":{"firstName":"Al","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\(code)"}}}}
-            """)
+        return try WebhookEvent(
+            body: """
+                {"event":"\(kind.rawValue)","timestamp":"\(ISO8601.format(Date(timeIntervalSince1970: Double(time) / 1000)))",
+                 "booking":{"confirmationNumber":"\(bookingID)","status":"Approved"\(extra),
+                   "client":{"firstName":"Al","trackingPage":{"viewURL":"https://book.booxi.com/tracking/\(code)"}}}}
+                """)
     }
 
     @Test func duplicateAndSupersededRequestsCollapseIntoOne() async throws {
@@ -56,7 +57,8 @@ struct BookingFetchesTests {
     @Test func aDeliveryWithTheDetailsNeedsNoFetch() async throws {
         let test = try WorkerTestCase()
         defer { Task { await test.finish() } }
-        let details = #""startsOn":"2030-05-01T14:00:00Z","totalClientTimespan":{"start":"2030-05-01T14:00:00Z","end":"2030-05-01T14:30:00Z","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}]"#
+        let details =
+            #""startsOn":"2030-05-01T14:00:00Z","totalClientTimespan":{"start":"2030-05-01T14:00:00Z","end":"2030-05-01T14:30:00Z","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}]"#
         let full = try event(.confirmed, "B2", "codeB2xx", at: 1_000, details: details)
         #expect(full.details != nil && full.details?.endsAt == ISO8601.parse("2030-05-01T14:30:00Z"))
         let bare = try event(.confirmed, "B3", "codeB3xx", at: 1_000)

@@ -9,11 +9,13 @@ import TrackingCore
 @Suite("Worker processes: kill -9 recovery and several workers on one queue", .serialized, .tags(.slow), .fullTierOnly)
 struct WorkerProcessTests {
     static func startWorker(_ id: String, redis: RedisServer, port: Int) throws -> RoleProcess {
-        try RoleProcess(["worker", "--id", id], environment: [
-            "BXT_REDIS_URL": redis.url, "BXT_WORKER_PORT": "\(port)", "BXT_WORKER_HOST": "127.0.0.1",
-            "BXT_WORKER_HEARTBEAT_TTL_MS": "2000", "BXT_WORKER_REAPER_INTERVAL_MS": "500", "BXT_WORKER_CONCURRENCY": "2",
-            "BXT_LOG_LEVEL": "warning", "BOOXI_PARTNER_API_KEY": "test-partner-key",
-        ])
+        try RoleProcess(
+            ["worker", "--id", id],
+            environment: [
+                "BXT_REDIS_URL": redis.url, "BXT_WORKER_PORT": "\(port)", "BXT_WORKER_HOST": "127.0.0.1",
+                "BXT_WORKER_HEARTBEAT_TTL_MS": "2000", "BXT_WORKER_REAPER_INTERVAL_MS": "500", "BXT_WORKER_CONCURRENCY": "2",
+                "BXT_LOG_LEVEL": "warning", "BOOXI_PARTNER_API_KEY": "test-partner-key",
+            ])
     }
 
     static func preload(_ bodies: [String], into redis: RedisClient) async throws {
@@ -114,7 +116,8 @@ struct WorkerProcessTests {
             let base: Int64 = 1_700_000_000_000 + Int64(booking) * 10_000
             bodies.append(webhookBody("booking.confirmed", booking: "W\(booking)", code: "first\(booking)", eventTime: base))
             bodies.append(webhookBody("booking.modified", booking: "W\(booking)", code: "second\(booking)", eventTime: base + 1_000))
-            bodies.append(webhookBody("booking.cancelled", booking: "W\(booking)", code: "second\(booking)", status: "Cancelled", eventTime: base + 2_000))
+            bodies.append(
+                webhookBody("booking.cancelled", booking: "W\(booking)", code: "second\(booking)", status: "Cancelled", eventTime: base + 2_000))
         }
         bodies.shuffle(using: &random)
         try await Self.preload(bodies, into: redis)

@@ -16,8 +16,14 @@ struct WorkerProcessingTests {
             ("not json at all", "body is not a JSON object"),
             (#"{"event":"booking.teleported","booking":{}}"#, "unknown event 'booking.teleported'"),
             (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"X1"}}"#, "missing field booking.client.trackingPage.viewURL"),
-            (webhookBody("booking.confirmed", booking: "X2", code: "ab"), "bad viewURL: tracking code has a bad shape (4-128 characters A-Z a-z 0-9 - _)"),
-            (#"{"event":"booking.confirmed","booking":{"confirmationNumber":"\#(String(repeating: "9", count: 100_000))"}}"#, "invalid field booking.confirmationNumber"),
+            (
+                webhookBody("booking.confirmed", booking: "X2", code: "ab"),
+                "bad viewURL: tracking code has a bad shape (4-128 characters A-Z a-z 0-9 - _)"
+            ),
+            (
+                #"{"event":"booking.confirmed","booking":{"confirmationNumber":"\#(String(repeating: "9", count: 100_000))"}}"#,
+                "invalid field booking.confirmationNumber"
+            ),
             (#"{"event":"\#(String(repeating: "e", count: 100_000))"}"#, "unknown event '" + String(repeating: "e", count: 64) + "'"),
         ]
         for (body, _) in bodies { try await test.queue.push(JobEnvelope(kind: .webhook, payload: body)) }

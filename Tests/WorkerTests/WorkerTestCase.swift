@@ -42,7 +42,10 @@ struct WorkerTestCase {
     }
 
     func webhookLane(count: Int = 1) -> WorkerService.Lane {
-        WorkerService.Lane(queue: .webhooks, handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")), count: count)
+        WorkerService.Lane(
+            queue: .webhooks,
+            handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")),
+            count: count)
     }
 
     func finish() async {

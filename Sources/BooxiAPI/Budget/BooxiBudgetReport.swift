@@ -30,10 +30,14 @@ public struct BooxiBudgetReport: Sendable {
         for callClass in BooxiCallClass.allCases {
             let waits = try await redis.lrange(keys.waits(callClass), 0, -1).compactMap { Int(String(decoding: $0, as: UTF8.self)) }.sorted()
             func percentile(_ p: Double) -> Int? { waits.isEmpty ? nil : waits[min(waits.count - 1, Int(Double(waits.count) * p))] }
-            classes.append((callClass, ClassFigures(
-                waiting: now.count > 2 + callClass.rawValue ? now[2 + callClass.rawValue] : 0,
-                calls: stats["calls:\(callClass.rawValue)"] ?? 0, timedOut: stats["expired:\(callClass.rawValue)"] ?? 0,
-                waitP50Ms: percentile(0.5), waitP99Ms: percentile(0.99))))
+            classes.append(
+                (
+                    callClass,
+                    ClassFigures(
+                        waiting: now.count > 2 + callClass.rawValue ? now[2 + callClass.rawValue] : 0,
+                        calls: stats["calls:\(callClass.rawValue)"] ?? 0, timedOut: stats["expired:\(callClass.rawValue)"] ?? 0,
+                        waitP50Ms: percentile(0.5), waitP99Ms: percentile(0.99))
+                ))
         }
         let answers = stats.filter { $0.key.hasPrefix("status:") }.map { (String($0.key.dropFirst(7)), $0.value) }.sorted { $0.0 < $1.0 }
         return BooxiBudgetReport(

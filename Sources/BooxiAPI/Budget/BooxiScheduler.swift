@@ -52,12 +52,13 @@ public final class BooxiScheduler: Service, Sendable {
         waiters.open(ticket)
         let member: String
         do {
-            member = try await redis.eval(
-                BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive(processID)],
-                arguments: [
-                    callClass.rawValue, processID, String(ticket), "", max(1, Int(wait.milliseconds)), Self.aliveTTLMs, mayBeRefused ? 2 : 1,
-                ]
-            ).string ?? ""
+            member =
+                try await redis.eval(
+                    BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive(processID)],
+                    arguments: [
+                        callClass.rawValue, processID, String(ticket), "", max(1, Int(wait.milliseconds)), Self.aliveTTLMs, mayBeRefused ? 2 : 1,
+                    ]
+                ).string ?? ""
         } catch {
             waiters.discard(ticket)
             throw error
