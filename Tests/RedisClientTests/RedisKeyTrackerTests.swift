@@ -13,8 +13,8 @@ final class TrackerEvents: Sendable {
 
     var all: [RedisKeyTracker.Event] { events.withLock { $0 } }
 
-    /// Waits until `event` was reported `count` times.
-    func wait(for event: RedisKeyTracker.Event, count: Int = 1, timeout: Duration = .seconds(5)) async throws {
+    /// Waits until `event` was reported `count` times (generously: every suite runs at once on 2 cores).
+    func wait(for event: RedisKeyTracker.Event, count: Int = 1, timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while all.filter({ $0 == event }).count < count {
             guard ContinuousClock.now < deadline else {
