@@ -58,7 +58,7 @@ struct ConsoleAuth: Sendable {
         guard let who = try await current(request, context) else { throw ConsoleError.loginRequired }
         if changing {
             guard let expected = who.csrf, let sent = request.headers[Self.csrfHeader],
-                Self.constantTimeEqual(Array(expected.utf8), Array(sent.utf8))
+                ConstantTime.equal(Array(expected.utf8), Array(sent.utf8))
             else { throw ConsoleError.csrfFailed }
         }
         return who
@@ -90,11 +90,6 @@ struct ConsoleAuth: Sendable {
             if pair.count == 2, pair[0] == ConsoleSessions.cookie { return pair[1] }
         }
         return nil
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

@@ -37,9 +37,11 @@ public func buildIngressApplication(
         guard let cidr = CIDR(text) else { throw ConfigurationError(key: "ingress.allowedSources", reason: "'\(text)' is not an address or CIDR") }
         return cidr
     }
+    // One resolver for the allow list, the token endpoint's throttle and the edge guard.
+    let clientAddress = ClientAddressResolver(trustedProxies: settings.trustedProxies)
     let authenticator = WebhookAuthenticator(
         allowList: allowList,
-        clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
+        clientAddress: clientAddress,
         tokens: SecretMatcher(secrets.webhookTokens.map(\.revealed)),
         tokenHeader: HTTPField.Name(settings.tokenHeader) ?? .authorization,
         tokenInPath: settings.tokenInPath,
@@ -68,14 +70,13 @@ public func buildIngressApplication(
         }
     }
     if let oauth {
+        let endpoint = OAuthTokenEndpoint(store: oauth, clientAddress: clientAddress)
         router.post(RouterPath(settings.oauth.tokenPath)) { request, context in
-            await OAuthTokenEndpoint(store: oauth, clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies)).issue(
-                request, context: context)
+            await endpoint.issue(request, context: context)
         }
     }
     let edge = EdgeGuard(
-        limits: settings.edge, listener: "ingress", clientAddress: ClientAddressResolver(trustedProxies: settings.trustedProxies),
-        logger: logger)
+        limits: settings.edge, listener: "ingress", clientAddress: clientAddress, logger: logger)
     return Application(
         router: router,
         server: .publicHTTP1(edge),

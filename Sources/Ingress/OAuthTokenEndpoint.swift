@@ -9,7 +9,7 @@ import NIOCore
 /// Each client address gets at most ``attemptsPerMinute`` requests a minute, counted in Redis
 /// before the credentials are looked at (Booxi asks for one token an hour), and a presented id or
 /// secret longer than ``maxCredentialLength`` is refused unhashed.
-struct OAuthTokenEndpoint {
+struct OAuthTokenEndpoint: Sendable {
     let store: OAuthTokenStore
     let clientAddress: ClientAddressResolver
 

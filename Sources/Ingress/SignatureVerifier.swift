@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPSupport
 import TrackingConfig
 
 /// Checks a webhook's HMAC-SHA256 signature as configured (docs/architecture.md §5): which header holds it,
@@ -70,7 +71,7 @@ public struct SignatureVerifier: Sendable {
             hmac.update(data: prefix)
             hmac.update(data: body)
             let expected = Array(hmac.finalize())
-            for candidate in candidates where Self.constantTimeEqual(candidate, expected) {
+            for candidate in candidates where ConstantTime.equal(candidate, expected) {
                 matched = true
             }
         }
@@ -118,13 +119,6 @@ public struct SignatureVerifier: Sendable {
         let (difference, overflow) = current.subtractingReportingOverflow(seconds)
         guard !overflow, difference != .min else { return false }
         return difference.magnitude <= UInt64(max(0, tolerance))
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
     }
 
     static func hexBytes(_ text: Substring) -> [UInt8]? {
