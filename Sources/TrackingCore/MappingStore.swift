@@ -160,7 +160,8 @@ public struct MappingStore: Sendable {
               if kind == 'booking.confirmed' then return done('exists') end
               if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
               if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
-              if ownedByAnother() then return done('conflict') end
+              -- Only a code new to this booking can belong to another one: no extra read otherwise.
+              if stored[3] ~= code and ownedByAnother() then return done('conflict') end
               if stored[3] and stored[3] ~= code then
                 local oldKey = ARGV[10] .. stored[3]
                 if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
