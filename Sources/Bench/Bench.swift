@@ -116,7 +116,8 @@ struct SeedCodes: AsyncParsableCommand {
             var pipeline = RedisPipeline()
             for index in chunk..<min(chunk + 1_000, count) {
                 let event = WebhookEvent(
-                    kind: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved", eventTime: nil)
+                    eventType: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved",
+                    eventTime: nil)
                 store.appendApply(event, receivedAt: JobEnvelope.nowMilliseconds(), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 
-/// A role's domain error (`IngressError`, `TrackingAPIError`, …): each case says once, in its
+/// A role's domain error (`IngressError`, `ReadAPIError`, …): each case says once, in its
 /// ``apiError``, what it is over HTTP. ``JSONErrorMiddleware`` answers it as `{"error", "code"}`;
 /// no route builds an ``APIError`` by hand.
 public protocol HTTPMappedError: HTTPResponseError, Sendable {

@@ -62,7 +62,7 @@ extension JobEnvelope {
     }
 
     /// The last error of a reaped job: its worker's heartbeat expired mid-attempt.
-    static func crashNote(workerID: String) -> String { "worker \(workerID) stopped without finishing (crash)" }
+    static func crashNote(laneID: String) -> String { "worker \(laneID) stopped without finishing (crash)" }
 }
 
 extension DeadLetter {

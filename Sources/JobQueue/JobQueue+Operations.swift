@@ -22,10 +22,10 @@ extension JobQueue {
     }
 
     /// The jobs a worker lane holds, and how long its heartbeat has left (ms; nil when expired).
-    public func inHand(workerID: String) async throws -> (jobs: [JobEnvelope], heartbeatRemaining: Int?) {
+    public func inHand(laneID: String) async throws -> (jobs: [JobEnvelope], heartbeatRemaining: Int?) {
         var pipeline = RedisPipeline()
-        pipeline.append("LRANGE", keys.processing(workerID), 0, 99)
-        pipeline.append("PTTL", keys.heartbeat(workerID))
+        pipeline.append("LRANGE", keys.processing(laneID), 0, 99)
+        pipeline.append("PTTL", keys.heartbeat(laneID))
         let replies = try await redis.execute(pipeline)
         let jobs = (replies[0].array ?? []).compactMap { $0.bytes.flatMap { try? JobEnvelope.decode($0) } }
         let remaining = replies[1].int.flatMap { $0 >= 0 ? $0 : nil }

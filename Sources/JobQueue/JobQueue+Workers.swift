@@ -5,40 +5,41 @@ import RedisClient
 /// reaper, one at a time under a `SET NX PX` lock with a random token, hands the processing lists
 /// of lanes whose heartbeat expired back to the waiting lists, counting the interrupted attempt.
 extension JobQueue {
-    public func heartbeat(workerIDs: [String], ttl: Duration) async throws {
+    public func heartbeat(laneIDs: [String], ttl: Duration) async throws {
         var pipeline = RedisPipeline()
-        for workerID in workerIDs {
-            pipeline.append("SET", keys.heartbeat(workerID), "1", "PX", Int(ttl.milliseconds))
-            pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), workerID)
+        for laneID in laneIDs {
+            pipeline.append("SET", keys.heartbeat(laneID), "1", "PX", Int(ttl.milliseconds))
+            pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), laneID)
         }
         for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
     }
 
-    public func deregister(workerID: String) async throws {
-        try await recover(workerID, .shutdown)
+    public func deregister(laneID: String) async throws {
+        try await recover(laneID, .handBackAndLeave)
     }
 
     @discardableResult
-    public func returnHeld(workerID: String) async throws -> Int {
-        try await recover(workerID, .live).int ?? 0
+    public func returnHeld(laneID: String) async throws -> Int {
+        try await recover(laneID, .handBackAndStay).int ?? 0
     }
 
     /// How ``QueueScripts/recover`` treats a worker's processing list.
     enum RecoveryMode: String {
-        /// Its heartbeat expired (a crash): the interrupted attempt counts, and it is deregistered.
-        case dead
-        /// It stops cleanly: handed back as it is, and deregistered.
-        case shutdown
-        /// It lost track of what it held: handed back, and it stays registered.
-        case live
+        /// Its heartbeat expired (a crash): its jobs go back with the interrupted attempt counted,
+        /// and the lane is deregistered.
+        case requeueCrashed = "requeue-crashed"
+        /// It stops cleanly: its jobs go back as they are, and the lane is deregistered.
+        case handBackAndLeave = "hand-back-and-leave"
+        /// It lost track of what it held: its jobs go back as they are, and it stays registered.
+        case handBackAndStay = "hand-back-and-stay"
     }
 
     @discardableResult
-    private func recover(_ workerID: String, _ mode: RecoveryMode, note: String = "") async throws -> RedisReply {
+    private func recover(_ laneID: String, _ mode: RecoveryMode, note: String = "") async throws -> RedisReply {
         try await redis.eval(
             QueueScripts.recover,
-            keys: [keys.processing(workerID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(workerID)],
-            arguments: [workerID, mode.rawValue, note])
+            keys: [keys.processing(laneID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(laneID)],
+            arguments: [laneID, mode.rawValue, note])
     }
 
     public func reap(lockTTL: Duration) async throws -> Int? {
@@ -46,8 +47,8 @@ extension JobQueue {
         var recovered = 0
         do {
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
-            for workerID in workers {
-                recovered += try await recover(workerID, .dead, note: JobEnvelope.crashNote(workerID: workerID)).int ?? 0
+            for laneID in workers {
+                recovered += try await recover(laneID, .requeueCrashed, note: JobEnvelope.crashNote(laneID: laneID)).int ?? 0
             }
         } catch {
             try? await redis.releaseLock(keys.reaperLock, token: token)
@@ -79,8 +80,8 @@ extension JobQueue {
         }
     }
 
-    /// How many jobs `workerID`'s processing list holds.
-    public func held(by workerID: String) async throws -> Int {
-        try await redis.send("LLEN", keys.processing(workerID)).int ?? 0
+    /// How many jobs `laneID`'s processing list holds.
+    public func held(by laneID: String) async throws -> Int {
+        try await redis.send("LLEN", keys.processing(laneID)).int ?? 0
     }
 }

@@ -67,9 +67,9 @@ public struct JobQueue: JobQueueDriver {
 
     // MARK: JobQueueDriver
 
-    public func fetch(from queue: QueueName, workerID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+    public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
         let source = keys.waitingList(queue)
-        let processing = keys.processing(workerID)
+        let processing = keys.processing(laneID)
         guard let first = try await redis.blmove(from: source, to: processing, timeout: blockTimeout) else { return [] }
         var raws = [first]
         if maxBatch > 1 {
@@ -79,25 +79,25 @@ public struct JobQueue: JobQueueDriver {
         return raws.map(FetchedJob.init(raw:))
     }
 
-    public func acknowledge(_ jobs: [FetchedJob], workerID: String) async throws {
+    public func acknowledge(_ jobs: [FetchedJob], laneID: String) async throws {
         guard !jobs.isEmpty else { return }
         var pipeline = RedisPipeline()
-        for job in jobs { pipeline.append("LREM", keys.processing(workerID), -1, job.raw) }
+        for job in jobs { pipeline.append("LREM", keys.processing(laneID), -1, job.raw) }
         _ = try await redis.execute(pipeline)
     }
 
     @discardableResult
-    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, workerID: String) async throws -> Bool {
+    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, laneID: String) async throws -> Bool {
         try await redis.eval(
-            QueueScripts.moveToDelayed, keys: [keys.processing(workerID), keys.delayed],
+            QueueScripts.moveToDelayed, keys: [keys.processing(laneID), keys.delayed],
             arguments: [job.raw, envelope.encoded(), Int(dueAt)]
         ).int == 1
     }
 
     @discardableResult
-    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, workerID: String) async throws -> Bool {
+    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, laneID: String) async throws -> Bool {
         try await redis.eval(
-            QueueScripts.moveToDead, keys: [keys.processing(workerID), keys.dead],
+            QueueScripts.moveToDead, keys: [keys.processing(laneID), keys.dead],
             arguments: [job.raw, Array(try JSONEncoder().encode(letter))]
         ).int == 1
     }

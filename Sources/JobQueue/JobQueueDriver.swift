@@ -3,37 +3,37 @@
 /// Redis; ``MemoryJobQueue`` in memory, for fast tests of lane and retry logic.
 ///
 /// A driver only stores: what a retry schedules and what a dead letter holds are computed once, by
-/// ``FetchedJob``, and the worker's decisions (``retry(_:workerID:dueAt:error:)``,
-/// ``settleFailedAttempt(_:workerID:error:retryAfter:policy:)`` and the rest) live in the
+/// ``FetchedJob``, and the worker's decisions (``retry(_:laneID:dueAt:error:)``,
+/// ``settleFailedAttempt(_:laneID:error:retryAfter:policy:)`` and the rest) live in the
 /// extension in `JobQueueDriver+Bookkeeping.swift`.
 ///
 /// Every job a worker takes stays in its processing list until acknowledged, retried or
 /// dead-lettered, so a crash loses nothing (docs/architecture.md §4).
 public protocol JobQueueDriver: Sendable {
     /// Waits up to `blockTimeout` for a job on `queue`, then takes up to `maxBatch - 1` more
-    /// without blocking, all into `workerID`'s processing list. Cancellation ends the wait.
-    func fetch(from queue: QueueName, workerID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob]
+    /// without blocking, all into `laneID`'s processing list. Cancellation ends the wait.
+    func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob]
     /// Removes finished jobs from the processing list.
-    func acknowledge(_ jobs: [FetchedJob], workerID: String) async throws
-    /// Replaces `job` in `workerID`'s processing list by `envelope` in the delayed set, due at
+    func acknowledge(_ jobs: [FetchedJob], laneID: String) async throws
+    /// Replaces `job` in `laneID`'s processing list by `envelope` in the delayed set, due at
     /// `dueAt` (ms since 1970), atomically. Only a job still held moves: one handed back meanwhile
     /// (reaper, grace period, erase) is not brought back. Returns whether it moved.
     @discardableResult
-    func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, workerID: String) async throws -> Bool
-    /// Replaces `job` in `workerID`'s processing list by `letter` at the head of the dead letters,
+    func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, laneID: String) async throws -> Bool
+    /// Replaces `job` in `laneID`'s processing list by `letter` at the head of the dead letters,
     /// atomically; only a job still held moves, as above. Returns whether it moved.
     @discardableResult
-    func moveToDead(_ job: FetchedJob, letter: DeadLetter, workerID: String) async throws -> Bool
+    func moveToDead(_ job: FetchedJob, letter: DeadLetter, laneID: String) async throws -> Bool
     /// Moves delayed jobs whose time has come back to their waiting lists; returns how many.
     func promoteDue(now: Int64, limit: Int) async throws -> Int
     /// Marks the workers alive for `ttl`.
-    func heartbeat(workerIDs: [String], ttl: Duration) async throws
+    func heartbeat(laneIDs: [String], ttl: Duration) async throws
     /// A live lane that lost track of what it held hands it back, without counting an attempt.
-    func returnHeld(workerID: String) async throws -> Int
+    func returnHeld(laneID: String) async throws -> Int
     /// A worker that stops cleanly hands back what it holds and leaves the registry.
-    func deregister(workerID: String) async throws
+    func deregister(laneID: String) async throws
     /// Recovers the jobs of workers whose heartbeat expired, counting the interrupted attempt
-    /// (its last error ``JobEnvelope/crashNote(workerID:)``); nil when another process is reaping.
+    /// (its last error ``JobEnvelope/crashNote(laneID:)``); nil when another process is reaping.
     func reap(lockTTL: Duration) async throws -> Int?
     func depths() async throws -> QueueDepths
 }

@@ -39,18 +39,18 @@ public final class MemoryJobQueue: JobQueueDriver {
     public var delayed: [(dueAt: Int64, envelope: JobEnvelope?)] {
         state.withLock { $0.delayed.map { ($0.dueAt, try? JobEnvelope.decode($0.raw)) } }
     }
-    public func held(by workerID: String) -> Int { state.withLock { $0.processing[workerID]?.count ?? 0 } }
+    public func held(by laneID: String) -> Int { state.withLock { $0.processing[laneID]?.count ?? 0 } }
     public var registeredWorkers: [String] { state.withLock { $0.heartbeats.keys.sorted() } }
 
     // MARK: JobQueueDriver
 
-    public func fetch(from queue: QueueName, workerID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+    public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
         let deadline = ContinuousClock.now + blockTimeout
         while true {
             let taken = state.withLock { state -> [[UInt8]] in
                 let jobs = Array((state.waiting[queue] ?? []).prefix(max(1, maxBatch)))
                 state.waiting[queue]?.removeFirst(jobs.count)
-                state.processing[workerID, default: []].append(contentsOf: jobs)
+                state.processing[laneID, default: []].append(contentsOf: jobs)
                 return jobs
             }
             if !taken.isEmpty { return taken.map(FetchedJob.init(raw:)) }
@@ -59,26 +59,26 @@ public final class MemoryJobQueue: JobQueueDriver {
         }
     }
 
-    public func acknowledge(_ jobs: [FetchedJob], workerID: String) async throws {
+    public func acknowledge(_ jobs: [FetchedJob], laneID: String) async throws {
         state.withLock { state in
-            for job in jobs { Self.remove(job.raw, from: &state.processing[workerID]) }
+            for job in jobs { Self.remove(job.raw, from: &state.processing[laneID]) }
         }
     }
 
     @discardableResult
-    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, workerID: String) async throws -> Bool {
+    public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, laneID: String) async throws -> Bool {
         let raw = envelope.encoded()
         return state.withLock { state in
-            guard Self.remove(job.raw, from: &state.processing[workerID]) else { return false }
+            guard Self.remove(job.raw, from: &state.processing[laneID]) else { return false }
             state.delayed.append((dueAt, raw))
             return true
         }
     }
 
     @discardableResult
-    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, workerID: String) async throws -> Bool {
+    public func moveToDead(_ job: FetchedJob, letter: DeadLetter, laneID: String) async throws -> Bool {
         state.withLock { state in
-            guard Self.remove(job.raw, from: &state.processing[workerID]) else { return false }
+            guard Self.remove(job.raw, from: &state.processing[laneID]) else { return false }
             state.dead.insert(letter, at: 0)
             return true
         }
@@ -95,21 +95,21 @@ public final class MemoryJobQueue: JobQueueDriver {
         }
     }
 
-    public func heartbeat(workerIDs: [String], ttl: Duration) async throws {
+    public func heartbeat(laneIDs: [String], ttl: Duration) async throws {
         let expiry = ContinuousClock.now + ttl
         state.withLock { state in
-            for workerID in workerIDs { state.heartbeats[workerID] = expiry }
+            for laneID in laneIDs { state.heartbeats[laneID] = expiry }
         }
     }
 
-    public func returnHeld(workerID: String) async throws -> Int {
-        state.withLock { Self.handBack(workerID, countingAttempt: nil, in: &$0) }
+    public func returnHeld(laneID: String) async throws -> Int {
+        state.withLock { Self.handBack(laneID, countingAttempt: nil, in: &$0) }
     }
 
-    public func deregister(workerID: String) async throws {
+    public func deregister(laneID: String) async throws {
         state.withLock { state in
-            _ = Self.handBack(workerID, countingAttempt: nil, in: &state)
-            state.heartbeats[workerID] = nil
+            _ = Self.handBack(laneID, countingAttempt: nil, in: &state)
+            state.heartbeats[laneID] = nil
         }
     }
 
@@ -117,9 +117,9 @@ public final class MemoryJobQueue: JobQueueDriver {
         let now = ContinuousClock.now
         return state.withLock { state in
             var recovered = 0
-            for (workerID, expiry) in state.heartbeats where expiry <= now {
-                recovered += Self.handBack(workerID, countingAttempt: JobEnvelope.crashNote(workerID: workerID), in: &state)
-                state.heartbeats[workerID] = nil
+            for (laneID, expiry) in state.heartbeats where expiry <= now {
+                recovered += Self.handBack(laneID, countingAttempt: JobEnvelope.crashNote(laneID: laneID), in: &state)
+                state.heartbeats[laneID] = nil
             }
             return recovered
         }
@@ -137,8 +137,8 @@ public final class MemoryJobQueue: JobQueueDriver {
 
     /// Moves a worker's processing list back to the front of the waiting lists; with a note, the
     /// interrupted attempt counts.
-    private static func handBack(_ workerID: String, countingAttempt note: String?, in state: inout State) -> Int {
-        let held = state.processing.removeValue(forKey: workerID) ?? []
+    private static func handBack(_ laneID: String, countingAttempt note: String?, in state: inout State) -> Int {
+        let held = state.processing.removeValue(forKey: laneID) ?? []
         for raw in held {
             // Unreadable bytes go back as they are, as the recover script leaves them.
             let counted = note.flatMap { note in FetchedJob(raw: raw).envelope?.countingAttempt(lastError: note).encoded() }

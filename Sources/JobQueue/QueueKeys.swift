@@ -19,8 +19,8 @@ public struct QueueKeys: Sendable {
     public var workers: String { base + "workers" }
     public var reaperLock: String { base + "reaper-lock" }
 
-    public func processing(_ workerID: String) -> String { base + "processing:" + workerID }
-    public func heartbeat(_ workerID: String) -> String { base + "heartbeat:" + workerID }
+    public func processing(_ laneID: String) -> String { base + "processing:" + laneID }
+    public func heartbeat(_ laneID: String) -> String { base + "heartbeat:" + laneID }
     /// Marks a webhook event id as seen, for duplicate deliveries.
     public func seen(_ eventID: String) -> String { base + "seen:" + eventID }
     public func job(_ jobID: String) -> String { base + "job:" + jobID }

@@ -90,19 +90,20 @@ enum QueueScripts {
             return #due
             """)
 
-    /// KEYS: processing, webhooks, commands, workers, heartbeat. ARGV: workerId, mode, note.
-    /// Modes: `dead` (only if the heartbeat expired; counts the attempt; deregisters), `shutdown`
-    /// (deregisters), `live` (keeps the registration). Returns the number of jobs handed back.
+    /// KEYS: processing, webhooks, commands, workers, heartbeat. ARGV: laneID, mode, note.
+    /// Modes (``JobQueue/RecoveryMode``): `requeue-crashed` (only if the heartbeat expired; counts
+    /// the attempt; deregisters), `hand-back-and-leave` (deregisters), `hand-back-and-stay` (keeps
+    /// the registration). Returns the number of jobs handed back.
     static let recover = RedisScript(
         waitingListFunction + """
-            if ARGV[2] == 'dead' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+            if ARGV[2] == 'requeue-crashed' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
             local moved = 0
             while true do
               local job = redis.call('RPOP', KEYS[1])
               if not job then break end
               local ok, decoded = pcall(cjson.decode, job)
               local target = waiting_list(ok and decoded, KEYS[2], KEYS[3])
-              if ok and type(decoded) == 'table' and ARGV[2] == 'dead' then
+              if ok and type(decoded) == 'table' and ARGV[2] == 'requeue-crashed' then
                 decoded['attempt'] = (tonumber(decoded['attempt']) or 0) + 1
                 decoded['lastError'] = ARGV[3]
                 job = cjson.encode(decoded)
@@ -110,7 +111,7 @@ enum QueueScripts {
               redis.call('RPUSH', target, job)
               moved = moved + 1
             end
-            if ARGV[2] ~= 'live' then
+            if ARGV[2] ~= 'hand-back-and-stay' then
               redis.call('ZREM', KEYS[4], ARGV[1])
               redis.call('DEL', KEYS[5])
             end

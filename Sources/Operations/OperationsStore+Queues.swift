@@ -23,7 +23,7 @@ extension OperationsStore {
     public func workers(now: Int64 = JobEnvelope.nowMilliseconds()) async throws -> [WorkerLane] {
         var lanes: [WorkerLane] = []
         for worker in try await queue.workers() {
-            let (jobs, remaining) = try await queue.inHand(workerID: worker.id)
+            let (jobs, remaining) = try await queue.inHand(laneID: worker.id)
             let ttl = Int(heartbeatTTL.components.seconds * 1000)
             lanes.append(
                 WorkerLane(

@@ -42,7 +42,7 @@ struct BookingReader: Sendable {
     func freshness(_ record: BookingRecord, now: Int64 = JobEnvelope.nowMilliseconds()) -> Freshness {
         guard record.cachedBooking != nil else { return .missing }
         // A cancellation changes only the status, which the record holds: the copy still tells the rest.
-        guard let fetchedAt = record.fetchedAt else { return record.lastEvent == WebhookEvent.Kind.cancelled.rawValue ? .current : .missing }
+        guard let fetchedAt = record.fetchedAt else { return record.lastEvent == WebhookEvent.EventType.cancelled.rawValue ? .current : .missing }
         return now - fetchedAt < Int64(cacheTTL.components.seconds * 1000) ? .current : .aging
     }
 

@@ -46,12 +46,12 @@ struct Catalog: Sendable {
                 return bytes
             }
         } catch let error as BooxiError {
-            throw TrackingAPIError(error)
+            throw ReadAPIError(error)
         }
     }
 }
 
-extension TrackingAPI {
+extension ReadAPIRoutes {
     /// `GET /api/tracking/:code/services`: only for a code that resolves, so this is no open proxy.
     func services(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
@@ -76,17 +76,17 @@ extension TrackingAPI {
         let query = request.uri.queryParameters
         // Booxi's ids are positive; ten digits keep any value far from Int's bounds.
         guard let text = query["serviceId"], text.utf8.count <= 10, let serviceID = Int(String(text)), serviceID > 0 else {
-            throw TrackingAPIError.missingService
+            throw ReadAPIError.missingService
         }
         let window: AvailabilityWindow
         do {
             window = try AvailabilityWindow(
                 from: query["from"].map(String.init), to: query["to"].map(String.init), horizonDays: settings.availabilityHorizonDays)
         } catch {
-            throw TrackingAPIError(error, horizonDays: settings.availabilityHorizonDays)
+            throw ReadAPIError(error, horizonDays: settings.availabilityHorizonDays)
         }
         guard try await catalog.services().contains(where: { $0.id == serviceID }) else {
-            throw TrackingAPIError.unknownService
+            throw ReadAPIError.unknownService
         }
         let slots = try await catalog.availability(serviceID: serviceID, window: window).map {
             PublicSlot(

@@ -28,7 +28,7 @@ public func buildReadAPIServices(
     let slotSecret = (configuration.secrets.slotTokenSecret ?? configuration.secrets.booxiPartnerAPIKey)?.revealed ?? ""
     let catalog = try MessageCatalog(settings: configuration.page)
     let page = configuration.page
-    let api = TrackingAPI(
+    let api = ReadAPIRoutes(
         settings: settings,
         reader: BookingReader(
             mappings: mappings, fetches: BookingFetches(redis: redis, keys: keys), booxi: booxi,

@@ -37,7 +37,7 @@ struct ResponseHeadersMiddleware: RouterMiddleware {
     /// A CORS preflight: allowed for the configured origins, refused for any other.
     private func preflight(origin: String?, _ request: Request, _ context: Context) throws -> Response {
         guard origin != nil else {
-            return try TrackingAPIError.corsRefused.apiError.response(from: request, context: context)
+            return try ReadAPIError.corsRefused.apiError.response(from: request, context: context)
         }
         var response = Response(status: .noContent)
         response.headers[.accessControlAllowMethods] = "GET, HEAD, POST, OPTIONS"

@@ -99,7 +99,7 @@ struct TrackingPage: Sendable {
         router.get("track/:code") { request, context in
             // What cannot be a tracking code is the API's 404, not a page: an unknown code of the
             // right shape still gets the page (which then asks the API), so only the public shape rule shows.
-            guard let text = context.parameters.get("code"), TrackingCode(text) != nil else { throw TrackingAPIError.notFound }
+            guard let text = context.parameters.get("code"), TrackingCode(text) != nil else { throw ReadAPIError.notFound }
             let language = catalog.language(for: request.headers[.acceptLanguage])
             let page = pages[language] ?? pages[MessageCatalog.fallback]!
             return respond(page, to: request, type: "text/html; charset=utf-8", cacheControl: "no-cache", vary: "Accept-Encoding, Accept-Language")

@@ -48,7 +48,7 @@ public struct MappingStore: Sendable {
             keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys
                 + [keys.timeline(event.bookingID)],
             arguments: [
-                event.kind.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
+                event.eventType.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
                 keys.codePrefix, Int(Date().timeIntervalSince1970), event.details?.json ?? [],
                 Int(now), Self.unixSeconds(event.details?.endsAt),
@@ -124,7 +124,7 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set, the fetch queues, the timeline. ARGV: kind, bookingId, code,
+    /// KEYS: record, new code key, retired set, the fetch queues, the timeline. ARGV: event type, bookingId, code,
     /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
     /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0), booking key prefix.
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
@@ -138,10 +138,10 @@ public struct MappingStore: Sendable {
     static let apply = RedisScript(
         BookingFetches.requestFunction + BookingTimeline.luaNote + """
             local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
-            local kind, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+            local eventType, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
             local version = tonumber(ARGV[5])
             local function done(outcome)
-              note(timeline, 'type', 'apply', 'outcome', outcome, 'event', kind, 'code', mask(code))
+              note(timeline, 'type', 'apply', 'outcome', outcome, 'event', eventType, 'code', mask(code))
               redis.call('EXPIRE', timeline, ARGV[9], 'NX')
               return outcome
             end
@@ -157,8 +157,8 @@ public struct MappingStore: Sendable {
               -- An erased booking keeps only this mark (no personal data): nothing brings it back.
               if stored[4] then return 'erased' end
               if version < (tonumber(stored[1]) or 0) then return done('stale') end
-              if kind == 'booking.confirmed' then return done('exists') end
-              if stored[2] == 'Cancelled' and kind ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
+              if eventType == 'booking.confirmed' then return done('exists') end
+              if stored[2] == 'Cancelled' and eventType ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
               if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
               -- Only a code new to this booking can belong to another one: no extra read otherwise.
               if stored[3] ~= code and ownedByAnother() then return done('conflict') end
@@ -170,7 +170,7 @@ public struct MappingStore: Sendable {
               end
             end
             redis.call('SET', newCodeKey, bookingId)
-            redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', kind)
+            redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', eventType)
             redis.call('HINCRBY', rec, 'changes', 1)
             if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
             if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
@@ -180,7 +180,7 @@ public struct MappingStore: Sendable {
               for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
             else
               redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
-              if kind ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
+              if eventType ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
             end
             local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
             local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
@@ -188,7 +188,7 @@ public struct MappingStore: Sendable {
             redis.call('EXPIREAT', rec, expireAt)
             redis.call('EXPIREAT', newCodeKey, expireAt)
             redis.call('EXPIREAT', retired, expireAt)
-            note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', kind, 'code', mask(code))
+            note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', eventType, 'code', mask(code))
             redis.call('EXPIREAT', timeline, expireAt)
             return 'applied'
             """)

@@ -4,13 +4,13 @@ import Foundation
 /// A Booxi webhook, decoded from its raw body with everything the mappings need. Extra fields are
 /// ignored; what is missing or malformed is a ``WebhookEventError`` saying which field.
 public struct WebhookEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum EventType: String, Sendable, CaseIterable {
         case confirmed = "booking.confirmed"
         case modified = "booking.modified"
         case cancelled = "booking.cancelled"
     }
 
-    public var kind: Kind
+    public var eventType: EventType
     public var bookingID: String
     public var trackingCode: TrackingCode
     public var status: String
@@ -43,8 +43,8 @@ public struct WebhookEvent: Sendable, Equatable {
     public static let maxBookingIDLength = 64
 
     /// An event we derive ourselves, e.g. after a successful modify through our page.
-    public init(kind: Kind, bookingID: String, trackingCode: TrackingCode, status: String, eventTime: Int64?, details: Details? = nil) {
-        self.kind = kind
+    public init(eventType: EventType, bookingID: String, trackingCode: TrackingCode, status: String, eventTime: Int64?, details: Details? = nil) {
+        self.eventType = eventType
         self.bookingID = bookingID
         self.trackingCode = trackingCode
         self.status = status
@@ -57,7 +57,7 @@ public struct WebhookEvent: Sendable, Equatable {
             throw .notAJSONObject
         }
         guard let event = root["event"] as? String else { throw .missingField("event") }
-        guard let kind = Kind(rawValue: event) else { throw .unknownEvent(String(event.prefix(64))) }
+        guard let eventType = EventType(rawValue: event) else { throw .unknownEvent(String(event.prefix(64))) }
         guard let booking = root["booking"] as? [String: Any] else { throw .missingField("booking") }
         guard let bookingID = booking["confirmationNumber"] as? String else { throw .missingField("booking.confirmationNumber") }
         guard !bookingID.isEmpty, bookingID.count <= Self.maxBookingIDLength,
@@ -72,10 +72,10 @@ public struct WebhookEvent: Sendable, Equatable {
         } catch {
             throw .badViewURL(error)
         }
-        self.kind = kind
+        self.eventType = eventType
         self.bookingID = bookingID
         let status = booking["status"] as? String
-        self.status = kind == .cancelled ? "Cancelled" : String((status ?? "Approved").prefix(40))
+        self.status = eventType == .cancelled ? "Cancelled" : String((status ?? "Approved").prefix(40))
         firstName = (client?["firstName"] as? String).map { String($0.prefix(100)) }
         lastName = (client?["lastName"] as? String).map { String($0.prefix(100)) }
         let timeText = (root["timestamp"] ?? root["eventTime"] ?? root["occurredAt"] ?? booking["modifiedOn"]) as? String

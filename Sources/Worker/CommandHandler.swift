@@ -10,7 +10,7 @@ import TrackingCore
 /// (``BooxiError/isRetryable``); on success the cached booking (and, after a modify, the code
 /// mapping) is updated at once, before Booxi's webhook arrives.
 public struct CommandHandler: JobHandler {
-    public let kind = "command"
+    public let name = "command"
     let booxi: BooxiClient
     let mappings: MappingStore
     let commands: CommandStore
@@ -105,7 +105,7 @@ public struct CommandHandler: JobHandler {
             // A modify may issue a new tracking code: map it now, retire the old one.
             if let viewURL = updated.client?.trackingPage?.viewURL, let code = try? TrackingCode(viewURL: viewURL), code.value != command.code {
                 let event = WebhookEvent(
-                    kind: .modified, bookingID: command.bookingID, trackingCode: code, status: updated.status ?? "Approved",
+                    eventType: .modified, bookingID: command.bookingID, trackingCode: code, status: updated.status ?? "Approved",
                     eventTime: JobEnvelope.nowMilliseconds(), details: WebhookEvent.Details(updated))
                 _ = try await mappings.apply(event, receivedAt: JobEnvelope.nowMilliseconds())
                 newCode = code.value

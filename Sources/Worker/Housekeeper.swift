@@ -26,7 +26,7 @@ struct Housekeeper: Sendable {
         while !Task.isCancelled {
             do {
                 if ContinuousClock.now >= heartbeatDue {
-                    try await driver.heartbeat(workerIDs: laneIDs, ttl: heartbeatTTL)
+                    try await driver.heartbeat(laneIDs: laneIDs, ttl: heartbeatTTL)
                     metrics.heartbeat.record(Date().timeIntervalSince1970)
                     heartbeatDue = ContinuousClock.now + heartbeatTTL / 3
                 }

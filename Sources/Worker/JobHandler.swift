@@ -4,7 +4,7 @@ import JobQueue
 /// single bad job (that is an outcome); they throw only when the batch could not be processed at
 /// all (Redis unreachable), and the lane tries the batch again.
 public protocol JobHandler: Sendable {
-    /// The metric label of the jobs this handler serves.
-    var kind: String { get }
+    /// Its name: the `kind` label of the worker's job metrics (`command`, `webhook`).
+    var name: String { get }
     func handle(_ jobs: [FetchedJob]) async throws -> [JobOutcome]
 }

@@ -6,7 +6,7 @@ import TrackingCore
 /// Applies webhook events to the mappings: every event of a batch parsed, the valid ones applied
 /// in one pipelined round trip (one Lua script each), the rest dead-lettered with their reason.
 public struct WebhookHandler: JobHandler {
-    public let kind = "webhook"
+    public let name = "webhook"
     let mappings: MappingStore
     let fetches: BookingFetches
     let logger: Logger
@@ -44,11 +44,11 @@ public struct WebhookHandler: JobHandler {
                 outcomes[index] = .failed(reason: "tracking code belongs to another live booking; the code was not moved")
                 logger.warning(
                     "webhook dead-lettered: its tracking code belongs to another live booking",
-                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)"])
+                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.eventType.rawValue)"])
             case .success(let applied):
                 logger.debug(
                     "webhook applied",
-                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.kind.rawValue)", "result": "\(applied.rawValue)"])
+                    metadata: ["code": "\(event.trackingCode.logID)", "event": "\(event.eventType.rawValue)", "result": "\(applied.rawValue)"])
             }
         }
         return outcomes

@@ -24,7 +24,7 @@ struct WorkerLane: Sendable {
 
     func run() async {
         var laneLogger = logger
-        laneLogger[metadataKey: "lane"] = "\(handler.kind)"
+        laneLogger[metadataKey: "lane"] = "\(handler.name)"
         let pause = OutagePause("lane", logger: laneLogger)
         // A restarted worker with the same id, or a lane whose round trips failed, may hold jobs
         // it no longer tracks: they go back to the waiting list before the next fetch.
@@ -32,12 +32,12 @@ struct WorkerLane: Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if mustReturnHeld {
-                    let returned = try await driver.returnHeld(workerID: laneID)
+                    let returned = try await driver.returnHeld(laneID: laneID)
                     if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
                     mustReturnHeld = false
                 }
                 let jobs = try await cancelWhenGracefulShutdown { [self] in
-                    try await driver.fetch(from: queue, workerID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
+                    try await driver.fetch(from: queue, laneID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
                 }
                 if !jobs.isEmpty { try await process(jobs) }
                 pause.succeeded()
@@ -54,11 +54,11 @@ struct WorkerLane: Sendable {
 
     private func process(_ jobs: [FetchedJob]) async throws {
         let started = ContinuousClock.now
-        let counts = metrics.outcomes(handler.kind)
+        let counts = metrics.outcomes(handler.name)
         // Jobs that already used up their attempts (e.g. they crashed workers) go straight to the dead letters.
         var fresh: [FetchedJob] = []
         for job in jobs {
-            if try await driver.deadLetterIfOutOfAttempts(job, workerID: laneID, policy: retryPolicy) {
+            if try await driver.deadLetterIfOutOfAttempts(job, laneID: laneID, policy: retryPolicy) {
                 counts.dead.increment()
             } else {
                 fresh.append(job)
@@ -72,14 +72,14 @@ struct WorkerLane: Sendable {
                 done.append(job)
                 counts.succeeded.increment()
             case .failed(let reason):
-                try await driver.deadLetter(job, workerID: laneID, reason: reason, lastError: nil)
+                try await driver.deadLetter(job, laneID: laneID, reason: reason, lastError: nil)
                 counts.dead.increment()
             case .retry(let error, let retryAfter):
-                let retried = try await driver.settleFailedAttempt(job, workerID: laneID, error: error, retryAfter: retryAfter, policy: retryPolicy)
+                let retried = try await driver.settleFailedAttempt(job, laneID: laneID, error: error, retryAfter: retryAfter, policy: retryPolicy)
                 (retried ? counts.retried : counts.dead).increment()
             }
         }
-        try await driver.acknowledge(done, workerID: laneID)
+        try await driver.acknowledge(done, laneID: laneID)
         counts.batchDuration.record(duration: ContinuousClock.now - started)
     }
 

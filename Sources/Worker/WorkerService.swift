@@ -40,7 +40,7 @@ public final class WorkerService: Service, Sendable {
         self.logger = logger
         self.shutdownGrace = shutdownGrace
         self.driver = driver
-        let metrics = WorkerMetrics(kinds: lanes.map(\.handler.kind))
+        let metrics = WorkerMetrics(kinds: lanes.map(\.handler.name))
         // Each lane has its own processing list (and queue identity `<workerId>-<n>`), so after a
         // Redis outage a lane can return exactly what it held, and a reaper recovers lanes one by one.
         var laneNumber = 0
@@ -59,7 +59,7 @@ public final class WorkerService: Service, Sendable {
 
     public func run() async throws {
         // Register before fetching, so a crash right after the first fetch is already recoverable.
-        try? await driver.heartbeat(workerIDs: housekeeper.laneIDs, ttl: housekeeper.heartbeatTTL)
+        try? await driver.heartbeat(laneIDs: housekeeper.laneIDs, ttl: housekeeper.heartbeatTTL)
         logger.info("worker started", metadata: ["lanes": "\(lanes.count)"])
         await withTaskGroup(of: Void.self) { group in
             // The heartbeat goes on until the lanes are done, so no reaper takes jobs still in hand.
@@ -68,7 +68,7 @@ public final class WorkerService: Service, Sendable {
             group.cancelAll()
         }
         do {
-            for lane in lanes { try await driver.deregister(workerID: lane.laneID) }
+            for lane in lanes { try await driver.deregister(laneID: lane.laneID) }
         } catch {
             logger.error("could not hand back held jobs; a reaper will recover them", metadata: ["error": "\(error)"])
         }

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// Which driver a contract test runs against.
-enum DriverKind: String, CaseIterable, CustomTestStringConvertible {
+enum QueueBackend: String, CaseIterable, CustomTestStringConvertible {
     case redis, memory
     var testDescription: String { rawValue }
 }
@@ -17,8 +17,8 @@ struct DriverFixture {
     let pushRaw: @Sendable ([UInt8], QueueName) async throws -> Void
     let finish: @Sendable () async -> Void
 
-    static func make(_ kind: DriverKind) throws -> DriverFixture {
-        switch kind {
+    static func make(_ backend: QueueBackend) throws -> DriverFixture {
+        switch backend {
         case .memory:
             let queue = MemoryJobQueue()
             return DriverFixture(driver: queue, push: { queue.push($0) }, pushRaw: { queue.push(raw: $0, to: $1) }, finish: {})
@@ -45,8 +45,8 @@ struct DriverFixture {
 
     func deadLetters() async throws -> [DeadLetter] { try await driver.deadLetters(limit: 50) }
 
-    /// Takes everything waiting on `queue` into `workerID`'s hands, oldest first.
-    func fetchAll(_ queue: QueueName, workerID: String = "w1") async throws -> [FetchedJob] {
-        try await driver.fetch(from: queue, workerID: workerID, maxBatch: 100, blockTimeout: .milliseconds(50))
+    /// Takes everything waiting on `queue` into `laneID`'s hands, oldest first.
+    func fetchAll(_ queue: QueueName, laneID: String = "w1") async throws -> [FetchedJob] {
+        try await driver.fetch(from: queue, laneID: laneID, maxBatch: 100, blockTimeout: .milliseconds(50))
     }
 }

@@ -78,8 +78,8 @@ struct QueueScriptRedisTests {
         #expect(try await test.queue.removeEntries([], from: keys.webhooks) == 0)
 
         // The delayed set, by member.
-        let held = try await test.queue.fetch(from: .webhooks, workerID: "w1", maxBatch: 1, blockTimeout: .milliseconds(50))
-        try await test.queue.retry(held[0], workerID: "w1", dueAt: 1_000, error: "503")
+        let held = try await test.queue.fetch(from: .webhooks, laneID: "w1", maxBatch: 1, blockTimeout: .milliseconds(50))
+        try await test.queue.retry(held[0], laneID: "w1", dueAt: 1_000, error: "503")
         let delayed = try #require(try await test.redis.send("ZRANGE", keys.delayed, 0, -1).array?.first?.bytes)
         #expect(try await test.queue.removeEntries([delayed, Array("absent".utf8)], from: keys.delayed, sorted: true) == 1)
         #expect(try await test.queue.depths() == QueueDepths(webhooks: 0, commands: 0, delayed: 0, dead: 0))

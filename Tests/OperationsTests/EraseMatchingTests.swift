@@ -51,7 +51,7 @@ struct EraseMatchingTests {
             try await queue.push(JobEnvelope(kind: .cancel, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self)))
         }
         // In a worker's hands, delayed, and dead: BKE1's and a neighbour's.
-        try await queue.heartbeat(workerIDs: ["lane-1"], ttl: .seconds(30))
+        try await queue.heartbeat(laneIDs: ["lane-1"], ttl: .seconds(30))
         _ = try await redis.send("LPUSH", keys.processing("lane-1"), Self.envelope(1).encoded(), Self.envelope(11).encoded())
         _ = try await redis.send("ZADD", keys.delayed, 1, Self.envelope(1).encoded(), 2, Self.envelope(10).encoded())
         _ = try await redis.send("LPUSH", keys.dead, try Self.letter(Self.envelope(1)), try Self.letter(Self.envelope(11)))

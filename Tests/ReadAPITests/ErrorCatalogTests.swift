@@ -37,7 +37,7 @@ struct ErrorCatalogTests {
         func entries(_ errors: [some HTTPMappedError]) -> [Entry] {
             errors.map { Entry(code: $0.apiError.code, status: Int($0.apiError.status.code)) }
         }
-        var all = Set(entries(IngressError.everyCase) + entries(TrackingAPIError.everyCase))
+        var all = Set(entries(IngressError.everyCase) + entries(ReadAPIError.everyCase))
         all.formUnion(entries(SimulatorControlError.everyCase) + entries(EdgeError.everyCase) + entries(ConsoleError.everyCase))
         all.formUnion(OAuthError.everyCase.map { Entry(code: $0.code, status: Int($0.status.code)) })
         all.formUnion(

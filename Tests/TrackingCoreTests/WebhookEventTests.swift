@@ -7,13 +7,13 @@ import TrackingCore
 struct WebhookEventTests {
     @Test func parsesTheFixtures() throws {
         let confirmed = try WebhookEvent(body: String(decoding: try fixture("webhook-confirmed.json"), as: UTF8.self))
-        #expect(confirmed.kind == .confirmed && confirmed.bookingID == "A00006500")
+        #expect(confirmed.eventType == .confirmed && confirmed.bookingID == "A00006500")
         #expect(confirmed.trackingCode.value == "abc123XYZ" && confirmed.status == "Approved")
         #expect(confirmed.firstName == "Jane" && confirmed.eventTime == nil)
         let modified = try WebhookEvent(body: String(decoding: try fixture("webhook-modified.json"), as: UTF8.self))
-        #expect(modified.kind == .modified && modified.trackingCode.value == "wrFQzZecN1zLZLLchJeKOcEO9UziArM9XWrR")
+        #expect(modified.eventType == .modified && modified.trackingCode.value == "wrFQzZecN1zLZLLchJeKOcEO9UziArM9XWrR")
         let cancelled = try WebhookEvent(body: String(decoding: try fixture("webhook-cancelled.json"), as: UTF8.self))
-        #expect(cancelled.kind == .cancelled && cancelled.status == "Cancelled")
+        #expect(cancelled.eventType == .cancelled && cancelled.status == "Cancelled")
     }
 
     @Test func toleratesExtraFieldsAndReadsEventTimes() throws {

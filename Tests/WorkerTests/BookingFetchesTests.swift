@@ -11,7 +11,7 @@ import TrackingCore
 /// fresh copy; the webhook handler asks for a prefetch exactly when a delivery lacks the details.
 @Suite("Background booking fetches", .serialized)
 struct BookingFetchesTests {
-    func event(_ kind: WebhookEvent.Kind, _ bookingID: String, _ code: String, at time: Int64, details: String? = nil) throws -> WebhookEvent {
+    func event(_ kind: WebhookEvent.EventType, _ bookingID: String, _ code: String, at time: Int64, details: String? = nil) throws -> WebhookEvent {
         let extra = details.map { ",\($0)" } ?? ""
         return try WebhookEvent(
             body: """

@@ -98,14 +98,14 @@ struct WorkerLaneTests {
         #expect(took < .seconds(5) && !finished)
         // Handed back on the way out, for the next worker: not lost, no attempt counted.
         #expect(try await queue.depths() == QueueDepths(webhooks: 0, commands: 1, delayed: 0, dead: 0))
-        let job = try await queue.fetch(from: .commands, workerID: "next", maxBatch: 1, blockTimeout: .zero)
+        let job = try await queue.fetch(from: .commands, laneID: "next", maxBatch: 1, blockTimeout: .zero)
         #expect(job.first?.envelope?.attempt == 0)
     }
 }
 
 /// Throws (as when Redis is unreachable) `failures` times, then succeeds.
 final class FlakyHandler: JobHandler {
-    let kind = "command"
+    let name = "command"
     let failures: Int
     let calls = Atomic<Int>(0)
 
@@ -122,7 +122,7 @@ final class FlakyHandler: JobHandler {
 
 /// Takes `delay` per batch (cancellable), recording that it started and finished.
 final class SlowHandler: JobHandler {
-    let kind = "command"
+    let name = "command"
     let delay: Duration
     let started = Atomic<Bool>(false)
     let finished = Atomic<Bool>(false)

@@ -112,9 +112,9 @@ struct WorkerProcessingTests {
         // A worker that took two jobs and died (its heartbeat expired).
         try await test.queue.push(JobEnvelope(kind: .webhook, payload: webhookBody("booking.confirmed", booking: "R1", code: "reaped01")))
         try await test.queue.push(JobEnvelope(kind: .cancel, payload: "{}"))
-        try await registry.heartbeat(workerIDs: ["ghost"], ttl: .seconds(30))
-        _ = try await test.queue.fetch(from: .webhooks, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
-        _ = try await test.queue.fetch(from: .commands, workerID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
+        try await registry.heartbeat(laneIDs: ["ghost"], ttl: .seconds(30))
+        _ = try await test.queue.fetch(from: .webhooks, laneID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
+        _ = try await test.queue.fetch(from: .commands, laneID: "ghost", maxBatch: 5, blockTimeout: .milliseconds(50))
         #expect(try await registry.reap(lockTTL: .seconds(1)) == 0)  // still alive
         try await test.redis.send("PEXPIRE", test.keys.heartbeat("ghost"), 1)  // its heartbeat runs out
         try await Task.sleep(for: .milliseconds(20))

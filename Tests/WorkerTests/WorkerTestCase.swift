@@ -56,7 +56,7 @@ struct WorkerTestCase {
 
 /// A handler that fails as told, counting its calls.
 final class ScriptedHandler: JobHandler, @unchecked Sendable {
-    let kind = "command"
+    let name = "command"
     private let lock = NSLock()
     private var _calls = 0
     var outcome: JobOutcome

@@ -7,7 +7,7 @@ import TrackingCore
 /// Every failure the read API answers, and what each is over HTTP: the one mapping. 503 is kept
 /// for real outages (Booxi failing, Redis unreachable), each saying which; our own queue for
 /// Booxi's budget is never one.
-enum TrackingAPIError: HTTPMappedError {
+enum ReadAPIError: HTTPMappedError {
     /// The same answer for a malformed and an unknown code, so neither tells anything.
     case notFound
     /// 202: the booking's details are being fetched; ask again after `retryAfterSeconds`.
@@ -121,7 +121,7 @@ enum TrackingAPIError: HTTPMappedError {
         }
     }
 
-    static var everyCase: [TrackingAPIError] {
+    static var everyCase: [ReadAPIError] {
         [
             .notFound, .preparing(retryAfterSeconds: 2), .rateLimited(retryAfterSeconds: 1), .booxiUnavailable(.server(status: 503)),
             .booxiRefused(.unauthorized), .storeUnavailable(.connection("refused")), .invalidBody, .invalidSlot(.invalid),

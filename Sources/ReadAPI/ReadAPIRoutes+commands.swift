@@ -8,7 +8,7 @@ import TrackingCore
 /// Cancel and modify: validated here, executed by a worker, answered within `commandWait` if the
 /// worker is that quick (200), else with a job to poll (202). A booking whose details are still
 /// being fetched is no reason to refuse: the command is accepted and the worker checks the rules.
-extension TrackingAPI {
+extension ReadAPIRoutes {
     /// A modify names its new slot by the token the availability answer gave it.
     struct ModifyRequest: Decodable {
         var slot: String
@@ -50,12 +50,12 @@ extension TrackingAPI {
         let body = try await request.collectBody(upTo: 16 * 1024)
         guard body.readableBytes > 0 else { return nil }
         guard let sent = Self.decodeJSON(CancelRequest.self, body) else {
-            throw TrackingAPIError.invalidCancelReason(nil)
+            throw ReadAPIError.invalidCancelReason(nil)
         }
         do {
             return try CancelReason(code: sent.reason, note: sent.note)
         } catch {
-            throw TrackingAPIError.invalidCancelReason(error)
+            throw ReadAPIError.invalidCancelReason(error)
         }
     }
 
@@ -65,17 +65,17 @@ extension TrackingAPI {
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
         guard let change = Self.decodeJSON(ModifyRequest.self, body) else {
-            throw TrackingAPIError.invalidBody
+            throw ReadAPIError.invalidBody
         }
         let target = try await actionable(code, context)
         let slot: SlotTokens.Slot
         do {
             slot = try slotTokens.open(change.slot, bookingID: target.bookingID)
         } catch {
-            throw TrackingAPIError.invalidSlot(error)
+            throw ReadAPIError.invalidSlot(error)
         }
         guard let startsOn = ISO8601.parse(slot.start), startsOn > Date() else {
-            throw TrackingAPIError.startsOnInPast
+            throw ReadAPIError.startsOnInPast
         }
         let command = CommandJob(
             action: .modify, bookingID: target.bookingID, code: code.value, startsOn: ISO8601.format(startsOn),
@@ -89,7 +89,7 @@ extension TrackingAPI {
         let code = try code(context)
         guard let jobID = context.parameters.get("jobId"), UUID(uuidString: jobID) != nil,
             let status = try await commands.status(jobID: jobID.lowercased()), status.owner == code.logID
-        else { throw TrackingAPIError.jobNotFound }
+        else { throw ReadAPIError.jobNotFound }
         return jsonResponse(.ok, bytes: Self.publicJSON(status))
     }
 
@@ -102,17 +102,17 @@ extension TrackingAPI {
             if let refusal = ChangeRefusal.check(
                 recordStatus: entry.record.status, booking: entry.booking, start: entry.startDate, cutoffMinutes: settings.actionCutoffMinutes)
             {
-                throw TrackingAPIError.cannotChange(refusal)
+                throw ReadAPIError.cannotChange(refusal)
             }
             return (entry.record.bookingID, nil)
         } catch BookingReader.Failure.preparing {
-            guard let record = try await mappings.resolve(code) else { throw TrackingAPIError.notFound }
-            if record.isCancelled { throw TrackingAPIError.cannotChange(.alreadyCancelled) }
+            guard let record = try await mappings.resolve(code) else { throw ReadAPIError.notFound }
+            if record.isCancelled { throw ReadAPIError.cannotChange(.alreadyCancelled) }
             return (record.bookingID, settings.actionCutoffMinutes)
         } catch let failure as BookingReader.Failure {
-            throw TrackingAPIError(failure)
+            throw ReadAPIError(failure)
         } catch let error as RedisError {
-            throw TrackingAPIError.storeUnavailable(error)
+            throw ReadAPIError.storeUnavailable(error)
         }
     }
 
@@ -121,10 +121,10 @@ extension TrackingAPI {
         switch try await commands.enqueue(command) {
         case .busy:
             metrics.command(command.action.rawValue, "busy")
-            throw TrackingAPIError.inProgress
+            throw ReadAPIError.inProgress
         case .notReplicated(let id, let acknowledged):
             metrics.command(command.action.rawValue, "not_replicated")
-            throw TrackingAPIError.commandNotReplicated(jobID: id, acknowledged: acknowledged)
+            throw ReadAPIError.commandNotReplicated(jobID: id, acknowledged: acknowledged)
         case .queued(let id):
             jobID = id
         }
@@ -144,10 +144,10 @@ extension TrackingAPI {
             return jsonResponse(.ok, bytes: try await self.view(newCode, context).encoded())
         case .failed where status.refusal == .unavailable:
             metrics.command(command.action.rawValue, "unavailable")
-            throw TrackingAPIError.commandUnavailable(reason: status.reason, jobID: jobID)
+            throw ReadAPIError.commandUnavailable(reason: status.reason, jobID: jobID)
         case .failed, .queued, .running:
             metrics.command(command.action.rawValue, "refused")
-            throw TrackingAPIError.commandRefused(status.refusal ?? .refused, reason: status.reason)
+            throw ReadAPIError.commandRefused(status.refusal ?? .refused, reason: status.reason)
         }
     }
 

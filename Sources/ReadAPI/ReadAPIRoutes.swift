@@ -10,7 +10,7 @@ import TrackingConfig
 import TrackingCore
 
 /// The read API's pieces, shared by its routes.
-struct TrackingAPI: Sendable {
+struct ReadAPIRoutes: Sendable {
     let settings: APISettings
     let reader: BookingReader
     let mappings: MappingStore
@@ -26,14 +26,14 @@ struct TrackingAPI: Sendable {
     let metrics = APIMetrics()
 
     func code(_ context: AppRequestContext) throws -> TrackingCode {
-        guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw TrackingAPIError.notFound }
+        guard let text = context.parameters.get("code"), let code = TrackingCode(text) else { throw ReadAPIError.notFound }
         return code
     }
 
     func throttle(_ throttle: RequestThrottle, _ request: Request, _ context: AppRequestContext) throws {
         if let retryAfter = throttle.admit(client: clientAddress.clientBucket(peer: context.remoteAddress, headers: request.headers)) {
             metrics.throttled.increment()
-            throw TrackingAPIError.rateLimited(retryAfterSeconds: retryAfter)
+            throw ReadAPIError.rateLimited(retryAfterSeconds: retryAfter)
         }
     }
 
@@ -54,9 +54,9 @@ struct TrackingAPI: Sendable {
         do {
             return try await reader.lookup(code)
         } catch let failure as BookingReader.Failure {
-            throw TrackingAPIError(failure)
+            throw ReadAPIError(failure)
         } catch let error as RedisError {
-            throw TrackingAPIError.storeUnavailable(error)
+            throw ReadAPIError.storeUnavailable(error)
         }
     }
 
@@ -71,7 +71,7 @@ struct TrackingAPI: Sendable {
     }
 }
 
-extension TrackingAPI {
+extension ReadAPIRoutes {
     /// `GET /api/tracking/:code/calendar.ics`: the appointment for the visitor's calendar.
     func calendarFile(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         try throttle(lookups, request, context)
@@ -80,7 +80,7 @@ extension TrackingAPI {
         let view = await view(found, venue: venue)
         let language = calendar.messages.language(for: request.headers[.acceptLanguage])
         guard let file = calendar.file(for: view, venue: venue.venue, record: found.record, language: language) else {
-            throw TrackingAPIError.noStartTime
+            throw ReadAPIError.noStartTime
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/calendar; charset=utf-8"
@@ -90,7 +90,7 @@ extension TrackingAPI {
     }
 }
 
-extension TrackingAPI {
+extension ReadAPIRoutes {
     /// Builds the routes under `/api/tracking/:code`.
     func addRoutes(to router: Router<AppRequestContext>) {
         let group = router.group("api/tracking/:code")
