@@ -8,6 +8,8 @@
 # missing from the image fails here instead of in a deployment.
 #
 #   scripts/image-check.sh             # build, lay out (cached in .image-check/), run
+#   scripts/image-check.sh --prepare   # only build and lay out (scripts/test.sh runs this in the
+#                                      # background, beside its pytest and chaos stages)
 #   IMAGE_CHECK_KEEP=1 scripts/...     # keep the root file system and the logs for a look
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -42,6 +44,11 @@ if [ ! -x "$ROOTFS/bin/sh" ]; then
     # minbase is what debian:bookworm-slim is built from.
     mmdebstrap --quiet --variant=minbase --include="$(echo "$PACKAGES" | tr ' ' ',')" bookworm "$ROOTFS" \
         http://deb.debian.org/debian >"$WORK/mmdebstrap.log" 2>&1 || die "mmdebstrap failed (see $WORK/mmdebstrap.log)"
+fi
+
+if [ "${1:-}" = --prepare ]; then
+    log "prepared: the release binary and the root file system; run without --prepare to check them"
+    exit 0
 fi
 
 log "3/4 copying what the runtime stage copies (the binary, its resource bundle, config/)"
