@@ -218,7 +218,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "RedisClient", "JobQueue", "TrackingCore",
+                "RedisClient", "JobQueue", "TrackingCore", "BooxiModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -342,6 +342,17 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "BudgetTests",
+            dependencies: [
+                "Ingress", "Worker", "JobQueue", "TrackingCore", "BooxiModels", "BooxiAPI", "TestSupport", "RedisClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "WorkerTests",
             dependencies: [
                 "Worker", "JobQueue", "TrackingCore", "BooxiAPI", "BooxiModels", "TestSupport", "RedisClient",
@@ -355,7 +366,7 @@ let package = Package(
             dependencies: [
                 "ReadAPI", "Ingress", "Worker", "BooxiAPI", "BooxiModels", "BooxiSimulator", "TrackingCore", "JobQueue", "TestSupport", "RedisClient",
                 "TrackingConfig", "HTTPSupport",
-                "Console",
+                "Console", "Operations",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

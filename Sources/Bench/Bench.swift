@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import BooxiModels
 import Foundation
 import Hummingbird
 import JobQueue
@@ -118,13 +119,14 @@ struct SeedCodes: AsyncParsableCommand {
                 let event = WebhookEvent(
                     eventType: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved",
                     eventTime: nil)
-                store.appendApply(event, receivedAt: JobEnvelope.nowMilliseconds(), to: &pipeline)
+                store.appendApply(.init(event, receivedAt: JobEnvelope.nowMilliseconds()), to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
             for index in chunk..<min(chunk + 1_000, count) {
                 let json =
                     #"{"bookingId":"S\#(index)","status":"Approved","isCompleted":false,"startsOn":"\#(start.formatted(.iso8601))","totalClientTimespan":{"start":"\#(start.formatted(.iso8601))","end":"\#(start.addingTimeInterval(1800).formatted(.iso8601))","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}],"client":{"firstName":"Jane","lastName":"Doe"}}"#
-                try await store.storeBooking(bookingID: "S\(index)", json: Array(json.utf8), status: nil, endsAt: start.addingTimeInterval(1800))
+                try await store.storeBooking(
+                    bookingID: "S\(index)", booking: try Booking.decode(Array(json.utf8)), status: nil, endsAt: start.addingTimeInterval(1800))
             }
         }
         await redis.shutdown()

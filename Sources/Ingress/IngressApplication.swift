@@ -56,9 +56,7 @@ public func buildIngressApplication(
     }
     let receiver = WebhookReceiver(
         settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator,
-        redis: redis,
-        metrics: IngressMetrics(),
-        timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours))
+        redis: redis, metrics: IngressMetrics())
 
     let router = Router.forRole()
     router.add(middleware: JSONErrorMiddleware())

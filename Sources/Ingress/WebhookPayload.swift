@@ -6,7 +6,8 @@ public struct WebhookPayload {
     let event: String
     /// The event's unique id, when the body carries one in the configured field.
     let eventID: String?
-    /// `booking.confirmationNumber`, when there: which booking's timeline notes the delivery.
+    /// `booking.confirmationNumber`, when there: what the de-duplication marker names, for the
+    /// console's search by event id.
     let bookingID: String?
     /// The body as text, byte for byte (JSON is UTF-8, so this round-trips exactly).
     let text: String

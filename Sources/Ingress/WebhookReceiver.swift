@@ -25,14 +25,8 @@ struct WebhookReceiver: Sendable {
     let payloadScanner: JSONObjectScanner
     /// With `ingress.replicaAcks` > 0: the replicas every push waits for.
     let replicaWait: ReplicaWait?
-    /// Each delivery is noted in its booking's timeline, in the push's round trip.
-    let timeline: BookingTimeline
 
-    init(
-        settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics,
-        timeline: BookingTimeline
-    ) {
-        self.timeline = timeline
+    init(settings: IngressSettings, queue: JobQueue, authenticator: WebhookAuthenticator, redis: RedisClient, metrics: IngressMetrics) {
         self.settings = settings
         self.queue = queue
         self.authenticator = authenticator
@@ -80,17 +74,16 @@ struct WebhookReceiver: Sendable {
         for name in Self.keptHeaders {
             if let value = request.headers[name] { headers[name.canonicalName] = value }
         }
-        let envelope = JobEnvelope(kind: .webhook, payload: payload.text, headers: headers.isEmpty ? nil : headers)
+        // On the path Booxi waits on: only the de-duplication and the push. The worker notes the
+        // delivery in the booking's timeline when it applies it (with this receive time).
         let eventID = dedupeIDHeader.flatMap { request.headers[$0] } ?? payload.eventID
+        let envelope = JobEnvelope(kind: .webhook, payload: payload.text, headers: headers.isEmpty ? nil : headers, eventId: eventID)
         var push = RedisPipeline()
         if let eventID {
             queue.appendPush(
                 envelope, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, marking: payload.bookingID ?? "1", to: &push)
         } else {
             queue.appendPush(envelope, to: &push)
-        }
-        if let bookingID = payload.bookingID {
-            timeline.append(bookingID: bookingID, type: "webhook", ["event": payload.event, "eventId": eventID ?? "", "job": envelope.id], to: &push)
         }
         let waitReply = push.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &push) }

@@ -14,11 +14,14 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
     public var payload: String
     /// Selected request headers of a webhook (e.g. `webhook-id`).
     public var headers: [String: String]?
+    /// The id the ingress de-duplicated a webhook by, when it had one: the worker notes it in the
+    /// booking's timeline, where the console counts the deliveries the ingress stopped.
+    public var eventId: String?
     public var lastError: String?
 
     public init(
         id: String = JobEnvelope.newID(), kind: JobKind, receivedAt: Int64 = JobEnvelope.nowMilliseconds(),
-        attempt: Int = 0, payload: String, headers: [String: String]? = nil, lastError: String? = nil
+        attempt: Int = 0, payload: String, headers: [String: String]? = nil, eventId: String? = nil, lastError: String? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -26,6 +29,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         self.attempt = attempt
         self.payload = payload
         self.headers = headers
+        self.eventId = eventId
         self.lastError = lastError
     }
 
@@ -59,6 +63,7 @@ public struct JobEnvelope: Codable, Sendable, Equatable {
         var json = JSONText(capacity: payload.utf8.count + 160)
         json.beginObject()
         json.member("attempt", attempt)
+        json.member("eventId", eventId)
         json.member("headers", headers)
         json.member("id", id)
         json.member("kind", kind.rawValue)

@@ -33,10 +33,16 @@ public struct JobQueue: JobQueueDriver {
             arguments: [envelope.encoded(), windowSeconds, subject])
     }
 
+    /// What the first delivery of `eventID` was about, and how many deliveries of it the ingress
+    /// stopped since, while the de-duplication window remembers it.
+    public func seenEvent(_ eventID: String) async throws -> SeenEvent? {
+        try await redis.get(keys.seen(eventID)).map { SeenEvent(marker: String(decoding: $0, as: UTF8.self)) }
+    }
+
     /// What the first delivery of `eventID` was about (the subject its push marked), while the
     /// de-duplication window remembers it.
     public func subject(ofEvent eventID: String) async throws -> String? {
-        try await redis.get(keys.seen(eventID)).map { String(decoding: $0, as: UTF8.self) }
+        try await seenEvent(eventID)?.subject
     }
 
     /// Appends a push that holds `bookingID`'s command lock (one command in flight per booking) and
@@ -70,10 +76,13 @@ public struct JobQueue: JobQueueDriver {
     public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
         let source = keys.waitingList(queue)
         let processing = keys.processing(laneID)
-        guard let first = try await redis.blmove(from: source, to: processing, timeout: blockTimeout) else { return [] }
+        // The count of what is left, in the same round trip, tells whether a batch is worth a second
+        // one: a job that came alone costs no empty `LMOVE`.
+        let (moved, left) = try await redis.blmoveCounting(from: source, to: processing, timeout: blockTimeout)
+        guard let first = moved else { return [] }
         var raws = [first]
-        if maxBatch > 1 {
-            let more = try await redis.eval(QueueScripts.moveUpTo, keys: [source, processing], arguments: [maxBatch - 1])
+        if maxBatch > 1 && left > 0 {
+            let more = try await redis.eval(QueueScripts.moveUpTo, keys: [source, processing], arguments: [min(left, maxBatch - 1)])
             raws += more.array?.compactMap(\.bytes) ?? []
         }
         return raws.map(FetchedJob.init(raw:))

@@ -24,12 +24,17 @@ enum QueueScripts {
 
     /// KEYS: waiting list, seen-marker. ARGV: envelope, window (s), what the marker holds (the bookingId, for
     /// the console's search by event id). Pushes once per event id: the marker and the push happen atomically.
-    /// Returns 1 when queued, 0 for a duplicate.
+    /// A duplicate adds a `+` to the marker (``SeenEvent``), up to ``SeenEvent/maxCounted``: the
+    /// console shows how many deliveries were stopped. Returns 1 when queued, 0 for a duplicate.
     static let pushOnce = RedisScript(
         """
         if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'EX', ARGV[2]) then
           redis.call('LPUSH', KEYS[1], ARGV[1])
           return 1
+        end
+        if redis.call('APPEND', KEYS[2], '+') > \(SeenEvent.maxCounted) + string.len(ARGV[3]) then
+          local subject = string.match(redis.call('GET', KEYS[2]), '^[^+]*')
+          redis.call('SET', KEYS[2], subject .. string.rep('+', \(SeenEvent.maxCounted)), 'KEEPTTL')
         end
         return 0
         """)

@@ -14,8 +14,8 @@ extension OperationsStore {
         public var entries: [TimelineEntry]
     }
 
-    /// One timeline entry for display: a webhook delivery seen before is marked deduplicated
-    /// (the ingress pushes an event id once per window, and so the console reads it back).
+    /// One timeline entry for display. A webhook delivery shows how many more deliveries of the
+    /// same event the ingress stopped (`duplicates`), while the de-duplication window remembers it.
     public struct TimelineEntry: Sendable, Equatable, Codable {
         public var at: Int64
         public var type: String
@@ -40,14 +40,15 @@ extension OperationsStore {
             (bookingID, foundBy) = (subject, "event")
         }
         let record = try await mappings.record(bookingID: bookingID)
-        var seenEvents = Set<String>()
-        let entries = try await timeline.read(bookingID: bookingID, using: redis).map { entry in
+        var entries: [TimelineEntry] = []
+        for entry in try await timeline.read(bookingID: bookingID, using: redis) {
             var fields = entry.fields
-            fields["at"] = nil
-            if entry.type == "webhook", let eventID = fields["eventId"], !eventID.isEmpty {
-                fields["deduplicated"] = seenEvents.insert(eventID).inserted ? "no" : "yes"
+            if entry.type == BookingTimeline.EntryType.webhook.rawValue, let eventID = fields["eventId"], !eventID.isEmpty,
+                let seen = try await queue.seenEvent(eventID)
+            {
+                fields["duplicates"] = seen.duplicates >= SeenEvent.maxCounted ? "\(seen.duplicates)+" : String(seen.duplicates)
             }
-            return TimelineEntry(at: entry.at, type: entry.type, fields: fields)
+            entries.append(TimelineEntry(at: entry.at, type: entry.type, fields: fields))
         }
         return TimelineAnswer(
             bookingId: bookingID, foundBy: foundBy, status: record?.status, code: record.map { BookingTimeline.mask($0.code) }, entries: entries)

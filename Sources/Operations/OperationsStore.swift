@@ -21,7 +21,7 @@ public struct OperationsStore: Sendable {
         self.redis = redis
         queue = JobQueue(redis: redis, keys: QueueKeys(prefix: keyPrefix))
         mappings = MappingStore(redis: redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: retentionHours * 3600)
-        timeline = BookingTimeline(keyPrefix: keyPrefix, retentionHours: retentionHours)
+        timeline = BookingTimeline(keyPrefix: keyPrefix)
         stats = MinuteStatsReader(redis: redis, keyPrefix: keyPrefix)
         audit = AuditLog(redis: redis, keyPrefix: keyPrefix)
         self.heartbeatTTL = heartbeatTTL

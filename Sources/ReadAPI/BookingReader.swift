@@ -93,9 +93,9 @@ struct BookingReader: Sendable {
 
     /// Fetches the booking in the visitor class and stores it.
     private func fetchNow(_ record: BookingRecord) async throws -> BookingRecord {
-        let (booking, raw) = try await booxi.booking(id: record.bookingID, .queue(.visitor, wait: fetchWait))
+        let (booking, _) = try await booxi.booking(id: record.bookingID, .queue(.visitor, wait: fetchWait))
         try await mappings.storeBooking(
-            bookingID: record.bookingID, json: raw, status: booking.status, endsAt: booking.endDate, ifVersion: record.version)
+            bookingID: record.bookingID, booking: booking, status: booking.status, endsAt: booking.endDate, ifVersion: record.version)
         return try await mappings.record(bookingID: record.bookingID) ?? record
     }
 }

@@ -30,7 +30,7 @@ final class LookupCache: Sendable {
 
         /// Decodes the record's copy of the booking (nil when it has none or it is unreadable).
         init(record: BookingRecord) {
-            self.init(record: record, booking: record.cachedBooking.flatMap { try? Booking.decode($0) })
+            self.init(record: record, booking: record.cachedBooking)
         }
     }
 

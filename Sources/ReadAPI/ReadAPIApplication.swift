@@ -37,7 +37,7 @@ public func buildReadAPIServices(
         commands: CommandStore(
             redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
             replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout),
-            timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
+            timeline: BookingTimeline(keyPrefix: configuration.keyPrefix)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(

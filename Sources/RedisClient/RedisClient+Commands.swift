@@ -51,6 +51,15 @@ extension RedisClient {
         ).bytes
     }
 
+    /// `BLMOVE source destination RIGHT LEFT timeout`, then `LLEN source` in the same round trip:
+    /// the moved value (nil when the timeout passed) and what the source still holds after it.
+    public func blmoveCounting(from source: String, to destination: String, timeout: Duration) async throws -> (moved: [UInt8]?, left: Int) {
+        let replies = try await sendBlocking(
+            pipeline: [RedisCommand("BLMOVE", source, destination, "RIGHT", "LEFT", Self.timeoutArgument(timeout)), RedisCommand("LLEN", source)],
+            serverTimeout: timeout)
+        return (try Self.checked(replies[0]).bytes, try Self.checked(replies[1]).int ?? 0)
+    }
+
     static func timeoutArgument(_ timeout: Duration) -> String {
         String(format: "%.3f", timeout.seconds)
     }

@@ -101,6 +101,13 @@ public final class RedisClient: Sendable {
     /// names; the socket timeout is extended by it. Task cancellation interrupts the wait.
     @discardableResult
     public func sendBlocking(_ command: RedisCommand, serverTimeout: Duration) async throws -> RedisReply {
+        try Self.checked(try await sendBlocking(pipeline: [command], serverTimeout: serverTimeout)[0])
+    }
+
+    /// ``sendBlocking(_:serverTimeout:)`` for a waiting command and what follows it on the same
+    /// connection: Redis runs the rest once the first is done waiting, in the same round trip. One
+    /// reply per command, errors among them (Redis' answers) left for the caller.
+    public func sendBlocking(pipeline commands: [RedisCommand], serverTimeout: Duration) async throws -> [RedisReply] {
         let socketTimeout = serverTimeout + configuration.commandTimeout
         let normalTimeout = configuration.commandTimeout
         let connection = try await blockingPool.lease()
@@ -110,9 +117,9 @@ public final class RedisClient: Sendable {
                     connection.setCommandTimeout(socketTimeout)
                     defer { connection.setCommandTimeout(normalTimeout) }
                     do {
-                        let reply = try connection.send(command)
-                        connector.inspect([reply], of: connection)
-                        return reply
+                        let replies = try connection.send(pipeline: commands)
+                        connector.inspect(replies, of: connection)
+                        return replies
                     } catch {
                         connector.failed(connection)
                         throw error
@@ -126,8 +133,7 @@ public final class RedisClient: Sendable {
         // command ran, as the thread pool skips work cancelled before it started): never reuse it.
         if Task.isCancelled { connection.discard() }
         await blockingPool.release(connection)
-        let reply = try result.mapError(Self.redisError).get()
-        return try Self.checked(reply)
+        return try result.mapError(Self.redisError).get()
     }
 
     /// Whether a `PING` succeeds now (for readiness probes).

@@ -94,12 +94,6 @@ public struct BookingFetches: Sendable {
             return added
             """)
 
-    /// Wakes the fetchers (the webhook handler does it once per batch, after its prefetches).
-    public func appendRing(to pipeline: inout RedisPipeline) {
-        pipeline.append(RedisCommand("LPUSH", keys.fetchBell, "1"))
-        pipeline.append(RedisCommand("LTRIM", keys.fetchBell, 0, 0))
-    }
-
     /// KEYS: the class zsets. ARGV: nowMs. The index of the first class with a due entry, or 0.
     static let peekScript = RedisScript(
         """

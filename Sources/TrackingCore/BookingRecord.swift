@@ -1,3 +1,5 @@
+import BooxiModels
+
 /// What Redis holds about one booking.
 public struct BookingRecord: Sendable, Equatable {
     public var bookingID: String
@@ -8,8 +10,9 @@ public struct BookingRecord: Sendable, Equatable {
     public var lastEvent: String?
     public var firstName: String?
     public var lastName: String?
-    /// The last booking JSON fetched from Booxi (or written after a command), if any.
-    public var cachedBooking: [UInt8]?
+    /// The booking as the last copy fetched from Booxi (or written after a command) had it, if
+    /// any: what ``CachedCopy`` keeps of it.
+    public var cachedBooking: Booking?
     /// When `cachedBooking` was fetched (ms); nil once an event made it out of date.
     public var fetchedAt: Int64?
     /// How many times the booking changed as we saw it: events applied and differing copies stored.
@@ -27,7 +30,8 @@ public struct BookingRecord: Sendable, Equatable {
         lastEvent = text("event")
         firstName = text("firstName")
         lastName = text("lastName")
-        cachedBooking = fields["booking"]
+        // A record written before the compact copy holds Booxi's JSON: read until its next copy.
+        cachedBooking = CachedCopy.booking(bookingID: bookingID, fields: fields) ?? fields["booking"].flatMap { try? Booking.decode($0) }
         fetchedAt = text("fetchedAt").flatMap { Int64($0) }
         cancelledBy = text("cancelledBy")
         changes = text("changes").flatMap { Int($0) } ?? 0

@@ -41,10 +41,11 @@ public struct CommandStore: Sendable {
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
         // Noted even when another command holds the booking: the console shows the refused attempt too.
         timeline?.append(
-            bookingID: command.bookingID, type: "command",
+            bookingID: command.bookingID,
             [
-                "action": command.action.rawValue, "by": command.requestedBy ?? "page", "reason": command.cancelReason?.code?.rawValue ?? "",
-                "job": envelope.id,
+                BookingTimeline.encode(
+                    .command, at: envelope.receivedAt,
+                    [command.action.rawValue, command.requestedBy ?? "page", command.cancelReason?.code?.rawValue ?? "", envelope.id])
             ], to: &pipeline)
         let waitReply = pipeline.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
@@ -119,20 +120,19 @@ public struct CommandStore: Sendable {
 
     private func appendNotes(of command: CommandJob, jobID: String, calls: [BooxiCall], result: CommandStatus?, to pipeline: inout RedisPipeline) {
         guard let timeline else { return }
-        for call in calls {
-            timeline.append(
-                bookingID: command.bookingID, type: "booxi",
-                ["call": call.call, "status": call.status, "ms": String(call.milliseconds), "job": jobID, "at": String(call.startedAt)],
-                to: &pipeline)
+        var entries = calls.map { call in
+            BookingTimeline.encode(.booxi, at: call.startedAt, [call.call, call.status, String(call.milliseconds), jobID])
         }
         if let result {
-            timeline.append(
-                bookingID: command.bookingID, type: "result",
-                [
-                    "action": command.action.rawValue, "state": result.state.rawValue, "refusal": result.refusal?.code ?? "",
-                    "code": result.trackingCode.map(BookingTimeline.mask) ?? "", "job": jobID,
-                ], to: &pipeline)
+            entries.append(
+                BookingTimeline.encode(
+                    .result, at: JobEnvelope.nowMilliseconds(),
+                    [
+                        command.action.rawValue, result.state.rawValue, result.refusal?.code ?? "",
+                        result.trackingCode.map(BookingTimeline.mask) ?? "", jobID,
+                    ]))
         }
+        timeline.append(bookingID: command.bookingID, entries, to: &pipeline)
     }
 
     /// Waits up to `timeout` for the job's final status; nil if it is not done by then.

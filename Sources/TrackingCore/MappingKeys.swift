@@ -13,13 +13,15 @@ public struct MappingKeys: Sendable {
     /// `code:<code>` → bookingId.
     public var codePrefix: String { prefix + "{m}:code:" }
     public func code(_ code: TrackingCode) -> String { codePrefix + code.value }
-    /// `booking:<bookingId>` → hash: code, status, version, event, names, cached booking; after an
-    /// erase only `erased` (so no event brings the booking back).
+    /// `booking:<bookingId>` → hash: code, status, version, event, names, cached booking, the
+    /// timeline (``BookingTimeline``); after an erase only `erased` (so no event brings the
+    /// booking back).
     public var bookingPrefix: String { prefix + "{m}:booking:" }
     public func booking(_ bookingID: String) -> String { bookingPrefix + bookingID }
     /// Codes a booking no longer answers to; they never resolve again.
     public func retired(_ bookingID: String) -> String { prefix + "{m}:retired:" + bookingID }
-    /// `timeline:<bookingId>` → stream: what happened to the booking (``BookingTimeline``).
+    /// `timeline:<bookingId>` → stream: the timeline as versions before the record held it
+    /// (``BookingTimeline``): read and erased, never written; it expires with its record.
     public func timeline(_ bookingID: String) -> String { prefix + "{m}:timeline:" + bookingID }
     /// Bookings to fetch from Booxi in the background, one zset per class, scored by when due.
     public func fetches(_ callClass: BooxiCallClass) -> String { prefix + "{m}:fetch:" + callClass.description }

@@ -1,3 +1,4 @@
+import BooxiModels
 import Foundation
 import JobQueue
 import RedisClient
@@ -38,47 +39,65 @@ public struct MappingStore: Sendable {
         return overflow ? eventTime : min(eventTime, ceiling)
     }
 
-    /// Appends the apply script for `event` to `pipeline` (the worker applies a batch in one round
-    /// trip). `receivedAt` orders events that carry no event time.
-    public func appendApply(_ event: WebhookEvent, receivedAt: Int64, to pipeline: inout RedisPipeline) {
-        let version = Self.version(eventTime: event.eventTime, receivedAt: receivedAt)
+    /// One webhook to apply: the event, when the ingress received it (which orders events that carry
+    /// no time of their own, and dates the timeline's `webhook` entry), its event id and its job.
+    public struct Delivery: Sendable {
+        public var event: WebhookEvent
+        public var receivedAt: Int64
+        public var eventID: String?
+        public var jobID: String?
+
+        public init(_ event: WebhookEvent, receivedAt: Int64, eventID: String? = nil, jobID: String? = nil) {
+            self.event = event
+            self.receivedAt = receivedAt
+            self.eventID = eventID
+            self.jobID = jobID
+        }
+    }
+
+    /// Appends the apply script for `delivery` to `pipeline` (the worker applies a batch in one
+    /// round trip).
+    public func appendApply(_ delivery: Delivery, to pipeline: inout RedisPipeline) {
+        let event = delivery.event
+        let version = Self.version(eventTime: event.eventTime, receivedAt: delivery.receivedAt)
         let now = JobEnvelope.nowMilliseconds()
         pipeline.append(
             Self.apply,
-            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys
-                + [keys.timeline(event.bookingID)],
+            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys + [keys.fetchBell],
             arguments: [
                 event.eventType.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
-                keys.codePrefix, Int(Date().timeIntervalSince1970), event.details?.json ?? [],
+                keys.codePrefix, Int(Date().timeIntervalSince1970), event.details == nil ? "" : "1",
                 Int(now), Self.unixSeconds(event.details?.endsAt),
-                keys.bookingPrefix,
-            ])
+                keys.bookingPrefix, Int(delivery.receivedAt), delivery.eventID ?? "", delivery.jobID ?? "",
+            ] + (event.details.map { CachedCopy.fields(of: $0.booking) } ?? []))
     }
 
     /// The fetch queues (visitor, prefetch, refresh): a fresh copy leaves them, an event without
     /// the booking's details enters the prefetch queue.
     var fetchKeys: [String] { BookingFetches.classes.map(keys.fetches) }
 
-    /// Applies a batch of events in one round trip, then rings the booking fetchers once for the
-    /// prefetches the applies asked for. One reply per event: its result, or the error Redis
-    /// answered for that script alone (e.g. OOM), so one failure does not hide the others.
-    public func apply(
-        _ batch: [(event: WebhookEvent, receivedAt: Int64)], ringing fetches: BookingFetches
-    ) async throws -> [Result<ApplyResult, RedisError>] {
+    /// Applies a batch of events in one round trip. One reply per event: its result, or the error
+    /// Redis answered for that script alone (e.g. OOM), so one failure does not hide the others.
+    /// An apply that asks for a prefetch rings the fetchers' bell itself.
+    public func apply(_ batch: [Delivery]) async throws -> [Result<ApplyResult, RedisError>] {
         guard !batch.isEmpty else { return [] }
         var pipeline = RedisPipeline()
-        for (event, receivedAt) in batch { appendApply(event, receivedAt: receivedAt, to: &pipeline) }
-        fetches.appendRing(to: &pipeline)
-        return try await redis.execute(pipeline).prefix(batch.count).map { reply in
+        for delivery in batch { appendApply(delivery, to: &pipeline) }
+        return try await redis.execute(pipeline).map { reply in
             if let message = reply.errorMessage { return .failure(.server(message)) }
             return .success(ApplyResult(rawValue: reply.string ?? "") ?? .unchanged)
         }
     }
 
+    /// ``apply(_:)`` for events without an event id or job (tests, tools).
+    public func apply(_ batch: [(event: WebhookEvent, receivedAt: Int64)]) async throws -> [Result<ApplyResult, RedisError>] {
+        try await apply(batch.map { Delivery($0.event, receivedAt: $0.receivedAt) })
+    }
+
     public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
         var pipeline = RedisPipeline()
-        appendApply(event, receivedAt: receivedAt, to: &pipeline)
+        appendApply(Delivery(event, receivedAt: receivedAt), to: &pipeline)
         let reply = try RedisClient.checked(try await redis.execute(pipeline)[0])
         return ApplyResult(rawValue: reply.string ?? "") ?? .unchanged
     }
@@ -94,22 +113,22 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// Stores a fresh copy of the booking from Booxi; `status` (from Booxi) replaces ours unless ours
-    /// says cancelled (news Booxi's copy may not have yet), and the record now expires
-    /// `retentionSeconds` after `endsAt`. The booking leaves every fetch queue.
-    /// With `ifVersion`, a copy fetched before the record's last event is not stored: it may predate
-    /// the event's change (returns false; the event asked for a fetch of its own).
+    /// Stores a fresh copy of the booking from Booxi (what ``CachedCopy`` keeps of it); `status`
+    /// (from Booxi) replaces ours unless ours says cancelled (news Booxi's copy may not have yet),
+    /// and the record now expires `retentionSeconds` after `endsAt`. The booking leaves every fetch
+    /// queue. With `ifVersion`, a copy fetched before the record's last event is not stored: it may
+    /// predate the event's change (returns false; the event asked for a fetch of its own).
     @discardableResult
     public func storeBooking(
-        bookingID: String, json: [UInt8], status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil
+        bookingID: String, booking: Booking, status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil
     ) async throws -> Bool {
         let endsAtSeconds = Self.unixSeconds(endsAt)
         return try await redis.eval(
-            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys + [keys.timeline(bookingID)],
+            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
             arguments: [
-                json, Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
+                "", Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
                 Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "",
-            ]
+            ] + CachedCopy.fields(of: booking)
         ).int == 1
     }
 
@@ -124,9 +143,11 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set, the fetch queues, the timeline. ARGV: event type, bookingId, code,
-    /// status, version, hasEventTime, firstName, lastName, retentionSeconds, codePrefix,
-    /// nowSeconds, details JSON (or empty), nowMs, details' endsAt (s, or 0), booking key prefix.
+    /// KEYS: record, new code key, retired set, the fetch queues, the fetchers' bell. ARGV: event
+    /// type, bookingId, code, status, version, hasEventTime, firstName, lastName, retentionSeconds,
+    /// codePrefix, nowSeconds, `1` when the delivery carries the booking's details (else empty),
+    /// nowMs, details' endsAt (s, or 0), booking key prefix, receivedAt (ms), event id, job id, then
+    /// the details as the cached copy's fields (``CachedCopy``): name, value, ….
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
     /// of the booking that differs from the last.
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
@@ -135,61 +156,95 @@ public struct MappingStore: Sendable {
     /// Details carried by the delivery become the cached copy; without them the copy is out of date
     /// and, unless the event is a cancellation (which changes only the status), a prefetch is asked
     /// for in the same step, so no crash can separate the two.
+    /// The delivery and its outcome go to the booking's timeline (``BookingTimeline``) in the
+    /// record's one `HSET`; an event refused before the booking had a record leaves no entry.
+    /// Commands, for the budget test (docs/scaling.md#per-event-budget): one `HMGET`, then for a
+    /// change `SET … EXAT`, `HSET` and `EXPIREAT`, with a `GET` when the code is new to the booking.
     static let apply = RedisScript(
-        BookingFetches.requestFunction + BookingTimeline.luaNote + """
-            local rec, newCodeKey, retired, timeline = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
+        BookingFetches.requestFunction + BookingTimeline.lua + """
+            local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
             local eventType, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
             local version = tonumber(ARGV[5])
+            local stored = redis.call('HMGET', rec, 'bookingId', 'version', 'status', 'code', 'erased', 'tn', 'endsAt', 'changes',
+              'fetchedAt', 'fetchingUntil', 'retiredCodes', 'booking')
+            -- An erased booking keeps only this mark (no personal data): nothing brings it back.
+            if stored[5] then return 'erased' end
+            local exists = stored[1] ~= false
+            local notes = {entry(ARGV[16], 'w', shortEvent(eventType), ARGV[17], string.sub(ARGV[18], 1, 8))}
             local function done(outcome)
-              note(timeline, 'type', 'apply', 'outcome', outcome, 'event', eventType, 'code', mask(code))
-              redis.call('EXPIRE', timeline, ARGV[9], 'NX')
+              if exists then
+                notes[#notes + 1] = entry(ARGV[13], 'a', outcome, shortEvent(eventType), mask(code))
+                local args = {}
+                fold(args, stored[6], notes)
+                redis.call('HSET', rec, unpack(args))
+              end
               return outcome
             end
             local function ownedByAnother()
               local owner = redis.call('GET', newCodeKey)
               return owner and owner ~= bookingId and redis.call('HGET', ARGV[15] .. owner, 'code') == code
             end
-            if redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
-            if redis.call('EXISTS', rec) == 0 then
+            local codeIsNew = stored[4] ~= code
+            if not exists then
+              -- A booking without a record has no retired codes: they expire with it.
               if ownedByAnother() then return done('conflict') end
             else
-              local stored = redis.call('HMGET', rec, 'version', 'status', 'code', 'erased')
-              -- An erased booking keeps only this mark (no personal data): nothing brings it back.
-              if stored[4] then return 'erased' end
-              if version < (tonumber(stored[1]) or 0) then return done('stale') end
+              if codeIsNew and redis.call('SISMEMBER', retired, code) == 1 then return done('retired') end
+              if version < (tonumber(stored[2]) or 0) then return done('stale') end
               if eventType == 'booking.confirmed' then return done('exists') end
-              if stored[2] == 'Cancelled' and eventType ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
-              if stored[3] == code and stored[2] == status and tonumber(stored[1]) == version then return done('unchanged') end
+              if stored[3] == 'Cancelled' and eventType ~= 'booking.cancelled' and ARGV[6] ~= '1' then return done('cancelled') end
+              if not codeIsNew and stored[3] == status and tonumber(stored[2]) == version then return done('unchanged') end
               -- Only a code new to this booking can belong to another one: no extra read otherwise.
-              if stored[3] ~= code and ownedByAnother() then return done('conflict') end
-              if stored[3] and stored[3] ~= code then
-                local oldKey = ARGV[10] .. stored[3]
-                if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
-                redis.call('SADD', retired, stored[3])
-                note(timeline, 'type', 'code', 'old', mask(stored[3]), 'new', mask(code))
-              end
+              if codeIsNew and ownedByAnother() then return done('conflict') end
             end
-            redis.call('SET', newCodeKey, bookingId)
-            redis.call('HSET', rec, 'bookingId', bookingId, 'code', code, 'status', status, 'version', version, 'event', eventType)
-            redis.call('HINCRBY', rec, 'changes', 1)
-            if ARGV[7] ~= '' then redis.call('HSET', rec, 'firstName', ARGV[7]) end
-            if ARGV[8] ~= '' then redis.call('HSET', rec, 'lastName', ARGV[8]) end
-            if ARGV[12] ~= '' then
-              redis.call('HSET', rec, 'booking', ARGV[12], 'fetchedAt', ARGV[13])
-              if tonumber(ARGV[14]) > 0 then redis.call('HSET', rec, 'endsAt', ARGV[14]) end
-              for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
-            else
-              redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
-              if eventType ~= 'booking.cancelled' then requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true) end
-            end
-            local endsAt = tonumber(redis.call('HGET', rec, 'endsAt') or '0')
+            local endsAt = tonumber(ARGV[14])
+            if ARGV[12] == '' or endsAt == 0 then endsAt = tonumber(stored[7] or '0') end
             local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
             if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
+            local args = {'bookingId', bookingId, 'code', code, 'status', status, 'version', ARGV[5], 'event', eventType,
+              'changes', (tonumber(stored[8]) or 0) + 1}
+            local retiredCodes = tonumber(stored[11] or '0')
+            if exists and stored[4] and codeIsNew then
+              local oldKey = ARGV[10] .. stored[4]
+              if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
+              retiredCodes = retiredCodes + redis.call('SADD', retired, stored[4])
+              args[#args + 1] = 'retiredCodes'
+              args[#args + 1] = retiredCodes
+              notes[#notes + 1] = entry(ARGV[13], 'c', mask(stored[4]), mask(code))
+            end
+            if ARGV[7] ~= '' then args[#args + 1] = 'firstName'; args[#args + 1] = ARGV[7] end
+            if ARGV[8] ~= '' then args[#args + 1] = 'lastName'; args[#args + 1] = ARGV[8] end
+            local fetchRequested = 0
+            if ARGV[12] ~= '' then
+              -- The copy's empty values are not kept: a value that went away is deleted.
+              local gone = {}
+              for i = 19, #ARGV, 2 do
+                if ARGV[i + 1] ~= '' then args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 1]
+                elseif exists then gone[#gone + 1] = ARGV[i] end
+              end
+              args[#args + 1] = 'fetchedAt'; args[#args + 1] = ARGV[13]
+              if tonumber(ARGV[14]) > 0 then args[#args + 1] = 'endsAt'; args[#args + 1] = ARGV[14] end
+              for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+              -- Booxi's JSON, as records kept the copy before.
+              if stored[12] then gone[#gone + 1] = 'booking' end
+              if #gone > 0 then redis.call('HDEL', rec, unpack(gone)) end
+            else
+              if stored[9] or stored[10] then redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil') end
+              if eventType ~= 'booking.cancelled' then
+                fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true)
+              end
+            end
+            notes[#notes + 1] = entry(ARGV[13], 'a', 'applied', shortEvent(eventType), mask(code))
+            fold(args, stored[6], notes)
+            redis.call('SET', newCodeKey, bookingId, 'EXAT', expireAt)
+            redis.call('HSET', rec, unpack(args))
             redis.call('EXPIREAT', rec, expireAt)
-            redis.call('EXPIREAT', newCodeKey, expireAt)
-            redis.call('EXPIREAT', retired, expireAt)
-            note(timeline, 'type', 'apply', 'outcome', 'applied', 'event', eventType, 'code', mask(code))
-            redis.call('EXPIREAT', timeline, expireAt)
+            if retiredCodes > 0 then redis.call('EXPIREAT', retired, expireAt) end
+            -- Wakes the fetchers only when there is something to fetch.
+            if fetchRequested == 1 then
+              redis.call('LPUSH', KEYS[7], '1')
+              redis.call('LTRIM', KEYS[7], 0, 0)
+            end
             return 'applied'
             """)
 
@@ -201,28 +256,52 @@ public struct MappingStore: Sendable {
         return redis.call('HGETALL', ARGV[1] .. bookingId)
         """)
 
-    /// KEYS: record, retired set, the fetch queues. ARGV: json, fetchedAt(ms), status, endsAt(s),
-    /// retention(s), codePrefix, now(s), bookingId, the version the copy was fetched at (or empty).
+    /// KEYS: record, retired set, the fetch queues. ARGV: (unused), fetchedAt(ms), status, endsAt(s),
+    /// retention(s), codePrefix, now(s), bookingId, the version the copy was fetched at (or empty),
+    /// who cancelled (or empty), then the copy's fields (``CachedCopy``): name, value, ….
+    /// A copy that differs from the last counts one in `changes`. Notes `fetched` in the booking's
+    /// timeline. The expiries move only when the end moved.
     static let store = RedisScript(
-        """
-        if ARGV[9] ~= '' and redis.call('HGET', KEYS[1], 'version') ~= ARGV[9] then return 0 end
-        for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
-        if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'erased') == 1 then return 0 end
-        if redis.call('HGET', KEYS[1], 'booking') ~= ARGV[1] then redis.call('HINCRBY', KEYS[1], 'changes', 1) end
-        redis.call('HSET', KEYS[1], 'booking', ARGV[1], 'fetchedAt', ARGV[2])
-        redis.call('HDEL', KEYS[1], 'fetchingUntil')
-        if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'status') ~= 'Cancelled' then redis.call('HSET', KEYS[1], 'status', ARGV[3]) end
-        if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'cancelledBy', ARGV[10]) end
-        local endsAt = tonumber(ARGV[4])
-        if endsAt > 0 then
-          redis.call('HSET', KEYS[1], 'endsAt', endsAt)
-          local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
-          redis.call('EXPIREAT', KEYS[1], expireAt)
-          redis.call('EXPIREAT', KEYS[2], expireAt)
-          redis.call('EXPIREAT', KEYS[6], expireAt)
-          local code = redis.call('HGET', KEYS[1], 'code')
-          if code then redis.call('EXPIREAT', ARGV[6] .. code, expireAt) end
-        end
-        return 1
-        """)
+        BookingTimeline.lua + """
+            local names = {}
+            for i = 11, #ARGV, 2 do names[#names + 1] = ARGV[i] end
+            local stored = redis.call('HMGET', KEYS[1], 'version', 'bookingId', 'booking', 'status', 'code', 'tn', 'changes',
+              'endsAt', 'fetchingUntil', 'retiredCodes', unpack(names))
+            if ARGV[9] ~= '' and stored[1] ~= ARGV[9] then return 0 end
+            for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
+            -- No record, or an erased one (which keeps no bookingId).
+            if not stored[2] then return 0 end
+            local args = {'fetchedAt', ARGV[2]}
+            local changed, gone = false, {}
+            -- The copy's empty values are not kept: a value that went away is deleted.
+            for i = 1, #names do
+              local value, old = ARGV[10 + 2 * i], stored[10 + i]
+              if (old or '') ~= value then changed = true end
+              if value ~= '' then args[#args + 1] = names[i]; args[#args + 1] = value
+              elseif old then gone[#gone + 1] = names[i] end
+            end
+            if changed then args[#args + 1] = 'changes'; args[#args + 1] = (tonumber(stored[7]) or 0) + 1 end
+            local status = stored[4]
+            if ARGV[3] ~= '' and stored[4] ~= 'Cancelled' then
+              status = ARGV[3]
+              args[#args + 1] = 'status'; args[#args + 1] = ARGV[3]
+            end
+            if ARGV[10] ~= '' then args[#args + 1] = 'cancelledBy'; args[#args + 1] = ARGV[10] end
+            local endsAt = tonumber(ARGV[4])
+            local endMoved = endsAt > 0 and tostring(endsAt) ~= stored[8]
+            if endMoved then args[#args + 1] = 'endsAt'; args[#args + 1] = ARGV[4] end
+            fold(args, stored[6], {entry(ARGV[2], 'f', status or '')})
+            redis.call('HSET', KEYS[1], unpack(args))
+            -- The fetch is over; Booxi's JSON, as records kept the copy before, goes.
+            if stored[9] then gone[#gone + 1] = 'fetchingUntil' end
+            if stored[3] then gone[#gone + 1] = 'booking' end
+            if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
+            if endMoved then
+              local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
+              redis.call('EXPIREAT', KEYS[1], expireAt)
+              if stored[10] then redis.call('EXPIREAT', KEYS[2], expireAt) end
+              if stored[5] then redis.call('EXPIREAT', ARGV[6] .. stored[5], expireAt) end
+            end
+            return 1
+            """)
 }

@@ -24,19 +24,13 @@ public struct WebhookEvent: Sendable, Equatable {
     public var details: Details?
 
     public struct Details: Sendable, Equatable {
-        /// The delivery's `booking` object, as JSON.
-        public var json: [UInt8]
-        public var endsAt: Date?
-
-        public init(json: [UInt8], endsAt: Date?) {
-            self.json = json
-            self.endsAt = endsAt
-        }
+        /// The delivery's `booking` object, as far as the cached copy keeps it (``CachedCopy``).
+        public var booking: Booking
+        public var endsAt: Date? { booking.endDate }
 
         /// A booking we hold in full (a command's answer).
-        public init?(_ booking: Booking) {
-            guard let json = try? JSONEncoder().encode(booking) else { return nil }
-            self.init(json: Array(json), endsAt: booking.endDate)
+        public init(_ booking: Booking) {
+            self.booking = booking
         }
     }
 
@@ -94,7 +88,7 @@ public struct WebhookEvent: Sendable, Equatable {
                 withJSONObject: booking.merging(["bookingId": booking["confirmationNumber"] ?? ""]) { own, _ in own }, options: [.sortedKeys]),
             let decoded = try? Booking.decode(Array(json)), decoded.startDate != nil
         else { return nil }
-        return Details(json: Array(json), endsAt: decoded.endDate)
+        return Details(decoded)
     }
 }
 

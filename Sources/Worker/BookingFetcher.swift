@@ -77,10 +77,10 @@ public struct BookingFetcher: Service {
             return
         }
         do {
-            let (booking, raw) = try await booxi.booking(id: bookingID, .granted(grant))
+            let (booking, _) = try await booxi.booking(id: bookingID, .granted(grant))
             // Not stored if an event changed the record meanwhile: that event asked for its own fetch.
             let stored = try await mappings.storeBooking(
-                bookingID: bookingID, json: raw, status: booking.status, endsAt: booking.endDate, ifVersion: version)
+                bookingID: bookingID, booking: booking, status: booking.status, endsAt: booking.endDate, ifVersion: version)
             count(callClass, stored ? "stored" : "superseded")
         } catch let error as BooxiError where error.isRetryable {
             logger.notice("background fetch will retry", metadata: ["class": "\(callClass)", "error": "\(error)"])

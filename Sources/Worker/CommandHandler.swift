@@ -77,8 +77,8 @@ public struct CommandHandler: JobHandler {
     /// The API accepted this command before the booking's details were known: fetch them (in the
     /// command's class: the visitor is waiting) and apply the same rule the API would have.
     private func checkRules(_ command: CommandJob, cutoffMinutes: Int, _ calls: BooxiCallLog) async throws -> ChangeRefusal? {
-        let (booking, raw) = try await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)) }
-        try await mappings.storeBooking(bookingID: command.bookingID, json: raw, status: nil, endsAt: booking.endDate)
+        let (booking, _) = try await calls.time("GET /booking") { try await booxi.booking(id: command.bookingID, .queue(.command)) }
+        try await mappings.storeBooking(bookingID: command.bookingID, booking: booking, status: nil, endsAt: booking.endDate)
         let status = try await mappings.record(bookingID: command.bookingID)?.status ?? booking.status ?? ""
         return ChangeRefusal.check(recordStatus: status, booking: booking, start: booking.startDate, cutoffMinutes: cutoffMinutes)
     }
@@ -112,7 +112,7 @@ public struct CommandHandler: JobHandler {
             }
             let status = command.action == .cancel ? "Cancelled" : updated.status
             try await mappings.storeBooking(
-                bookingID: command.bookingID, json: Array(try JSONEncoder().encode(updated)), status: status, endsAt: updated.endDate,
+                bookingID: command.bookingID, booking: updated, status: status, endsAt: updated.endDate,
                 cancelledBy: command.action == .cancel ? "visitor" : nil)
         }
         return CommandStatus(state: .succeeded, trackingCode: newCode)

@@ -8,18 +8,16 @@ import TrackingCore
 public struct WebhookHandler: JobHandler {
     public let name = "webhook"
     let mappings: MappingStore
-    let fetches: BookingFetches
     let logger: Logger
 
-    public init(mappings: MappingStore, fetches: BookingFetches, logger: Logger) {
+    public init(mappings: MappingStore, logger: Logger) {
         self.mappings = mappings
-        self.fetches = fetches
         self.logger = logger
     }
 
     public func handle(_ jobs: [FetchedJob]) async throws -> [JobOutcome] {
         var outcomes = [JobOutcome](repeating: .succeeded, count: jobs.count)
-        var applied: [(index: Int, event: WebhookEvent, receivedAt: Int64)] = []
+        var applied: [(index: Int, delivery: MappingStore.Delivery)] = []
         for (index, job) in jobs.enumerated() {
             guard let envelope = job.envelope else {
                 outcomes[index] = .failed(reason: "not a job envelope")
@@ -27,15 +25,16 @@ public struct WebhookHandler: JobHandler {
             }
             do {
                 let event = try WebhookEvent(body: envelope.payload)
-                applied.append((index, event, envelope.receivedAt))
+                applied.append((index, .init(event, receivedAt: envelope.receivedAt, eventID: envelope.eventId, jobID: envelope.id)))
             } catch {
                 outcomes[index] = .failed(reason: error.description)
                 logger.notice("webhook dead-lettered", metadata: ["jobId": "\(envelope.id)", "reason": "\(error)"])
             }
         }
-        // One round trip for the batch, with one wake-up for the fetchers.
-        let results = try await mappings.apply(applied.map { ($0.event, $0.receivedAt) }, ringing: fetches)
-        for ((index, event, _), result) in zip(applied, results) {
+        // One round trip for the batch; an apply that asks for a prefetch wakes the fetchers itself.
+        let results = try await mappings.apply(applied.map(\.delivery))
+        for ((index, delivery), result) in zip(applied, results) {
+            let event = delivery.event
             switch result {
             case .failure(let error):
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.

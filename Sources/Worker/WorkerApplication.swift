@@ -26,7 +26,7 @@ public func buildWorkerServices(
     let fetches = BookingFetches(redis: redis, keys: mappings.keys)
     var lanes = [
         WorkerService.Lane(
-            queue: .webhooks, handler: WebhookHandler(mappings: mappings, fetches: fetches, logger: logger), count: settings.concurrency)
+            queue: .webhooks, handler: WebhookHandler(mappings: mappings, logger: logger), count: settings.concurrency)
     ]
     if let commandHandler {
         lanes.insert(WorkerService.Lane(queue: .commands, handler: commandHandler, count: settings.concurrency), at: 0)

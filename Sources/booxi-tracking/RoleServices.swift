@@ -42,7 +42,7 @@ func workerServices(configuration: AppConfiguration, role: RoleResources, worker
             redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
         commands: CommandStore(
             redis: role.redis, keys: QueueKeys(prefix: keyPrefix),
-            timeline: BookingTimeline(keyPrefix: keyPrefix, retentionHours: configuration.worker.recordRetentionHours)),
+            timeline: BookingTimeline(keyPrefix: keyPrefix)),
         maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
     return [booxi.scheduler]
         + buildWorkerServices(

@@ -40,9 +40,25 @@ struct QueueScriptRedisTests {
         #expect(try await test.run { test.queue.appendPush(first, oncePer: "evt-1", windowSeconds: 60, marking: "B1", to: &$0) } == .queued)
         #expect(try await test.run { test.queue.appendPush(redelivered, oncePer: "evt-1", windowSeconds: 60, marking: "B2", to: &$0) } == .duplicate)
         #expect(try await test.queue.subject(ofEvent: "evt-1") == "B1")
+        #expect(try await test.queue.seenEvent("evt-1") == SeenEvent(marker: "B1+"))
         let ttl = try await test.redis.send("TTL", keys.seen("evt-1")).int ?? -1
         #expect(ttl > 0 && ttl <= 60)
         #expect(try await test.redis.lrange(keys.webhooks, 0, -1).map { try JobEnvelope.decode($0).id } == [first.id])
+        await test.finish()
+    }
+
+    @Test func duplicatesAreCountedOnTheMarkerUpToACapKeepingItsTTL() async throws {
+        let test = try Fixture()
+        for _ in 0..<(SeenEvent.maxCounted + 20) {
+            _ = try await test.run {
+                test.queue.appendPush(JobEnvelope(kind: .webhook, payload: "{}"), oncePer: "evt-9", windowSeconds: 60, marking: "B9", to: &$0)
+            }
+        }
+        let seen = try #require(try await test.queue.seenEvent("evt-9"))
+        #expect(seen.subject == "B9" && seen.duplicates == SeenEvent.maxCounted)
+        let ttl = try await test.redis.send("TTL", test.queue.keys.seen("evt-9")).int ?? -1
+        #expect(ttl > 0 && ttl <= 60)
+        #expect(try await test.redis.send("LLEN", test.queue.keys.webhooks).int == 1)
         await test.finish()
     }
 

@@ -33,7 +33,7 @@ struct EraseMatchingTests {
         // BKE1 is applied, so its code is known; the code alone names it in a malformed letter below.
         let fetches = BookingFetches(redis: redis, keys: MappingKeys())
         _ = try await operations.mappings.apply(
-            [(try WebhookEvent(body: Self.webhook("BKE1", code: Self.code(1))), JobEnvelope.nowMilliseconds())], ringing: fetches)
+            [(try WebhookEvent(body: Self.webhook("BKE1", code: Self.code(1))), JobEnvelope.nowMilliseconds())])
 
         // Waiting: BKE1…BKE11 among 1,200 other bookings' webhooks, so the erase reads several windows.
         var pipeline = RedisPipeline()

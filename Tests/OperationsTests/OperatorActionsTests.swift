@@ -27,7 +27,7 @@ struct OperatorActionsTests {
     static func apply(_ operations: OperationsStore, _ bookingID: String, code: String) async throws {
         let fetches = BookingFetches(redis: operations.redis, keys: MappingKeys())
         _ = try await operations.mappings.apply(
-            [(try WebhookEvent(body: webhook(bookingID, code: code)), JobEnvelope.nowMilliseconds())], ringing: fetches)
+            [(try WebhookEvent(body: webhook(bookingID, code: code)), JobEnvelope.nowMilliseconds())])
     }
 
     static func deadLetter(_ envelope: JobEnvelope) throws -> [UInt8] {

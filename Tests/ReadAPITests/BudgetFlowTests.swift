@@ -1,6 +1,7 @@
 import BooxiAPI
 import BooxiModels
 import Foundation
+import TrackingCore
 import Testing
 
 /// Booxi's budget end to end: the simulator enforces fair use, the worker prefetches, the API
@@ -30,7 +31,7 @@ struct BudgetFlowTests {
         defer { Task { await system.finish() } }
         let code = try #require(try await createBookings(system, count: 1).first)
         let record = "bxt:{m}:booking:\(try await system.bookingID(of: code))"
-        try await system.waitUntil { try await system.redis.send("HEXISTS", record, "booking").int == 1 }
+        try await system.waitUntil { try await system.redis.send("HEXISTS", record, CachedCopy.marker).int == 1 }
         let calls = try await system.bookingCalls()
         #expect(calls == 1)
         let lookup = try await system.api("/api/tracking/\(code)")

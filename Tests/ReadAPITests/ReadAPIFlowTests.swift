@@ -1,5 +1,6 @@
 import BooxiModels
 import Foundation
+import TrackingCore
 @testable import ReadAPI
 import Testing
 
@@ -266,7 +267,7 @@ struct ReadAPIFlowTests {
         // Nothing cached and Booxi down: 503, saying Booxi answered 503, and one log line with the cause.
         _ = try await system.simulator(.DELETE, "faults")
         let fresh = try await system.book(hour: 15)
-        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.bookingID(of: fresh))", "booking", "fetchedAt")
+        try await system.redis.send("HDEL", "bxt:{m}:booking:\(try await system.bookingID(of: fresh))", CachedCopy.marker, "fetchedAt")
         _ = try await system.simulator(.PUT, "faults", #"{"errorRate":1,"errorStatus":502}"#)
         let down = try await system.api("/api/tracking/\(fresh)")
         #expect(down.status == 503 && down.json["code"] as? String == "booxi_unavailable", "\(down.body)")

@@ -82,7 +82,7 @@ struct SystemTestCase {
         let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
         let handler = CommandHandler(
             booxi: booxi, mappings: mappings,
-            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:", retentionHours: 1)),
+            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:")),
             maxAttempts: configuration.retry.maxAttempts, logger: logger)
         let workerServices = buildWorkerServices(
             configuration: configuration, redis: redis, commandHandler: handler, booxi: booxi, logger: logger, workerID: "system-test")

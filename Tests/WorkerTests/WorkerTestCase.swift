@@ -44,7 +44,7 @@ struct WorkerTestCase {
     func webhookLane(count: Int = 1) -> WorkerService.Lane {
         WorkerService.Lane(
             queue: .webhooks,
-            handler: WebhookHandler(mappings: mappings, fetches: BookingFetches(redis: redis, keys: mappings.keys), logger: Logger(label: "test")),
+            handler: WebhookHandler(mappings: mappings, logger: Logger(label: "test")),
             count: count)
     }
 

@@ -1,0 +1,78 @@
+import BooxiModels
+import Foundation
+import JobQueue
+import RedisClient
+import TestSupport
+import Testing
+import TrackingCore
+
+/// What one tracked booking costs Redis' memory, as `used_memory` grows: its record (with the
+/// cached copy and a three-entry timeline: received, applied, a Booxi fetch) and its code key.
+@Suite("Per-booking budget: bytes of Redis memory per tracked booking", .serialized)
+struct BookingMemoryTests {
+    static let bytesPerBooking = 1_000
+
+    /// A booking as Booxi's API returns it (the shape of ../shared/fixtures/booking-A00006500.json).
+    static func booking(_ id: String, start: Date) -> Booking {
+        let iso = start.formatted(.iso8601)
+        return Booking(
+            bookingId: id, merchantId: 1002, bookingMethod: "Appointment", status: "Approved", isCompleted: false, startsOn: iso,
+            totalClientTimespan: .init(start: iso, end: start.addingTimeInterval(1800).formatted(.iso8601), duration: 30), staffId: 42,
+            staffFirstName: "Maya", location: "Business", modifiedOn: iso, createdOn: iso,
+            items: [.init(serviceId: 100, serviceName: "Haircut", duration: 30)],
+            client: .init(
+                firstName: "Jane", lastName: "Doe", email: "jane.doe@example.com", presence: nil,
+                trackingPage: .init(viewURL: "https://book.booxi.com/tracking/x")))
+    }
+
+    @Test func aTrackedBookingTakesAtMost1000Bytes() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: server.configuration())
+        let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 30 * 86_400)
+        let start = Date().addingTimeInterval(7 * 86_400)
+        // Codes as long as Booxi's (36 characters), booking ids as Booxi's.
+        func code(_ index: Int) -> TrackingCode { TrackingCode("wrFQzZecN1zLZLLchJeKOcEO9" + String(format: "%011d", index))! }
+        func id(_ index: Int) -> String { String(format: "A%08d", index) }
+
+        func track(_ range: Range<Int>) async throws {
+            for chunk in stride(from: range.lowerBound, to: range.upperBound, by: 500) {
+                let indices = chunk..<min(chunk + 500, range.upperBound)
+                var pipeline = RedisPipeline()
+                for index in indices {
+                    let event = WebhookEvent(
+                        eventType: .confirmed, bookingID: id(index), trackingCode: code(index), status: "Approved",
+                        eventTime: JobEnvelope.nowMilliseconds())
+                    mappings.appendApply(
+                        .init(
+                            event, receivedAt: JobEnvelope.nowMilliseconds(), eventID: "msg_2KWPBgLlAfxdpx2AI5\(index)", jobID: JobEnvelope.newID()),
+                        to: &pipeline)
+                }
+                for reply in try await redis.execute(pipeline) { #expect(reply.string == "applied") }
+                for index in indices {
+                    let copy = Self.booking(id(index), start: start)
+                    #expect(try await mappings.storeBooking(bookingID: id(index), booking: copy, status: copy.status, endsAt: copy.endDate))
+                }
+            }
+        }
+        // A first batch warms the server up (scripts, the keyspace's first tables).
+        try await track(0..<1_000)
+        let before = Int(try await redis.info("memory")["used_memory"] ?? "") ?? 0
+        let count = 20_000
+        try await track(1_000..<(1_000 + count))
+        let after = Int(try await redis.info("memory")["used_memory"] ?? "") ?? 0
+        let perBooking = (after - before) / count
+
+        let sample = mappings.keys.booking(id(4_321))
+        #expect(try await redis.send("OBJECT", "ENCODING", sample).string == "listpack", "the record left Redis' compact encoding")
+        let record = try #require(try await mappings.record(bookingID: id(4_321)))
+        #expect(record.cachedBooking?.items?.first?.serviceName == "Haircut" && record.cachedBooking?.staffFirstName == "Maya")
+        #expect(try await BookingTimeline(keyPrefix: "bxt:").read(bookingID: id(4_321), using: redis).map(\.type) == ["webhook", "apply", "fetched"])
+        // Nothing Booxi sent that no page reads.
+        let fields = try await redis.hgetall(sample)
+        #expect(!fields.values.contains { String(decoding: $0, as: UTF8.self).contains("example.com") })
+        #expect(perBooking <= Self.bytesPerBooking, "\(perBooking) bytes per tracked booking")
+        print("budget: \(perBooking) bytes per tracked booking over \(count)")
+        await redis.shutdown()
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import RedisClient
+
+/// Redis commands as the server counted them (`INFO commandstats`: a script's own commands count
+/// too, each under its name), without those that manage connections or read statistics.
+struct CommandCounts: Equatable, CustomStringConvertible {
+    /// Not the work of an event: connection set-up and health, script loading, the test's own polls.
+    static let excluded: Set<String> = ["info", "ping", "client", "hello", "auth", "select", "config", "script", "memory", "dbsize"]
+
+    var calls: [String: Int]
+
+    var total: Int { calls.values.reduce(0, +) }
+    subscript(name: String) -> Int { calls[name] ?? 0 }
+
+    static func read(_ redis: RedisClient) async throws -> CommandCounts {
+        let text = try await redis.send("INFO", "commandstats").string ?? ""
+        var calls: [String: Int] = [:]
+        // cmdstat_hset:calls=12,usec=...
+        for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix("cmdstat_") {
+            let parts = line.dropFirst("cmdstat_".count).split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let field = parts[1].split(separator: ",").first(where: { $0.hasPrefix("calls=") }),
+                let count = Int(field.dropFirst("calls=".count))
+            else { continue }
+            let name = String(parts[0]).lowercased()
+            if !excluded.contains(name) && !name.hasPrefix("client|") && !name.hasPrefix("config|") && !name.hasPrefix("script|") {
+                calls[name] = count
+            }
+        }
+        return CommandCounts(calls: calls)
+    }
+
+    static func - (lhs: CommandCounts, rhs: CommandCounts) -> CommandCounts {
+        CommandCounts(calls: lhs.calls.merging(rhs.calls.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 })
+    }
+
+    var description: String { calls.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+}
+
+extension RedisClient {
+    /// `INFO <section>` as its `name:value` lines.
+    func info(_ section: String) async throws -> [String: String] {
+        let text = try await send("INFO", section).string ?? ""
+        var values: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { values[String(parts[0])] = String(parts[1]) }
+        }
+        return values
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Ingress
+import JobQueue
+import Logging
+import NIOCore
+import RedisClient
+import TestSupport
+import Testing
+import TrackingCore
+@testable import Worker
+
+/// What one event costs Redis, counted by the server (`INFO commandstats`, a script's own commands
+/// included), with a fixed load shape: one event at a time, each sent once the worker waits for
+/// work, so nothing is batched. Counts are deterministic, so the budgets are held exactly as
+/// docs/scaling.md#per-event-budget states them; the bench prints the same figures with a
+/// concurrent shape too.
+@Suite("Per-event budget: Redis commands per webhook, ingress and worker together", .serialized)
+struct EventBudgetTests {
+    /// Ingress and worker together, per webhook, without the prefetch it may ask for (that is part
+    /// of a Booxi call's budget).
+    static let commandsPerWebhook = 12.0
+
+    /// The commands of a prefetch request in the apply script (`requestFetch` and the bell); no
+    /// other step of a webhook without the booking's details sends these.
+    static func prefetchRequests(_ spent: CommandCounts) -> Int {
+        spent["zscore"] + spent["zadd"] + spent["zrem"] + 2 * spent["ltrim"]
+    }
+
+    @Test func aWebhookCostsAtMost12CommandsFromTheIngressToTheWorkersAcknowledgement() async throws {
+        let server = try RedisServer()
+        defer { server.stop() }
+        let redis = RedisClient(configuration: server.configuration())
+        let configuration = try await testConfiguration(redis: server, ["BXT_WEBHOOK_TOKENS": testWebhookToken])
+        let app = try buildIngressApplication(configuration: configuration, redis: redis, logger: Logger(label: "test.ingress"))
+        let queue = JobQueue(redis: redis, keys: QueueKeys())
+        let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
+        // One lane, no housekeeper and no fetcher: nothing runs on a timer while the counts are read.
+        let lane = WorkerLane(
+            queue: .webhooks, handler: WebhookHandler(mappings: mappings, logger: Logger(label: "test")), driver: queue, laneID: "budget-1",
+            batchSize: 16, blockTimeout: .seconds(5), retryPolicy: RetryPolicy(), metrics: WorkerMetrics(kinds: ["webhook"]),
+            logger: Logger(label: "test.lane"))
+        let worker = Task { await lane.run() }
+
+        try await app.test(.live) { client in
+            var acknowledged = try await CommandCounts.read(redis)["lrem"]
+            func deliver(_ event: String, booking: Int, code: String, at time: Int64) async throws {
+                // Sent once the lane waits in BLMOVE, so the job comes alone.
+                try await Self.waitUntil { try await redis.info("clients")["blocked_clients"] == "1" }
+                var headers = HTTPFields()
+                headers[.contentType] = "application/json"
+                headers[HTTPField.Name("x-webhook-token")!] = testWebhookToken
+                headers[HTTPField.Name("webhook-id")!] = "evt-\(event)-\(booking)"
+                let body = webhookBody(event, booking: "B\(booking)", code: code, eventTime: time)
+                let response = try await client.execute(uri: "/webhooks/booxi", method: .post, headers: headers, body: ByteBuffer(string: body))
+                #expect(response.status == .ok)
+                acknowledged += 1
+                try await Self.waitUntil { try await CommandCounts.read(redis)["lrem"] == acknowledged }
+            }
+            /// A booking's life as Booxi reports it: confirmed, modified, cancelled.
+            func lifeOf(_ booking: Int) async throws {
+                // Event times carry whole seconds: a second apart, each event is news.
+                let time: Int64 = 1_700_000_000_000 + Int64(booking) * 10_000
+                let code = "budgetcode\(booking)"
+                try await deliver("booking.confirmed", booking: booking, code: code, at: time)
+                try await deliver("booking.modified", booking: booking, code: code, at: time + 1000)
+                try await deliver("booking.cancelled", booking: booking, code: code, at: time + 2000)
+            }
+            // Scripts loaded, connections open.
+            for booking in 0..<5 { try await lifeOf(booking) }
+
+            let before = try await CommandCounts.read(redis)
+            let bookings = 400
+            for booking in 5..<(5 + bookings) { try await lifeOf(booking) }
+            let spent = try await CommandCounts.read(redis) - before
+            let webhooks = 3 * bookings
+
+            let perWebhook = Double(spent.total - Self.prefetchRequests(spent)) / Double(webhooks)
+            #expect(perWebhook <= Self.commandsPerWebhook, "\(perWebhook) commands per webhook: \(spent)")
+            // The shape behind the figure: two scripts (the push, the apply), one fetch, one count,
+            // one acknowledgement, one record read and one write each; a code key read only when
+            // the code is new to its booking.
+            // (A BLMOVE that waited its whole timeout between two webhooks counts one more.)
+            #expect(spent["evalsha"] == 2 * webhooks && spent["llen"] == webhooks, "\(spent)")
+            #expect(spent["blmove"] >= webhooks && spent["blmove"] <= webhooks + 3, "\(spent)")
+            #expect(spent["lrem"] == webhooks && spent["hmget"] == webhooks && spent["hset"] == webhooks, "\(spent)")
+            #expect(spent["get"] == bookings && spent["xadd"] == 0 && spent["lmove"] == 0, "\(spent)")
+            // The bell rings only for a prefetch that was queued: once per booking (the modify finds it queued).
+            #expect(spent["ltrim"] == bookings, "\(spent)")
+            print("budget: \(perWebhook) commands per webhook; with prefetch requests \(Double(spent.total) / Double(webhooks)); \(spent)")
+        }
+        worker.cancel()
+        _ = await worker.value
+        await redis.shutdown()
+    }
+
+    static func waitUntil(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met in 10 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+}
