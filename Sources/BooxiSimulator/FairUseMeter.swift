@@ -1,9 +1,10 @@
 import BooxiAPI
 
 /// Booxi's fair use as the simulator enforces it for one API key: a call is refused with 429 when
-/// it would put more than the policy's calls into the sliding second or minute before it; a call
-/// answered 400 is charged a second time when answered. Refused calls are not charged. Spacing is
-/// measured, not enforced (Booxi asks for it). Times are milliseconds on one monotonic clock.
+/// it comes less than the policy's spacing after the last call admitted, or would put more than
+/// the policy's calls into the sliding second or minute before it; a call answered 400 is charged
+/// a second time when answered. Refused calls are not charged. Times are milliseconds on one
+/// monotonic clock.
 struct FairUseMeter: Sendable {
     struct Charge: Sendable, Equatable {
         var at: Int64
@@ -16,7 +17,10 @@ struct FairUseMeter: Sendable {
     private(set) var refused = 0
     private(set) var badRequests = 0
     private(set) var minGapMs: Int64?
+    /// Calls refused for coming too soon after the last one admitted.
+    private(set) var tooClose = 0
     private var lastArrival: Int64?
+    private var lastAdmitted: Int64?
 
     init(policy: FairUsePolicy) {
         self.policy = policy
@@ -27,12 +31,18 @@ struct FairUseMeter: Sendable {
         arrivals += 1
         if let lastArrival { minGapMs = min(minGapMs ?? .max, now - lastArrival) }
         lastArrival = now
+        if let lastAdmitted, now - lastAdmitted < Int64(policy.minSpacingMs) {
+            refused += 1
+            tooClose += 1
+            return Int64(policy.minSpacingMs) - (now - lastAdmitted)
+        }
         let wait = max(waitFor(width: 1_000, limit: policy.perSecond, now: now), waitFor(width: 60_000, limit: policy.perMinute, now: now))
         if wait > 0 {
             refused += 1
             return wait
         }
         charges.append(Charge(at: now, weight: 1))
+        lastAdmitted = now
         return nil
     }
 
@@ -81,6 +91,8 @@ struct FairUseMeter: Sendable {
         var arrivals: Int
         var charged: Int
         var refused: Int
+        /// Of those refused, the calls that came less than the spacing after the last one admitted.
+        var tooClose: Int
         var badRequests: Int
         var busiestSecond: Int
         var busiestMinute: Int
@@ -90,7 +102,7 @@ struct FairUseMeter: Sendable {
     var report: Report {
         Report(
             perSecond: policy.perSecond, perMinute: policy.perMinute, arrivals: arrivals, charged: charges.reduce(0) { $0 + $1.weight },
-            refused: refused, badRequests: badRequests, busiestSecond: Self.busiest(charges, width: 1_000),
+            refused: refused, tooClose: tooClose, badRequests: badRequests, busiestSecond: Self.busiest(charges, width: 1_000),
             busiestMinute: Self.busiest(charges, width: 60_000), minGapMs: minGapMs)
     }
 }
@@ -123,13 +135,14 @@ actor FairUseEnforcer {
         guard let policy else { return nil }
         let all = meters.values
         var merged = FairUseMeter.Report(
-            perSecond: policy.perSecond, perMinute: policy.perMinute, arrivals: 0, charged: 0, refused: 0, badRequests: 0,
+            perSecond: policy.perSecond, perMinute: policy.perMinute, arrivals: 0, charged: 0, refused: 0, tooClose: 0, badRequests: 0,
             busiestSecond: 0, busiestMinute: 0, minGapMs: nil)
         for meter in all {
             let report = meter.report
             merged.arrivals += report.arrivals
             merged.charged += report.charged
             merged.refused += report.refused
+            merged.tooClose += report.tooClose
             merged.badRequests += report.badRequests
             merged.busiestSecond = max(merged.busiestSecond, report.busiestSecond)
             merged.busiestMinute = max(merged.busiestMinute, report.busiestMinute)

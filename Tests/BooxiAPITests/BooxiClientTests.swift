@@ -193,7 +193,11 @@ struct BooxiClientTests {
         await stopped.stop()
         let started = ContinuousClock.now
         _ = try await second.services(.queue(.visitor, wait: .seconds(3)))
-        #expect(ContinuousClock.now - started < .milliseconds(1_500))
+        // A call with room in the budget needs no dispatcher (the fast path); the lease moves all
+        // the same, within about a second, for the callers that will queue.
+        while !second.scheduler.isDispatching && ContinuousClock.now - started < .milliseconds(1_500) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(second.scheduler.isDispatching)
     }
 

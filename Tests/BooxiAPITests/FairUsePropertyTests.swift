@@ -1,5 +1,6 @@
 @testable import BooxiAPI
 @testable import BooxiSimulator
+import BooxiModels
 import Foundation
 import Logging
 import RedisClient
@@ -45,6 +46,18 @@ struct FairUsePropertyTests {
         var pending: [(at: Int64, call: String)] = []
         var pauses: [(from: Int64, until: Int64)] = []
         var grantOrder: [(callClass: Int, ticket: Int)] = []
+        var unitsOf: [String: Int] = [:]
+        func made(_ id: String, callClass: Int, units: Int) {
+            let latency = Int64.random(in: 1...400, using: &random)
+            let roll = Int.random(in: 0..<100, using: &random)
+            let status = roll < 15 && units == 2 ? 400 : roll < 17 ? 429 : 200
+            let crashed = roll >= 98
+            calls[id] = Call(
+                grantedAt: now, callClass: callClass, answeredAt: crashed ? nil : now + latency, status: status,
+                arrivedAt: now + Int64.random(in: 0...latency, using: &random))
+            unitsOf[id] = units
+            if !crashed { pending.append((now + latency, id)) }
+        }
 
         while now < end {
             // Arrivals: bursts, lulls, every class.
@@ -54,9 +67,18 @@ struct FairUsePropertyTests {
                 let callClass = Int.random(in: 1...4, using: &random)
                 // Calls Booxi may refuse (PUTs, availability) reserve a second unit; reads do not.
                 let units = Int.random(in: 1...3, using: &random) == 1 ? 2 : 1
+                // Nobody waiting and room in the budget: granted on arrival, as `acquire` does first.
+                if waiting.isEmpty,
+                    let grant = try await scheduler.grantAtOnce(
+                        try #require(BooxiCallClass(rawValue: callClass)), ticket: UInt64(ticket), units: units, now: now)
+                {
+                    grantOrder.append((callClass, ticket))
+                    made(grant.callID, callClass: callClass, units: units)
+                    continue
+                }
                 let member =
                     try await redis.eval(
-                        BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
+                        BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p"), keys.state],
                         arguments: [callClass, "p", String(ticket), String(now), 10_000_000, 100_000_000, units]
                     ).string ?? ""
                 waiting.append((member, callClass, ticket, units))
@@ -67,8 +89,8 @@ struct FairUsePropertyTests {
                 let retryAfter = call.status == 429 ? Int.random(in: 500...3_000, using: &random) : 0
                 if call.status == 429 { pauses.append((at, at + Int64(retryAfter))) }
                 try await redis.eval(
-                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.queue, keys.bell, keys.pause, keys.stats],
-                    arguments: [id, String(at), String(call.status), retryAfter])
+                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.bell, keys.state, keys.stats],
+                    arguments: [id, String(at), String(call.status), retryAfter, unitsOf[id] ?? 2, policy.minSpacingMs])
             }
             pending.removeAll { $0.at <= now }
             // The dispatcher grants all it may now.
@@ -83,15 +105,7 @@ struct FairUsePropertyTests {
                 let units = head.element.units
                 waiting.removeAll { $0.ticket == granted }
                 grantOrder.append((Int(parts[3])!, granted))
-                let id = String(parts[1])
-                let latency = Int64.random(in: 1...400, using: &random)
-                let roll = Int.random(in: 0..<100, using: &random)
-                let status = roll < 15 && units == 2 ? 400 : roll < 17 ? 429 : 200
-                let crashed = roll >= 98
-                calls[id] = Call(
-                    grantedAt: now, callClass: Int(parts[3])!, answeredAt: crashed ? nil : now + latency, status: status,
-                    arrivedAt: now + Int64.random(in: 0...latency, using: &random))
-                if !crashed { pending.append((now + latency, id)) }
+                made(String(parts[1]), callClass: Int(parts[3])!, units: units)
                 step = try await scheduler.dispatchOnce(now: now)
             }
             now +=
@@ -136,7 +150,7 @@ struct FairUsePropertyTests {
         var now: Int64 = 10_000_000
         for ticket in 1...400 {
             try await redis.eval(
-                BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p")],
+                BooxiBudgetScripts.register, keys: [keys.queue, keys.sequence, keys.bell, keys.alive("p"), keys.state],
                 arguments: [3, "p", String(ticket), String(now), 10_000_000, 100_000_000, 1])
         }
         var grants: [Int64] = []
@@ -146,8 +160,8 @@ struct FairUsePropertyTests {
                 let call = String(try #require(try await redis.send("RPOP", keys.grants("p")).string).split(separator: " ")[1])
                 grants.append(now)
                 try await redis.eval(
-                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.queue, keys.bell, keys.pause, keys.stats],
-                    arguments: [call, String(now + 2), "200", 0])
+                    BooxiBudgetScripts.settle, keys: [keys.calls, keys.bell, keys.state, keys.stats],
+                    arguments: [call, String(now + 2), "200", 0, 1, policy.minSpacingMs])
             } else {
                 now += Int64(max(1, step.waitMs))
             }

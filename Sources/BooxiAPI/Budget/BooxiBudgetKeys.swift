@@ -17,11 +17,11 @@ public struct BooxiBudgetKeys: Sendable {
     /// Zset of calls charged against the windows, scored by when each stops counting (see
     /// ``BooxiScheduler``); a call in flight also holds a `<id>+` member for a possible 400.
     public var calls: String { base + "calls" }
-    /// Set by a 429: when its `Retry-After` has passed (ms), for everyone.
-    public var pause: String { base + "pause" }
-    /// Hash: `last` (ms of the last grant), `nextCall` (call id counter).
+    /// Hash: `last` (ms of the last grant), `pausedUntil` (ms, set by a 429: no grant before it,
+    /// for everyone).
     var state: String { base + "state" }
-    /// Hash of counters since the key was created: `calls:<class>`, `expired:<class>`, `status:<code>`.
+    /// Hash of counters since the key was created: `calls:<class>` (granted after a wait in the
+    /// queue), `atOnce:<class>` (granted on arrival), `expired:<class>`, `status:<code>`.
     public var stats: String { base + "stats" }
     /// Wakes the dispatching process when work arrives or budget frees up early.
     var bell: String { base + "bell" }

@@ -24,19 +24,21 @@ public struct BooxiBudgetReport: Sendable {
 
     public static func read(redis: RedisClient, keyPrefix: String, policy: FairUsePolicy) async throws -> BooxiBudgetReport {
         let keys = BooxiBudgetKeys(prefix: keyPrefix)
-        let now = try await redis.eval(BooxiBudgetScripts.report, keys: [keys.queue, keys.calls, keys.pause]).array?.map { $0.int ?? 0 } ?? []
+        let now = try await redis.eval(BooxiBudgetScripts.report, keys: [keys.queue, keys.calls, keys.state]).array?.map { $0.int ?? 0 } ?? []
         let stats = try await redis.send("HGETALL", keys.stats).fields.mapValues { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
         var classes: [(BooxiCallClass, ClassFigures)] = []
         for callClass in BooxiCallClass.allCases {
             let waits = try await redis.lrange(keys.waits(callClass), 0, -1).compactMap { Int(String(decoding: $0, as: UTF8.self)) }.sorted()
-            func percentile(_ p: Double) -> Int? { waits.isEmpty ? nil : waits[min(waits.count - 1, Int(Double(waits.count) * p))] }
+            let queued = stats["calls:\(callClass.rawValue)"] ?? 0
+            let atOnce = stats["atOnce:\(callClass.rawValue)"] ?? 0
             classes.append(
                 (
                     callClass,
                     ClassFigures(
                         waiting: now.count > 2 + callClass.rawValue ? now[2 + callClass.rawValue] : 0,
-                        calls: stats["calls:\(callClass.rawValue)"] ?? 0, timedOut: stats["expired:\(callClass.rawValue)"] ?? 0,
-                        waitP50Ms: percentile(0.5), waitP99Ms: percentile(0.99))
+                        calls: queued + atOnce, timedOut: stats["expired:\(callClass.rawValue)"] ?? 0,
+                        waitP50Ms: waitPercentile(0.5, queuedWaits: waits, queued: queued, atOnce: atOnce),
+                        waitP99Ms: waitPercentile(0.99, queuedWaits: waits, queued: queued, atOnce: atOnce))
                 ))
         }
         let answers = stats.filter { $0.key.hasPrefix("status:") }.map { (String($0.key.dropFirst(7)), $0.value) }.sorted { $0.0 < $1.0 }
@@ -44,6 +46,18 @@ public struct BooxiBudgetReport: Sendable {
             policy: policy, chargedLastSecond: now.first ?? 0, chargedLastMinute: now.count > 1 ? now[1] : 0,
             pauseLeftMs: now.count > 2 ? now[2] : 0, dispatching: try await redis.send("EXISTS", keys.leader).int == 1,
             classes: classes, answers: answers)
+    }
+
+    /// A wait percentile over every grant: those granted on arrival waited 0 ms; the queued ones are
+    /// represented by their last 1,000 waits.
+    static func waitPercentile(_ p: Double, queuedWaits waits: [Int], queued: Int, atOnce: Int) -> Int? {
+        let total = queued + atOnce
+        guard total > 0 else { return nil }
+        let shareAtOnce = Double(atOnce) / Double(total)
+        if p < shareAtOnce { return 0 }
+        guard !waits.isEmpty else { return nil }
+        let within = (p - shareAtOnce) / (1 - shareAtOnce)
+        return waits[min(waits.count - 1, Int(Double(waits.count) * within))]
     }
 
     /// The report as `admin budget` prints it.

@@ -28,9 +28,55 @@ enum BooxiBudgetScripts {
         end
         """
 
-    /// KEYS: queue, sequence, bell, alive. ARGV: class, process, ticket, now, waitMs, aliveTtlMs,
-    /// units (2 for a call that may be answered 400, else 1).
-    /// Queues a caller; rings the bell when the queue was empty. Returns the queue member.
+    /// Charges a granted call: its member (and a second one for a call Booxi may answer 400) scored
+    /// by the latest it can end; and the spacing: no grant before `now + hold` while this call is
+    /// the last one granted and in flight (see ``FairUsePolicy/inFlightHoldMs``).
+    static let charge = """
+
+        local function charge(calls, state, now, inFlight, hold, call, cost)
+          if cost > 1 then
+            redis.call('ZADD', calls, now + inFlight, call, now + inFlight, call .. '+')
+          else
+            redis.call('ZADD', calls, now + inFlight, call)
+          end
+          redis.call('HSET', state, 'next', now + hold, 'lastCall', call)
+        end
+
+        """
+
+    /// KEYS: queue, calls, state, stats. ARGV: now, perSecond, perMinute, holdMs, inFlightMs,
+    /// class, call, units.
+    /// The fast path of a grant: when nobody waits and the budget has room now, charges the call at
+    /// once, in this one script; the dispatcher and the grant lists stay out of it. Returns 1 if
+    /// granted, 0 if the caller must queue. The minute window needs no check of its own when the
+    /// second's implies it (a minute is 60 seconds, each within its limit: Booxi's 5/s and 300/min);
+    /// otherwise it is counted when the call log could hold the limit (the dispatcher trims the
+    /// log every second while it runs, and this script when it counts).
+    static let grantAtOnce = RedisScript(
+        clock + charge + """
+            local now = clock(ARGV[1])
+            local perSecond, perMinute = tonumber(ARGV[2]), tonumber(ARGV[3])
+            local hold, inFlight = tonumber(ARGV[4]), tonumber(ARGV[5])
+            local cost = math.min(tonumber(ARGV[8]), perSecond, perMinute)
+            local state = redis.call('HMGET', KEYS[3], 'waiting', 'next', 'pausedUntil')
+            if state[1] then return 0 end
+            local nextAt, pausedUntil = tonumber(state[2] or ''), tonumber(state[3] or '')
+            if (pausedUntil and pausedUntil > now) or (nextAt and nextAt > now) then return 0 end
+            if perMinute < 60 * perSecond and redis.call('ZCARD', KEYS[2]) + cost > perMinute then
+              redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
+              if redis.call('ZCARD', KEYS[2]) + cost > perMinute then return 0 end
+            end
+            if redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000), '+inf') + cost > perSecond then return 0 end
+            charge(KEYS[2], KEYS[3], now, inFlight, hold, ARGV[7], cost)
+            redis.call('HINCRBY', KEYS[4], 'atOnce:' .. ARGV[6], 1)
+            return 1
+            """)
+
+    /// KEYS: queue, sequence, bell, alive, state. ARGV: class, process, ticket, now, waitMs,
+    /// aliveTtlMs, units (2 for a call that may be answered 400, else 1).
+    /// Queues a caller; when the queue was empty, rings the bell and marks the state `waiting`
+    /// (which keeps the fast path closed, and makes an answer ring the bell, until the dispatcher
+    /// finds the queue empty again). Returns the queue member.
     static let register = RedisScript(
         clock + """
 
@@ -41,23 +87,24 @@ enum BooxiBudgetScripts {
             redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) * 1e13 + sequence, member)
             redis.call('SET', KEYS[4], '1', 'PX', ARGV[6])
             if wasEmpty then
+              redis.call('HSET', KEYS[5], 'waiting', '1')
               redis.call('LPUSH', KEYS[3], '1')
               redis.call('LTRIM', KEYS[3], 0, 0)
             end
             return member
             """)
 
-    /// KEYS: queue, calls, pause (its end, ms), state, stats.
-    /// ARGV: now, perSecond, perMinute, spacingMs, inFlightMs, alivePrefix, grantsPrefix, waitsPrefix.
+    /// KEYS: queue, calls, state, stats.
+    /// ARGV: now, perSecond, perMinute, holdMs, inFlightMs, alivePrefix, grantsPrefix, waitsPrefix.
     /// Grants the first caller of the highest class if the budget allows its call now.
     /// Returns {member or '', waitMs (0: granted, > 0: until the call may go, -1: nobody waits),
     /// charged in the last second, charged in the last minute}.
     static let dispatch = RedisScript(
-        clock + """
+        clock + charge + """
 
             local now = clock(ARGV[1])
             local perSecond, perMinute = tonumber(ARGV[2]), tonumber(ARGV[3])
-            local spacing, inFlight = tonumber(ARGV[4]), tonumber(ARGV[5])
+            local hold, inFlight = tonumber(ARGV[4]), tonumber(ARGV[5])
             redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
             local usedSecond = redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000), '+inf')
             local usedMinute = redis.call('ZCOUNT', KEYS[2], '(' .. (now - 60000), '+inf')
@@ -69,35 +116,36 @@ enum BooxiBudgetScripts {
             end
             for _ = 1, 1000 do
               local head = redis.call('ZRANGE', KEYS[1], 0, 0)
-              if #head == 0 then return {'', -1, usedSecond, usedMinute} end
+              if #head == 0 then
+                redis.call('HDEL', KEYS[3], 'waiting')
+                return {'', -1, usedSecond, usedMinute}
+              end
               local member = head[1]
               local process, ticket, class, enqueued, deadline, units = string.match(member, '^(.*)|(%d+)|(%d)|(%d+)|(%d+)|(%d)$')
               if process and tonumber(deadline) >= now and redis.call('EXISTS', ARGV[6] .. process) == 1 then
                 local cost = math.min(tonumber(units), perSecond, perMinute)
                 local wait = 0
-                local pausedUntil = tonumber(redis.call('GET', KEYS[3]) or '')
+                local state = redis.call('HMGET', KEYS[3], 'next', 'pausedUntil')
+                local nextAt, pausedUntil = tonumber(state[1] or ''), tonumber(state[2] or '')
                 if pausedUntil then wait = math.max(wait, pausedUntil - now) end
-                local last = tonumber(redis.call('HGET', KEYS[4], 'last') or '')
-                if last then wait = math.max(wait, last + spacing - now) end
+                if nextAt then wait = math.max(wait, nextAt - now) end
                 wait = math.max(wait, freedAt(usedSecond, cost, perSecond, 1000), freedAt(usedMinute, cost, perMinute, 60000))
                 if wait > 0 then return {'', wait, usedSecond, usedMinute} end
                 redis.call('ZREM', KEYS[1], member)
-                local call = 'c' .. redis.call('HINCRBY', KEYS[4], 'nextCall', 1)
-                redis.call('ZADD', KEYS[2], now + inFlight, call)
-                if cost > 1 then redis.call('ZADD', KEYS[2], now + inFlight, call .. '+') end
-                redis.call('HSET', KEYS[4], 'last', now)
+                local call = process .. '/' .. ticket
+                charge(KEYS[2], KEYS[3], now, inFlight, hold, call, cost)
                 local waited = now - tonumber(enqueued)
                 local grants = ARGV[7] .. process
                 redis.call('LPUSH', grants, ticket .. ' ' .. call .. ' ' .. waited .. ' ' .. class)
                 redis.call('PEXPIRE', grants, 60000)
-                redis.call('HINCRBY', KEYS[5], 'calls:' .. class, 1)
+                redis.call('HINCRBY', KEYS[4], 'calls:' .. class, 1)
                 redis.call('LPUSH', ARGV[8] .. class, waited)
                 redis.call('LTRIM', ARGV[8] .. class, 0, 999)
                 return {member, 0, usedSecond + cost, usedMinute + cost}
               end
               -- Its wait ran out, or its process died: nobody will make this call.
               redis.call('ZREM', KEYS[1], member)
-              if class then redis.call('HINCRBY', KEYS[5], 'expired:' .. class, 1) end
+              if class then redis.call('HINCRBY', KEYS[4], 'expired:' .. class, 1) end
             end
             return {'', 1, usedSecond, usedMinute}
             """)
@@ -105,40 +153,47 @@ enum BooxiBudgetScripts {
     /// KEYS: queue. ARGV: member. 1 if the caller was still waiting (now withdrawn), 0 if granted.
     static let withdraw = RedisScript("return redis.call('ZREM', KEYS[1], ARGV[1])")
 
-    /// KEYS: calls, queue, bell, pause, stats. ARGV: call, now, outcome ('unused', an HTTP status or
-    /// 'transport'), retryAfterMs (for 429). The pause holds the time it ends, on the scripts' clock.
-    /// Records how a granted call ended; rings the bell when callers wait, since budget held for
-    /// the call in flight may be free earlier than the dispatcher planned.
+    /// KEYS: calls, bell, state, stats. ARGV: call, now, outcome ('unused', an HTTP status or
+    /// 'transport'), retryAfterMs (for 429), units reserved (2 for a call that may be answered 400),
+    /// minSpacingMs. A 429's pause is the state's `pausedUntil`, on the scripts' clock.
+    /// Records how a granted call ended. An answered call arrived at Booxi by now, so when it is the
+    /// last one granted, the next may go the spacing after now rather than after its hold. Rings
+    /// the bell when callers wait, since budget held for the call in flight may be free earlier
+    /// than the dispatcher planned.
     static let settle = RedisScript(
         clock + """
 
             local now = clock(ARGV[2])
-            local call, outcome = ARGV[1], ARGV[3]
+            local call, outcome, reserved = ARGV[1], ARGV[3], tonumber(ARGV[5]) or 2
+            local state = redis.call('HMGET', KEYS[3], 'lastCall', 'waiting', 'pausedUntil', 'next')
             if outcome == 'unused' then
-              redis.call('ZREM', KEYS[1], call, call .. '+')
+              if reserved > 1 then redis.call('ZREM', KEYS[1], call, call .. '+') else redis.call('ZREM', KEYS[1], call) end
             else
-              redis.call('ZADD', KEYS[1], 'XX', now, call)
               if outcome == '400' then
                 -- Counted twice: the second unit reserved in flight, or charged now, after the fact.
-                redis.call('ZADD', KEYS[1], now, call .. '+')
+                redis.call('ZADD', KEYS[1], now, call, now, call .. '+')
               else
-                redis.call('ZREM', KEYS[1], call .. '+')
+                redis.call('ZADD', KEYS[1], 'XX', now, call)
+                if reserved > 1 then redis.call('ZREM', KEYS[1], call .. '+') end
               end
-              redis.call('HINCRBY', KEYS[5], 'status:' .. outcome, 1)
-              local pauseMs = tonumber(ARGV[4]) or 0
-              local pauseEnd = now + pauseMs
-              if outcome == '429' and pauseEnd > (tonumber(redis.call('GET', KEYS[4]) or '') or 0) then
-                redis.call('SET', KEYS[4], pauseEnd, 'PX', pauseMs + 60000)
+              redis.call('HINCRBY', KEYS[4], 'status:' .. outcome, 1)
+              local pauseEnd = now + (tonumber(ARGV[4]) or 0)
+              if outcome == '429' and pauseEnd > (tonumber(state[3] or '') or 0) then
+                redis.call('HSET', KEYS[3], 'pausedUntil', pauseEnd)
+              end
+              local nextAt = now + (tonumber(ARGV[6]) or 0)
+              if state[1] == call and nextAt < (tonumber(state[4] or '') or 0) then
+                redis.call('HSET', KEYS[3], 'next', nextAt)
               end
             end
-            if redis.call('ZCARD', KEYS[2]) > 0 then
-              redis.call('LPUSH', KEYS[3], '1')
-              redis.call('LTRIM', KEYS[3], 0, 0)
+            if state[2] then
+              redis.call('LPUSH', KEYS[2], '1')
+              redis.call('LTRIM', KEYS[2], 0, 0)
             end
             return 1
             """)
 
-    /// KEYS: queue, calls, pause. Returns {charged in the last second, in the last minute, pause
+    /// KEYS: queue, calls, state. Returns {charged in the last second, in the last minute, pause
     /// left (ms), callers waiting in class 1, 2, 3, 4}.
     static let report = RedisScript(
         clock + """
@@ -147,7 +202,7 @@ enum BooxiBudgetScripts {
             local result = {
               redis.call('ZCOUNT', KEYS[2], '(' .. (now - 1000), '+inf'),
               redis.call('ZCOUNT', KEYS[2], '(' .. (now - 60000), '+inf'),
-              math.max(0, (tonumber(redis.call('GET', KEYS[3]) or '') or 0) - now),
+              math.max(0, (tonumber(redis.call('HGET', KEYS[3], 'pausedUntil') or '') or 0) - now),
             }
             for class = 1, 4 do
               table.insert(result, redis.call('ZCOUNT', KEYS[1], class * 1e13, '(' .. ((class + 1) * 1e13)))

@@ -8,4 +8,13 @@ public struct BooxiGrant: Sendable, Equatable {
     public let callClass: BooxiCallClass
     /// How long the caller waited in the queue.
     public let waited: Duration
+    /// Units the call holds while in flight: 2 for a call Booxi may answer 400.
+    let units: Int
+
+    init(callID: String, callClass: BooxiCallClass, waited: Duration, units: Int = 1) {
+        self.callID = callID
+        self.callClass = callClass
+        self.waited = waited
+        self.units = units
+    }
 }

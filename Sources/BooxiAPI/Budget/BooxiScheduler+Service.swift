@@ -115,9 +115,9 @@ extension BooxiScheduler {
     /// One run of the dispatch script; `now` (ms) replaces Redis' clock in tests.
     func dispatchOnce(now: Int64?) async throws -> DispatchStep {
         let reply = try await redis.eval(
-            BooxiBudgetScripts.dispatch, keys: [keys.queue, keys.calls, keys.pause, keys.state, keys.stats],
+            BooxiBudgetScripts.dispatch, keys: [keys.queue, keys.calls, keys.state, keys.stats],
             arguments: [
-                now.map(String.init) ?? "", policy.perSecond, policy.perMinute, policy.minSpacingMs, inFlightMs,
+                now.map(String.init) ?? "", policy.perSecond, policy.perMinute, policy.inFlightHoldMs, inFlightMs,
                 keys.alivePrefix, keys.grantsPrefix, keys.waitsPrefix,
             ])
         let parts = reply.array ?? []

@@ -41,7 +41,7 @@ def run(short, prefetch=True):
 
         def lookup(code, is_first):
             booking = system.redis("GET", f"bxt:{{m}}:code:{code}")
-            ready = system.redis("HEXISTS", f"bxt:{{m}}:booking:{booking}", "booking") == "1"
+            ready = system.redis("HEXISTS", f"bxt:{{m}}:booking:{booking}", "cItems") == "1"
             t0 = time.time()
             status = status_of(lambda: requests.get(f"{api}/{code}", timeout=30))
             with lock:
@@ -112,6 +112,7 @@ def run(short, prefetch=True):
         gets = calls.get("GET /booking/{id}", 0)
         figures = dict(bookings=bookings, prefetch="on" if prefetch else "off", booxi_429=fair.get("refused"),
                        busiest_1s=fair.get("busiestSecond"), busiest_60s=fair.get("busiestMinute"), min_gap_ms=fair.get("minGapMs"),
+                       too_close=fair.get("tooClose"),
                        visitor_503=statuses.get(503, 0), lookups=lookups[0], lookup_statuses=dict(sorted(statuses.items(), key=str)),
                        first_lookups_ready_pct=share, first_lookup_p99_ms=round(p99(sorted(first["latencies"])), 1),
                        cancels=len(cancelled), cancel_replies=cancel_replies, prefetches_queued_at_burst=prefetches_at_burst,
