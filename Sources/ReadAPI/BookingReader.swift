@@ -41,8 +41,10 @@ struct BookingReader: Sendable {
 
     func freshness(_ record: BookingRecord, now: Int64 = JobEnvelope.nowMilliseconds()) -> Freshness {
         guard record.cachedBooking != nil else { return .missing }
-        // A cancellation changes only the status, which the record holds: the copy still tells the rest.
-        guard let fetchedAt = record.fetchedAt else { return record.lastEvent == WebhookEvent.EventType.cancelled.rawValue ? .current : .missing }
+        // A cancellation changes only the status, which the record holds: the copy still tells the
+        // rest, and nothing changes after it.
+        if record.lastEvent == WebhookEvent.EventType.cancelled.rawValue { return .current }
+        guard let fetchedAt = record.fetchedAt else { return .missing }
         return now - fetchedAt < Int64(cacheTTL.components.seconds * 1000) ? .current : .aging
     }
 

@@ -66,6 +66,11 @@ public struct BookingFetches: Sendable {
     /// a booking fetched since its last event is superseded, and a booking being fetched right now
     /// needs no second fetch (`recordChecked`: the caller just made the record say neither).
     /// `wanted` is 1 (visitor), 2 (prefetch) or 3 (refresh).
+    /// A booking with an entry in a queue has `fq` in its record, set with the entry (by the apply
+    /// script in its own write, by the request script here) and removed by the scripts that store a
+    /// copy, which look at the queues only when it is there: a webhook carrying the booking, the
+    /// common case, costs no `ZREM` (docs/scaling.md#per-event-budget). Popping an entry leaves the
+    /// mark until the copy is stored; a mark without an entry costs three `ZREM`s once, no more.
     static let requestFunction = """
         local function requestFetch(queues, record, bookingId, wanted, due, recordChecked)
           if not recordChecked then
@@ -88,6 +93,7 @@ public struct BookingFetches: Sendable {
         requestFunction + """
             local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, KEYS[5], ARGV[1], tonumber(ARGV[2]), ARGV[3], false)
             if added == 1 then
+              if redis.call('HEXISTS', KEYS[5], 'bookingId') == 1 then redis.call('HSET', KEYS[5], 'fq', '1') end
               redis.call('LPUSH', KEYS[4], '1')
               redis.call('LTRIM', KEYS[4], 0, 0)
             end

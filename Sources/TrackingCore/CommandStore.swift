@@ -39,19 +39,19 @@ public struct CommandStore: Sendable {
         let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command), cancelReason: command.cancelReason))
         var pipeline = RedisPipeline()
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
-        // Noted even when another command holds the booking: the console shows the refused attempt too.
-        timeline?.append(
-            bookingID: command.bookingID,
-            [
-                BookingTimeline.encode(
-                    .command, at: envelope.receivedAt,
-                    [command.action.rawValue, command.requestedBy ?? "page", command.cancelReason?.code?.rawValue ?? "", envelope.id])
-            ], to: &pipeline)
         let waitReply = pipeline.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &pipeline) }
         let replies = try await redis.execute(pipeline)
         switch try PushOutcome(reply: replies[0]) {
-        case .busy(let holder): return .busy(jobID: holder)
+        case .busy(let holder):
+            // A queued command goes to the timeline with its outcome (``timelineNotes(of:jobID:requestedAt:calls:result:)``),
+            // in the worker's write; one refused here, now: the console shows the refused attempt too.
+            if let timeline {
+                var note = RedisPipeline()
+                timeline.append(bookingID: command.bookingID, [Self.commandEntry(command, jobID: envelope.id, at: envelope.receivedAt)], to: &note)
+                _ = try? await redis.execute(note)
+            }
+            return .busy(jobID: holder)
         case .queued, .duplicate:
             if let replicaWait {
                 let (acknowledged, enough) = try replicaWait.replicated(replies[waitReply])
@@ -94,7 +94,12 @@ public struct CommandStore: Sendable {
 
     /// Records the final status, wakes a waiting API request and frees the booking; the command's
     /// Booxi calls and its result go to the timeline in the same round trip.
-    public func finish(jobID: String, command: CommandJob, status: CommandStatus, calls: [BooxiCall] = []) async throws {
+    /// `requestedAt`: when the API queued it (the envelope's receive time). `noted`: the command, its
+    /// calls and the result are on the timeline already (``timelineNotes(of:jobID:requestedAt:calls:result:)``
+    /// went with the booking's copy).
+    public func finish(
+        jobID: String, command: CommandJob, requestedAt: Int64, status: CommandStatus, calls: [BooxiCall] = [], noted: Bool = false
+    ) async throws {
         var status = status
         status.owner = Self.owner(of: command)
         status.cancelReason = command.cancelReason
@@ -105,7 +110,11 @@ public struct CommandStore: Sendable {
             Self.finishScript,
             keys: [keys.job(jobID), keys.jobReplies(jobID), keys.bookingCommandLock(bookingID)],
             arguments: [encoded, statusTTLSeconds, jobID])
-        appendNotes(of: command, jobID: jobID, calls: calls, result: status, to: &pipeline)
+        if !noted, let timeline {
+            timeline.append(
+                bookingID: command.bookingID, timelineNotes(of: command, jobID: jobID, requestedAt: requestedAt, calls: calls, result: status),
+                to: &pipeline)
+        }
         let replies = try await redis.execute(pipeline)
         if let message = replies[0].errorMessage { throw RedisError.server(message) }
     }
@@ -114,13 +123,18 @@ public struct CommandStore: Sendable {
     public func note(jobID: String, command: CommandJob, calls: [BooxiCall]) async throws {
         guard timeline != nil, !calls.isEmpty else { return }
         var pipeline = RedisPipeline()
-        appendNotes(of: command, jobID: jobID, calls: calls, result: nil, to: &pipeline)
+        timeline?.append(
+            bookingID: command.bookingID, timelineNotes(of: command, jobID: jobID, requestedAt: nil, calls: calls, result: nil), to: &pipeline)
         _ = try await redis.execute(pipeline)
     }
 
-    private func appendNotes(of command: CommandJob, jobID: String, calls: [BooxiCall], result: CommandStatus?, to pipeline: inout RedisPipeline) {
-        guard let timeline else { return }
-        var entries = calls.map { call in
+    /// The timeline entries of a command (when `requestedAt` is given: with its final result, so it
+    /// is noted once, in a write the worker makes anyway), its Booxi calls and, when known, its
+    /// result. The console orders entries by time, so the command shows when it was asked for.
+    public func timelineNotes(of command: CommandJob, jobID: String, requestedAt: Int64?, calls: [BooxiCall], result: CommandStatus?) -> [String] {
+        guard timeline != nil else { return [] }
+        var entries = requestedAt.map { [Self.commandEntry(command, jobID: jobID, at: $0)] } ?? []
+        entries += calls.map { call in
             BookingTimeline.encode(.booxi, at: call.startedAt, [call.call, call.status, String(call.milliseconds), jobID])
         }
         if let result {
@@ -132,7 +146,13 @@ public struct CommandStore: Sendable {
                         result.trackingCode.map(BookingTimeline.mask) ?? "", jobID,
                     ]))
         }
-        timeline.append(bookingID: command.bookingID, entries, to: &pipeline)
+        return entries
+    }
+
+    /// The `command` entry: action, who asked, the cancel reason's code, the job.
+    static func commandEntry(_ command: CommandJob, jobID: String, at: Int64) -> String {
+        BookingTimeline.encode(
+            .command, at: at, [command.action.rawValue, command.requestedBy ?? "page", command.cancelReason?.code?.rawValue ?? "", jobID])
     }
 
     /// Waits up to `timeout` for the job's final status; nil if it is not done by then.
@@ -142,10 +162,11 @@ public struct CommandStore: Sendable {
     }
 
     /// KEYS: job status, reply list, booking lock. ARGV: status JSON, ttl, jobId.
+    /// A redelivered job that finishes twice pushes a second reply: nobody waits for it, and it
+    /// goes with the list a minute later.
     static let finishScript = RedisScript(
         """
         redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]))
-        redis.call('DEL', KEYS[2])
         redis.call('LPUSH', KEYS[2], ARGV[1])
         redis.call('EXPIRE', KEYS[2], 60)
         if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end

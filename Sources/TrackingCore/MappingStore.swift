@@ -118,17 +118,20 @@ public struct MappingStore: Sendable {
     /// and the record now expires `retentionSeconds` after `endsAt`. The booking leaves every fetch
     /// queue. With `ifVersion`, a copy fetched before the record's last event is not stored: it may
     /// predate the event's change (returns false; the event asked for a fetch of its own).
+    /// `notes` (``BookingTimeline`` entries) go to the timeline after `fetched`, in the same write:
+    /// a command's Booxi calls and result, stored with the copy its call returned.
     @discardableResult
     public func storeBooking(
-        bookingID: String, booking: Booking, status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil
+        bookingID: String, booking: Booking, status: String?, endsAt: Date?, ifVersion: Int64? = nil, cancelledBy: String? = nil,
+        notes: [String] = []
     ) async throws -> Bool {
         let endsAtSeconds = Self.unixSeconds(endsAt)
         return try await redis.eval(
             Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
             arguments: [
                 "", Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
-                Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "",
-            ] + CachedCopy.fields(of: booking)
+                Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "", notes.count,
+            ] + notes + CachedCopy.fields(of: booking)
         ).int == 1
     }
 
@@ -159,14 +162,15 @@ public struct MappingStore: Sendable {
     /// The delivery and its outcome go to the booking's timeline (``BookingTimeline``) in the
     /// record's one `HSET`; an event refused before the booking had a record leaves no entry.
     /// Commands, for the budget test (docs/scaling.md#per-event-budget): one `HMGET`, then for a
-    /// change `SET … EXAT`, `HSET` and `EXPIREAT`, with a `GET` when the code is new to the booking.
+    /// change `HSET`, with `SET … EXAT` and `EXPIREAT` unless the code and the end are the same as
+    /// before, and a `GET` when the code is new to the booking.
     static let apply = RedisScript(
         BookingFetches.requestFunction + BookingTimeline.lua + """
             local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
             local eventType, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
             local version = tonumber(ARGV[5])
             local stored = redis.call('HMGET', rec, 'bookingId', 'version', 'status', 'code', 'erased', 'tn', 'endsAt', 'changes',
-              'fetchedAt', 'fetchingUntil', 'retiredCodes', 'booking')
+              'fetchedAt', 'fetchingUntil', 'retiredCodes', 'booking', 'fq')
             -- An erased booking keeps only this mark (no personal data): nothing brings it back.
             if stored[5] then return 'erased' end
             local exists = stored[1] ~= false
@@ -224,22 +228,35 @@ public struct MappingStore: Sendable {
               end
               args[#args + 1] = 'fetchedAt'; args[#args + 1] = ARGV[13]
               if tonumber(ARGV[14]) > 0 then args[#args + 1] = 'endsAt'; args[#args + 1] = ARGV[14] end
-              for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+              -- Out of the fetch queues, if it is in one (`fq`: see BookingFetches).
+              if stored[13] then
+                for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+                gone[#gone + 1] = 'fq'
+              end
               -- Booxi's JSON, as records kept the copy before.
               if stored[12] then gone[#gone + 1] = 'booking' end
               if #gone > 0 then redis.call('HDEL', rec, unpack(gone)) end
             else
-              if stored[9] or stored[10] then redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil') end
+              -- A cancellation changes only the status, which the record holds: the copy stays as
+              -- current as it was. Any other change makes it out of date.
+              if eventType ~= 'booking.cancelled' and (stored[9] or stored[10]) then
+                redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
+              end
               if eventType ~= 'booking.cancelled' then
                 fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true)
+                if fetchRequested == 1 then args[#args + 1] = 'fq'; args[#args + 1] = '1' end
               end
             end
             notes[#notes + 1] = entry(ARGV[13], 'a', 'applied', shortEvent(eventType), mask(code))
             fold(args, stored[6], notes)
-            redis.call('SET', newCodeKey, bookingId, 'EXAT', expireAt)
+            -- The same code and the same end as last time: its key and the expiries stand as set.
+            local keysStand = exists and not codeIsNew and endsAt > 0 and tostring(endsAt) == stored[7]
+            if not keysStand then redis.call('SET', newCodeKey, bookingId, 'EXAT', expireAt) end
             redis.call('HSET', rec, unpack(args))
-            redis.call('EXPIREAT', rec, expireAt)
-            if retiredCodes > 0 then redis.call('EXPIREAT', retired, expireAt) end
+            if not keysStand then
+              redis.call('EXPIREAT', rec, expireAt)
+              if retiredCodes > 0 then redis.call('EXPIREAT', retired, expireAt) end
+            end
             -- Wakes the fetchers only when there is something to fetch.
             if fetchRequested == 1 then
               redis.call('LPUSH', KEYS[7], '1')
@@ -258,24 +275,28 @@ public struct MappingStore: Sendable {
 
     /// KEYS: record, retired set, the fetch queues. ARGV: (unused), fetchedAt(ms), status, endsAt(s),
     /// retention(s), codePrefix, now(s), bookingId, the version the copy was fetched at (or empty),
-    /// who cancelled (or empty), then the copy's fields (``CachedCopy``): name, value, ….
+    /// who cancelled (or empty), the number of timeline notes, the notes, then the copy's fields
+    /// (``CachedCopy``): name, value, ….
     /// A copy that differs from the last counts one in `changes`. Notes `fetched` in the booking's
     /// timeline. The expiries move only when the end moved.
     static let store = RedisScript(
         BookingTimeline.lua + """
+            local noteCount = tonumber(ARGV[11])
+            local first = 12 + noteCount
             local names = {}
-            for i = 11, #ARGV, 2 do names[#names + 1] = ARGV[i] end
+            for i = first, #ARGV, 2 do names[#names + 1] = ARGV[i] end
             local stored = redis.call('HMGET', KEYS[1], 'version', 'bookingId', 'booking', 'status', 'code', 'tn', 'changes',
-              'endsAt', 'fetchingUntil', 'retiredCodes', unpack(names))
+              'endsAt', 'fetchingUntil', 'retiredCodes', 'fq', unpack(names))
             if ARGV[9] ~= '' and stored[1] ~= ARGV[9] then return 0 end
-            for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end
+            -- Out of the fetch queues, if it is in one (`fq`: see BookingFetches).
+            if stored[11] then for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end end
             -- No record, or an erased one (which keeps no bookingId).
             if not stored[2] then return 0 end
             local args = {'fetchedAt', ARGV[2]}
             local changed, gone = false, {}
             -- The copy's empty values are not kept: a value that went away is deleted.
             for i = 1, #names do
-              local value, old = ARGV[10 + 2 * i], stored[10 + i]
+              local value, old = ARGV[first - 1 + 2 * i], stored[11 + i]
               if (old or '') ~= value then changed = true end
               if value ~= '' then args[#args + 1] = names[i]; args[#args + 1] = value
               elseif old then gone[#gone + 1] = names[i] end
@@ -290,10 +311,13 @@ public struct MappingStore: Sendable {
             local endsAt = tonumber(ARGV[4])
             local endMoved = endsAt > 0 and tostring(endsAt) ~= stored[8]
             if endMoved then args[#args + 1] = 'endsAt'; args[#args + 1] = ARGV[4] end
-            fold(args, stored[6], {entry(ARGV[2], 'f', status or '')})
+            local notes = {entry(ARGV[2], 'f', status or '')}
+            for i = 12, first - 1 do notes[#notes + 1] = ARGV[i] end
+            fold(args, stored[6], notes)
             redis.call('HSET', KEYS[1], unpack(args))
             -- The fetch is over; Booxi's JSON, as records kept the copy before, goes.
             if stored[9] then gone[#gone + 1] = 'fetchingUntil' end
+            if stored[11] then gone[#gone + 1] = 'fq' end
             if stored[3] then gone[#gone + 1] = 'booking' end
             if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
             if endMoved then

@@ -43,13 +43,15 @@ public struct CommandHandler: JobHandler {
         do {
             if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff, calls) {
                 try await commands.finish(
-                    jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)),
+                    jobID: envelope.id, command: command, requestedAt: envelope.receivedAt,
+                    status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)),
                     calls: calls.entries)
                 logger.notice("command refused by the change rules", metadata: ["refusal": "\(refusal.rawValue)"])
                 return .succeeded
             }
-            let status = try await execute(command, calls)
-            try await commands.finish(jobID: envelope.id, command: command, status: status, calls: calls.entries)
+            let (status, noted) = try await execute(command, envelope, calls)
+            try await commands.finish(
+                jobID: envelope.id, command: command, requestedAt: envelope.receivedAt, status: status, calls: calls.entries, noted: noted)
             logger.info("command succeeded")
             return .succeeded
         } catch let error as BooxiError {
@@ -67,7 +69,8 @@ public struct CommandHandler: JobHandler {
                 default: .refused
                 }
             try await commands.finish(
-                jobID: envelope.id, command: command, status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal),
+                jobID: envelope.id, command: command, requestedAt: envelope.receivedAt,
+                status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal),
                 calls: calls.entries)
             logger.notice("command failed", metadata: ["error": "\(error)"])
             return .failed(reason: error.description)
@@ -83,8 +86,9 @@ public struct CommandHandler: JobHandler {
         return ChangeRefusal.check(recordStatus: status, booking: booking, start: booking.startDate, cutoffMinutes: cutoffMinutes)
     }
 
-    /// Calls Booxi and updates our copy; throws ``BooxiError``.
-    private func execute(_ command: CommandJob, _ calls: BooxiCallLog) async throws -> CommandStatus {
+    /// Calls Booxi and updates our copy; throws ``BooxiError``. `noted`: the calls and the result
+    /// went to the timeline with the copy (one write, not two).
+    private func execute(_ command: CommandJob, _ envelope: JobEnvelope, _ calls: BooxiCallLog) async throws -> (status: CommandStatus, noted: Bool) {
         var updated: Booking?
         switch command.action {
         case .cancel:
@@ -111,11 +115,15 @@ public struct CommandHandler: JobHandler {
                 newCode = code.value
             }
             let status = command.action == .cancel ? "Cancelled" : updated.status
-            try await mappings.storeBooking(
+            let result = CommandStatus(state: .succeeded, trackingCode: newCode)
+            let noted = try await mappings.storeBooking(
                 bookingID: command.bookingID, booking: updated, status: status, endsAt: updated.endDate,
-                cancelledBy: command.action == .cancel ? "visitor" : nil)
+                cancelledBy: command.action == .cancel ? "visitor" : nil,
+                notes: commands.timelineNotes(
+                    of: command, jobID: envelope.id, requestedAt: envelope.receivedAt, calls: calls.entries, result: result))
+            return (result, noted)
         }
-        return CommandStatus(state: .succeeded, trackingCode: newCode)
+        return (CommandStatus(state: .succeeded, trackingCode: newCode), false)
     }
 }
 

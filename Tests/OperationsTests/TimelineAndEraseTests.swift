@@ -39,25 +39,32 @@ struct TimelineAndEraseTests {
         let command = CommandJob(
             action: .cancel, bookingID: "A00009001", code: "secondCode2",
             cancelReason: try CancelReason(code: "unwell", note: "Zelda \(Self.name) is ill"))
+        let queuedAt = JobEnvelope.nowMilliseconds()
         guard case .queued(let jobID) = try await commands.enqueue(command) else { Issue.record("not queued"); return }
+        // A second click while the first runs is refused (busy), and noted at once.
+        try await Task.sleep(for: .milliseconds(2))
+        guard case .busy = try await commands.enqueue(command) else { Issue.record("not refused"); return }
         // The Booxi call starts after the command was queued and ends before its result is written.
         let callStarted = JobEnvelope.nowMilliseconds()
         try await Task.sleep(for: .milliseconds(5))
         try await commands.finish(
-            jobID: jobID, command: command, status: CommandStatus(state: .succeeded),
+            jobID: jobID, command: command, requestedAt: queuedAt, status: CommandStatus(state: .succeeded),
             calls: [.init(call: "PUT /booking (cancel)", status: "200", milliseconds: 42, startedAt: callStarted)])
 
         let answer = try #require(try await operations.timeline(for: "secondCode2"))
         #expect(answer.bookingId == "A00009001" && answer.foundBy == "code" && answer.code == "seco…")
-        #expect(answer.entries.map(\.type) == ["webhook", "apply", "webhook", "code", "apply", "command", "booxi", "result"])
+        // The queued command is noted with its result, at the time it was queued; the refused one at once.
+        #expect(answer.entries.map(\.type) == ["webhook", "apply", "webhook", "code", "apply", "command", "command", "booxi", "result"])
+        #expect(answer.entries[5].at == queuedAt && answer.entries[5].fields["job"] == String(jobID.prefix(8)))
+        #expect(answer.entries[6].at > queuedAt && answer.entries[6].fields["action"] == "cancel")
         #expect(answer.entries[0].fields == ["event": "booking.confirmed", "eventId": "evt-1", "job": "01234567"])
         #expect(answer.entries[0].at == now - 30 && answer.entries[2].fields["eventId"] == "evt/2")
         #expect(answer.entries[1].fields == ["outcome": "applied", "event": "booking.confirmed", "code": "firs…"])
         #expect(answer.entries[3].fields == ["old": "firs…", "new": "seco…"])
         #expect(answer.entries[5].fields["by"] == "page" && answer.entries[5].fields["reason"] == "unwell")
-        #expect(answer.entries[6].fields["status"] == "200" && answer.entries[6].fields["ms"] == "42" && answer.entries[6].fields["at"] == nil)
-        #expect(answer.entries[6].at == callStarted)
-        #expect(answer.entries[7].fields["state"] == "succeeded" && answer.entries[7].fields["action"] == "cancel")
+        #expect(answer.entries[7].fields["status"] == "200" && answer.entries[7].fields["ms"] == "42" && answer.entries[7].fields["at"] == nil)
+        #expect(answer.entries[7].at == callStarted)
+        #expect(answer.entries[8].fields["state"] == "succeeded" && answer.entries[8].fields["action"] == "cancel")
         #expect(answer.entries.map(\.at) == answer.entries.map(\.at).sorted())
         #expect(try await operations.timeline(for: "A00009001")?.foundBy == "booking")
 

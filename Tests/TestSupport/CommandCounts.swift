@@ -3,16 +3,16 @@ import RedisClient
 
 /// Redis commands as the server counted them (`INFO commandstats`: a script's own commands count
 /// too, each under its name), without those that manage connections or read statistics.
-struct CommandCounts: Equatable, CustomStringConvertible {
+public struct CommandCounts: Equatable, CustomStringConvertible, Sendable {
     /// Not the work of an event: connection set-up and health, script loading, the test's own polls.
-    static let excluded: Set<String> = ["info", "ping", "client", "hello", "auth", "select", "config", "script", "memory", "dbsize"]
+    public static let excluded: Set<String> = ["info", "ping", "client", "hello", "auth", "select", "config", "script", "memory", "dbsize"]
 
-    var calls: [String: Int]
+    public var calls: [String: Int]
 
-    var total: Int { calls.values.reduce(0, +) }
-    subscript(name: String) -> Int { calls[name] ?? 0 }
+    public var total: Int { calls.values.reduce(0, +) }
+    public subscript(name: String) -> Int { calls[name] ?? 0 }
 
-    static func read(_ redis: RedisClient) async throws -> CommandCounts {
+    public static func read(_ redis: RedisClient) async throws -> CommandCounts {
         let text = try await redis.send("INFO", "commandstats").string ?? ""
         var calls: [String: Int] = [:]
         // cmdstat_hset:calls=12,usec=...
@@ -29,16 +29,24 @@ struct CommandCounts: Equatable, CustomStringConvertible {
         return CommandCounts(calls: calls)
     }
 
-    static func - (lhs: CommandCounts, rhs: CommandCounts) -> CommandCounts {
+    public init(calls: [String: Int]) {
+        self.calls = calls
+    }
+
+    public static func + (lhs: CommandCounts, rhs: CommandCounts) -> CommandCounts {
+        CommandCounts(calls: lhs.calls.merging(rhs.calls, uniquingKeysWith: +))
+    }
+
+    public static func - (lhs: CommandCounts, rhs: CommandCounts) -> CommandCounts {
         CommandCounts(calls: lhs.calls.merging(rhs.calls.mapValues { -$0 }, uniquingKeysWith: +).filter { $0.value != 0 })
     }
 
-    var description: String { calls.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+    public var description: String { calls.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
 }
 
 extension RedisClient {
     /// `INFO <section>` as its `name:value` lines.
-    func info(_ section: String) async throws -> [String: String] {
+    public func info(_ section: String) async throws -> [String: String] {
         let text = try await send("INFO", section).string ?? ""
         var values: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
