@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks with baselines measured in the same run (this machine is noisy: compare ratios).
 #   scripts/bench.sh [redis] [ingress] [worker] [api] [budget] [capacity]     (default: all)
+#   BXT_BENCH_BOOKINGS="10000 100000 1000000": the capacity section's sizes (default 100000)
 #   BXT_BENCH_BIN_DIR=DIR: use the release binaries in DIR instead of building them
 # Prints one table per section. Release build; wrk and redis-benchmark from Debian.
 set -euo pipefail
@@ -240,10 +241,25 @@ bench_budget() {
 }
 
 ensure_packages bc
-# The figures of docs/scaling.md: Redis memory per booking, commands per webhook, lookup miss, cancel.
+# The figures of docs/scaling.md at each size in BXT_BENCH_BOOKINGS (e.g. "10000 100000 1000000"):
+# Redis memory per booking, the worker's rate, commands per webhook (the budget's fixed shape, one
+# at a time, and a concurrent one, 32 senders), per lookup miss and per cancel; then the timeline's
+# designs compared.
 bench_capacity() {
-    printf '\n### capacity: 100,000 bookings, commands per operation (docs/scaling.md)\n\n'
-    BXT_EXECUTABLE="$BIN" python3 scripts/bench/capacity.py --bookings "${BXT_BENCH_BOOKINGS:-100000}"
+    printf '\n### capacity: per-event budget and how cost grows (docs/scaling.md)\n\n'
+    printf '| bookings | bytes/booking | worker events/s | commands/webhook (one at a time) | commands/webhook (32 senders) | commands/lookup miss | commands/cancel |\n'
+    printf '|---|---|---|---|---|---|---|\n'
+    local size figures
+    for size in ${BXT_BENCH_BOOKINGS:-100000}; do
+        figures="$(BXT_EXECUTABLE="$BIN" python3 scripts/bench/capacity.py --bookings "$size")"
+        echo "$figures" | python3 -c "
+import json, sys
+f = json.load(sys.stdin)
+print(f\"| {f['bookings']:,} | {f['bytes_per_booking']:,} | {f['worker_events_per_s']:,} | {f['commands_per_webhook']} | {f['commands_per_webhook_concurrent']} | {f['commands_per_lookup_miss']} | {f['commands_per_cancel']} |\")"
+    done
+    printf '\nbudgets (fixed shape): webhook <= 12, lookup miss <= 3, cancel <= 50, bytes/booking <= 1,000\n'
+    printf '\n### the timeline: designs compared (scripts/bench/timeline_designs.py)\n\n'
+    python3 scripts/bench/timeline_designs.py --bookings 10000
 }
 
 for section in "${SECTIONS[@]}"; do "bench_$section"; done

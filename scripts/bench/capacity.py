@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""The figures behind docs/scaling.md, measured on a real redis-server and real roles:
-- Redis memory per tracked booking, from 100,000 bookings applied by a worker (webhooks carrying
-  the booking's details, as the cached copy a lookup needs);
-- Redis commands per webhook (ingress + worker), per lookup miss (API) and per cancel (API +
-  worker + Booxi's budget), from INFO commandstats, commands run inside Lua scripts included,
-  the idle rate of the same roles over the same time subtracted.
-    python3 scripts/bench/capacity.py [--bookings 100000]
+"""The figures behind docs/scaling.md, measured on a real redis-server and real roles, with N
+bookings tracked first (so each figure is taken at that size):
+- Redis memory per tracked booking and the worker's rate, from N bookings applied by a worker
+  (webhooks carrying the booking's details, as the cached copy a lookup needs), pushed straight
+  onto the queue as the ingress would;
+- Redis commands per webhook (ingress + worker) in the fixed shape (one at a time, as the budget
+  test holds it) and a concurrent one (--senders at once), per lookup miss (API) and per cancel
+  (API + worker + Booxi's budget + the webhook Booxi echoes), from INFO commandstats, commands run
+  inside Lua scripts included, the idle rate of the same roles over the same time subtracted.
+    python3 scripts/bench/capacity.py [--bookings 100000] [--senders 32]
+    BXT_CAPACITY_DETAIL=1: each operation's commands by name on stderr
 """
 import argparse
 import json
@@ -58,8 +62,8 @@ def commands(port, by_name=None):
     total = scripts = 0
     for key, value in info(port, "commandstats").items():
         calls = int(value.split("calls=")[1].split(",")[0])
-        if key in ("cmdstat_info", "cmdstat_config", "cmdstat_llen", "cmdstat_monitor"):
-            continue  # this script's own
+        if key in ("cmdstat_info", "cmdstat_config", "cmdstat_monitor", "cmdstat_dbsize"):
+            continue  # this script's own (its LLEN polls are counted in POLLS and taken off)
         total += calls
         if by_name is not None:
             by_name[key.removeprefix("cmdstat_")] = calls
@@ -68,8 +72,15 @@ def commands(port, by_name=None):
     return total, scripts
 
 
+POLLS = [0]  # LLEN commands this script sent: the worker sends LLEN too, so they are counted and taken off
+
+
 def drained(port):
-    return redis_cli(port, "LLEN", "bxt:{q}:webhooks").strip() == "0" and redis_cli(port, "LLEN", "bxt:{q}:commands").strip() == "0"
+    POLLS[0] += 1
+    if redis_cli(port, "LLEN", "bxt:{q}:webhooks").strip() != "0":
+        return False
+    POLLS[0] += 1
+    return redis_cli(port, "LLEN", "bxt:{q}:commands").strip() == "0"
 
 
 def wait(condition, timeout=600):
@@ -90,9 +101,11 @@ def per_operation(port, idle_rate, run):
     """Commands per operation of `run` (which returns how many operations it made), less idle."""
     subprocess.run(["redis-cli", "-p", str(port), "CONFIG", "RESETSTAT"], capture_output=True)
     started = time.time()
+    polls = POLLS[0]
     operations = run()
     by_name = {}
     total, scripts = commands(port, by_name)
+    total -= POLLS[0] - polls
     elapsed = time.time() - started
     background = idle_rate * elapsed
     if os.environ.get("BXT_CAPACITY_DETAIL"):
@@ -101,9 +114,39 @@ def per_operation(port, idle_rate, run):
     return round((total - background) / operations, 1), round(scripts / operations, 1)
 
 
+def resp(*parts):
+    """One command in Redis' protocol, for redis-cli --pipe."""
+    out = [f"*{len(parts)}\r\n".encode()]
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        out.append(f"${len(data)}\r\n".encode() + data + b"\r\n")
+    return b"".join(out)
+
+
+def load(port, count, prefix="cap"):
+    """Pushes `count` booking.confirmed envelopes (with the booking's details) as the ingress would,
+    and waits until the worker applied them all: {bytes per booking, worker rate (events/s)}."""
+    before = int(info(port, "memory")["used_memory"])
+    started = time.time()
+    batch = 50_000
+    for first in range(0, count, batch):
+        data = b"".join(
+            resp("LPUSH", "bxt:{q}:webhooks", json.dumps({"attempt": 0, "id": str(uuid.uuid4()), "kind": "webhook",
+                                                           "payload": body(index, prefix), "receivedAt": int(time.time() * 1000)},
+                                                          separators=(",", ":"), sort_keys=True))
+            for index in range(first, min(first + batch, count)))
+        subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=data, capture_output=True)
+    wait(lambda: drained(port), timeout=3600)
+    rate = count / (time.time() - started)
+    time.sleep(2)
+    after = int(info(port, "memory")["used_memory"])
+    return round((after - before) / count), round(rate)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bookings", type=int, default=100_000)
+    parser.add_argument("--senders", type=int, default=32, help="concurrent senders of the concurrent shape")
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bxt-capacity-"))
     redis, port = start_redis(work / "redis")
@@ -115,16 +158,33 @@ def main():
         time.sleep(10)
         idle_rate = commands(port)[0] / 10
 
+        # The data first: every figure below is taken with N bookings tracked.
+        bytes_per_booking, worker_rate = load(port, options.bookings)
+        keys = int(redis_cli(port, "DBSIZE").strip())
+        used = int(info(port, "memory")["used_memory"])
+
         ingress = f"http://127.0.0.1:{ports['ingress']}/webhooks/booxi"
         api = f"http://127.0.0.1:{ports['api']}"
 
         def webhooks():
+            # The fixed shape: one at a time, each applied before the next is sent.
             for index in range(2_000):
                 assert post(ingress, body(index, "wh").encode()) == 200
-            wait(lambda: drained(port))
+                wait_until(lambda: drained(port), 10, interval=0.001)
             return 2_000
 
         per_webhook = per_operation(port, idle_rate, webhooks)
+
+        def webhooks_concurrently():
+            # The concurrent shape: many senders at once, as Booxi delivers in a rush.
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(options.senders) as pool:
+                statuses = list(pool.map(lambda index: post(ingress, body(index, "wc").encode()), range(4_000)))
+            assert all(status == 200 for status in statuses)
+            wait(lambda: drained(port))
+            return 4_000
+
+        per_webhook_concurrent = per_operation(port, idle_rate, webhooks_concurrently)
 
         def lookup_misses():
             for index in range(2_000):
@@ -135,7 +195,6 @@ def main():
         codes = [book(ports, hour=8 + index % 10, days=3 + index // 10) for index in range(100)]
         for code in codes:
             wait(lambda: urllib.request.urlopen(f"{api}/api/tracking/{code}").status == 200, 60)
-
         # Cancels one at a time (the fixed shape of docs/scaling.md#per-event-budget): the visitor
         # opens the page, then cancels; the cancel, its Booxi call and the webhook Booxi echoes
         # settle before the next. Counted from the click on, the page view left out.
@@ -145,6 +204,7 @@ def main():
             urllib.request.urlopen(f"{api}/api/tracking/{code}").read()
             before = {}
             total_before, scripts_before = commands(port, before)
+            polls = POLLS[0]
             started = time.time()
             done += post(f"{api}/api/tracking/{code}/cancel", b"") in (200, 202)
             time.sleep(0.3)
@@ -152,7 +212,7 @@ def main():
             after = {}
             total_after, scripts_after = commands(port, after)
             elapsed += time.time() - started
-            spent += total_after - total_before
+            spent += total_after - total_before - (POLLS[0] - polls)
             scripts_spent += scripts_after - scripts_before
             for name, calls in after.items():
                 by_name[name] = by_name.get(name, 0) + calls - before.get(name, 0)
@@ -161,25 +221,11 @@ def main():
                   file=sys.stderr)
         per_cancel = (round((spent - idle_rate * elapsed) / done, 1), round(scripts_spent / done, 1))
 
-        # Memory: the bookings pushed straight onto the queue as the ingress would, then applied.
-        subprocess.run(["redis-cli", "-p", str(port), "FLUSHALL"], capture_output=True)
-        time.sleep(1)
-        before = int(info(port, "memory")["used_memory"])
-        lines = []
-        for index in range(options.bookings):
-            envelope = json.dumps({"attempt": 0, "id": str(uuid.uuid4()), "kind": "webhook", "payload": body(index),
-                                   "receivedAt": int(time.time() * 1000)}, separators=(",", ":"), sort_keys=True)
-            lines.append("LPUSH bxt:{q}:webhooks " + json.dumps(envelope))
-        subprocess.run(["redis-cli", "-p", str(port)], input="\n".join(lines) + "\n", capture_output=True, text=True)
-        wait(lambda: drained(port))
-        time.sleep(2)
-        after = int(info(port, "memory")["used_memory"])
-        keys = int(redis_cli(port, "DBSIZE").strip())
-        per_booking = (after - before) / options.bookings
         print(json.dumps({
-            "bookings": options.bookings, "keys": keys, "used_memory_mib": round(after / 2**20, 1),
-            "bytes_per_booking": round(per_booking), "idle_commands_per_s": round(idle_rate, 1),
+            "bookings": options.bookings, "keys": keys, "used_memory_mib": round(used / 2**20, 1),
+            "bytes_per_booking": bytes_per_booking, "worker_events_per_s": worker_rate, "idle_commands_per_s": round(idle_rate, 1),
             "commands_per_webhook": per_webhook[0], "scripts_per_webhook": per_webhook[1],
+            "commands_per_webhook_concurrent": per_webhook_concurrent[0],
             "commands_per_lookup_miss": per_lookup_miss[0], "scripts_per_lookup_miss": per_lookup_miss[1],
             "commands_per_cancel": per_cancel[0], "scripts_per_cancel": per_cancel[1],
         }, indent=2))
