@@ -22,9 +22,9 @@ wait "$wrk_pid"
 kill "$pid"; wait "$pid" 2>/dev/null || true
 printf 'under perf: %s webhooks/s\n' "$(awk '/Requests\/sec/ {print int($2)}' "$WORK/wrk.txt")"
 printf '\ntop frames by own time (%% of the ingress process):\n'
-perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -20
+perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -20 || true
 printf '\ntop frames including callees:\n'
-perf report -i "$WORK/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
+perf report -i "$WORK/perf.data" --children --sort symbol --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -25 || true
 trap - EXIT
 kill "$REDIS_PID" 2>/dev/null || true
 echo "perf.data: $WORK/perf.data"
