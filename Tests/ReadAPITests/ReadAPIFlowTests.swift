@@ -191,6 +191,12 @@ struct ReadAPIFlowTests {
         defer { Task { await system.finish() } }
         let code = try await system.book()
         let bookingKey = "bxt:{m}:booking:\(try await system.redis.send("GET", "bxt:{m}:code:\(code)").string ?? "")"
+        // Its copy stored and no fetch pending, so nothing writes the record while it is read.
+        try await system.waitUntil {
+            let pending = try await system.redis.send("HEXISTS", bookingKey, "fq").int == 1
+            let copied = try await system.redis.send("HEXISTS", bookingKey, CachedCopy.marker).int == 1
+            return !pending && copied
+        }
         // Read once from Redis (kept), then 20 times from memory: no lookup script runs for them.
         #expect(try await system.api("/api/tracking/\(code)").status == 200)
         let hitsBefore = try await system.lookupCacheHits()
