@@ -139,9 +139,8 @@ struct ConsoleAuthTests {
         let server = try RedisServer()
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration())
-        let sessions = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(600), idle: .seconds(3))
-        // Used every 500 ms, a session outlives its idle time (3 s: a loaded machine's sleeps
-        // overshoot by a second or more).
+        let sessions = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(600), idle: .milliseconds(1500))
+        // Used every 500 ms, a session outlives its idle time twice over.
         let (busy, session) = try await sessions.create(user: "ops")
         for _ in 0..<6 {
             try await Task.sleep(for: .milliseconds(500))
@@ -150,7 +149,7 @@ struct ConsoleAuthTests {
         // The overview's automatic refresh reads it without keeping it alive; then it goes idle.
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await sessions.session(busy, touch: false) == session)
-        try await Task.sleep(for: .milliseconds(3300))
+        try await Task.sleep(for: .milliseconds(1300))
         #expect(try await sessions.session(busy) == nil)
         // However busy, a session ends at its absolute end.
         let short = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(2), idle: .seconds(60))

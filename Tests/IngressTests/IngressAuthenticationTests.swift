@@ -99,7 +99,7 @@ struct IngressAuthenticationTests {
     @Test func oauthClientCredentialsFlowEndToEnd() async throws {
         let test = try IngressTestCase([
             "BXT_INGRESS_OAUTH_ENABLED": "true", "BXT_OAUTH_CLIENT_SECRET": "client-secret-0123456789",
-            "BXT_INGRESS_OAUTH_CLIENT_ID": "booxi-client", "BXT_INGRESS_OAUTH_TOKEN_TTL_SECONDS": "1",
+            "BXT_INGRESS_OAUTH_CLIENT_ID": "booxi-client", "BXT_INGRESS_OAUTH_TOKEN_TTL_SECONDS": "3",
         ])
         defer { Task { await test.finish() } }
         try await test.run { client in
@@ -132,13 +132,14 @@ struct IngressAuthenticationTests {
             #expect(issued.status == .ok)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: issued.body)) as? [String: Any]
             let token = try #require(json?["access_token"] as? String)
-            #expect(json?["token_type"] as? String == "Bearer" && json?["expires_in"] as? Int == 1)
+            #expect(json?["token_type"] as? String == "Bearer" && json?["expires_in"] as? Int == 3)
 
             #expect(try await client.webhook(body).jsonError?.code == "missing_bearer")
             #expect(try await client.webhook(body, headers: ["authorization": "Bearer forged"]).jsonError?.code == "bad_bearer")
             #expect(try await client.webhook(body, headers: ["authorization": "Bearer \(token)"]).status == .ok)
-            // Tokens live in Redis, so another replica accepts them too; they expire.
-            try await Task.sleep(for: .milliseconds(1_300))
+            // Tokens live in Redis, so another replica accepts them too; they expire (3 s: a loaded
+            // machine may take a second between the token and its first use).
+            try await Task.sleep(for: .milliseconds(3_300))
             let expired = try await client.webhook(body, headers: ["authorization": "Bearer \(token)"])
             #expect(expired.status == .unauthorized && expired.jsonError?.code == "bad_bearer")
 

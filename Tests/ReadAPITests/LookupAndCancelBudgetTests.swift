@@ -8,9 +8,9 @@ import TrackingCore
 /// What a lookup and a cancel cost Redis, end to end over the whole system in one process (the
 /// simulator as Booxi, the ingress, a worker, the API), counted by the server (`INFO
 /// commandstats`, a script's own commands included). The roles' background (heartbeats, the
-/// promoter, the fetchers' and the dispatcher's idle runs) is measured in windows of the same
-/// length without traffic and taken off: what is left is the operation's, within a command or
-/// two over the whole run. docs/scaling.md#per-event-budget states the budgets.
+/// promoter, the fetchers' and the dispatcher's idle runs) is left out of a lookup's count by
+/// counting only the commands a lookup runs, and taken off a cancel's at the rate measured before
+/// the cancels without traffic. docs/scaling.md#per-event-budget states the budgets.
 @Suite("Per-event budget: a lookup and a cancel, end to end", .serialized)
 struct LookupAndCancelBudgetTests {
     static let commandsPerLookupMiss = 3.0
