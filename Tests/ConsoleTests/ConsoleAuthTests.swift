@@ -136,29 +136,37 @@ struct ConsoleAuthTests {
     }
 
     @Test func sessionsEndWhenIdleAndAtTheirAbsoluteEnd() async throws {
+        // Checked through the key's expiry and the stored deadline rather than by sleeping through
+        // them: on a loaded machine a 500 ms sleep can last seconds.
         let server = try RedisServer()
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration())
-        let sessions = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(600), idle: .milliseconds(1500))
-        // Used every 500 ms, a session outlives its idle time twice over.
+        let sessions = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(600), idle: .seconds(60))
         let (busy, session) = try await sessions.create(user: "ops")
-        for _ in 0..<6 {
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await sessions.session(busy) == session)
-        }
-        // The overview's automatic refresh reads it without keeping it alive; then it goes idle.
-        try await Task.sleep(for: .milliseconds(500))
+        let key = "bxt:console:session:" + busy
+        func expiry() async throws -> Int { try await redis.send("PTTL", key).int ?? -2 }
+        let fresh = try await expiry()
+        #expect(fresh > 50_000 && fresh <= 60_000, "a new session lives its idle time")
+        // A request restarts the idle time; the overview's automatic refresh reads without touching.
+        _ = try await redis.send("PEXPIRE", key, 5_000)
         #expect(try await sessions.session(busy, touch: false) == session)
-        try await Task.sleep(for: .milliseconds(1300))
-        #expect(try await sessions.session(busy) == nil)
-        // However busy, a session ends at its absolute end.
-        let short = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(2), idle: .seconds(60))
-        let (id, _) = try await short.create(user: "ops")
-        for _ in 0..<2 {
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await short.session(id) != nil)
-        }
-        try await Task.sleep(for: .milliseconds(1200))
+        #expect(try await expiry() <= 5_000)
+        #expect(try await sessions.session(busy) == session)
+        #expect(try await expiry() > 50_000)
+        // Idle past its time, it is gone (Redis expires the key).
+        let quick = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(600), idle: .milliseconds(200))
+        let (idle, _) = try await quick.create(user: "ops")
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(try await quick.session(idle) == nil)
+        // However busy, a session ends at its absolute end: never kept past it, and once past it,
+        // refused and deleted.
+        let short = ConsoleSessions(redis: redis, prefix: "bxt:console:", ttl: .seconds(30), idle: .seconds(60))
+        let (id, created) = try await short.create(user: "ops")
+        let kept = try await redis.send("PTTL", "bxt:console:session:" + id).int ?? 0
+        #expect(kept > 0 && kept <= 30_000)
+        var ended = created
+        ended.expiresAt = Int64(Date().timeIntervalSince1970 * 1000) - 1
+        _ = try await redis.send("SET", "bxt:console:session:" + id, Array(try JSONEncoder().encode(ended)), "KEEPTTL")
         #expect(try await short.session(id) == nil)
         #expect(try await redis.send("EXISTS", "bxt:console:session:" + id).int == 0)
         // Logging out ends it at once.
