@@ -35,9 +35,10 @@ struct FairUseMeterTests {
         #expect(FairUsePolicy.booxi.dispatchSpacingMs == 15)
         #expect(FairUsePolicy(perSecond: 3, perMinute: 20, minSpacingMs: 150).dispatchSpacingMs == 225)
         #expect(FairUsePolicy(perSecond: 10, perMinute: 100, minSpacingMs: 0).dispatchSpacingMs == 5)
-        // A call in flight holds the next grant back for a second's share of the budget at most.
+        // A call in flight holds the next grant back for a second's share of the budget at most,
+        // never less than 100 ms.
         #expect(FairUsePolicy.booxi.inFlightHoldMs == 200)
         #expect(FairUsePolicy(perSecond: 3, perMinute: 20, minSpacingMs: 150).inFlightHoldMs == 333)
-        #expect(FairUsePolicy(perSecond: 100_000, perMinute: 10_000_000, minSpacingMs: 1).inFlightHoldMs == 6)
+        #expect(FairUsePolicy(perSecond: 100_000, perMinute: 10_000_000, minSpacingMs: 1).inFlightHoldMs == 100)
     }
 }

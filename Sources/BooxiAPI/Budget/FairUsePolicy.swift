@@ -24,9 +24,16 @@ public struct FairUsePolicy: Sendable, Equatable {
 
     /// How long a grant holds back the next one while its call is in flight. A call reaches Booxi
     /// somewhere between its grant and its answer: a first call on a new connection waits for the
-    /// connection (and a TLS handshake) first, and a next call granted only the spacing later
-    /// could reach Booxi before it. So the next grant waits for this call's answer (then the
-    /// spacing after it), or for a second's share of the budget (200 ms at 5 a second), whichever
-    /// comes first. Sustained, the budget allows no more than one call per share anyway.
-    public var inFlightHoldMs: Int { max(dispatchSpacingMs, 1_000 / max(1, perSecond)) }
+    /// connection (and a TLS handshake) first, and a process may stall between the grant and the
+    /// request, so a next call granted only the spacing later could reach Booxi before it. So the
+    /// next grant waits for this call's answer (then the spacing after it), or, whichever comes
+    /// first, for a second's share of the budget (200 ms at 5 a second) and never less than
+    /// ``minimumInFlightHoldMs``. Sustained, the budget allows no more than one call per share
+    /// anyway; the floor only matters above 10 calls a second, and only while answers are slower.
+    public var inFlightHoldMs: Int { max(dispatchSpacingMs, 1_000 / max(1, perSecond), Self.minimumInFlightHoldMs) }
+
+    /// The shortest hold of a call in flight. With the tests' raised budget (100 a second) a share
+    /// was 10 ms, and on a loaded CI machine a stalled process' call reached the simulator after
+    /// the next one: refused as too close, and every process paused for a second.
+    public static let minimumInFlightHoldMs = 100
 }
