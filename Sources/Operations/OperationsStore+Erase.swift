@@ -84,12 +84,7 @@ extension OperationsStore {
     private func deleteCommandRecords(owners: Set<String>) async throws -> (commands: Int, keys: Int) {
         guard !owners.isEmpty else { return (0, 0) }
         var commands = 0, deleted = 0
-        var cursor = "0"
-        repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", queue.keys.job("*"), "COUNT", 1000).array ?? []
-            cursor = reply.first?.string ?? "0"
-            let found = reply.dropFirst().first?.array?.compactMap(\.string) ?? []
-            guard !found.isEmpty else { continue }
+        try await redis.scanKeys(matching: queue.keys.job("*")) { found in
             var reads = RedisPipeline()
             for key in found { reads.append("GET", key) }
             var deletes = RedisPipeline()
@@ -99,7 +94,7 @@ extension OperationsStore {
             }
             commands += deletes.count
             deleted += try await redis.execute(deletes).reduce(0) { $0 + ($1.int ?? 0) }
-        } while cursor != "0"
+        }
         return (commands, deleted)
     }
 

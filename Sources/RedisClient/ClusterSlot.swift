@@ -5,6 +5,9 @@
 /// (``RedisPipeline/append(_:keys:arguments:)``), and `ClusterSlotTests` checks the function
 /// against Redis' own `CLUSTER KEYSLOT`.
 public enum ClusterSlot {
+    /// Slots in a Redis Cluster.
+    public static let count = 16_384
+
     public static func of(_ key: some Collection<UInt8>) -> Int {
         let bytes = Array(key)
         var hashed = bytes[...]

@@ -4,46 +4,78 @@ import NIOPosix
 /// The async face of our hiredis wrapper: `try await redis.send(...)`, pipelines, Lua scripts and
 /// blocking commands. Safe to share across tasks; one per process is enough.
 ///
-/// Two pools keep blocking commands (`BLMOVE`, `BLPOP`) from holding a shared connection: the
-/// shared pool serves short commands, the blocking pool serves only commands that wait server-side.
+/// Against one server (or the primary Sentinel names) it keeps one ``RedisNode``: a shared pool
+/// for short commands and a blocking pool that only commands waiting server-side (`BLMOVE`,
+/// `BLPOP`) use. Against a Cluster (``RedisConfiguration/cluster``) it keeps one per primary and
+/// routes each command by its key's slot (``RedisCluster``).
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    /// Opens every connection: TLS, and with Sentinel the current primary.
+    /// Opens connections for ``RedisKeyTracker``: TLS, and with Sentinel the current primary (on a
+    /// Cluster: the first seed).
     public let connector: RedisConnector
     /// With Sentinel: follows `+switch-master` until ``shutdown()``.
     private let sentinelWatch: Task<Void, Never>?
-    let pool: RedisConnectionPool
-    let blockingPool: RedisConnectionPool
-    let autoPipeline: RedisAutoPipeline
+    /// One server (or Sentinel's primary), or nil on a Cluster.
+    let single: RedisNode?
+    let cluster: RedisCluster?
     let logger: Logger
 
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "booxi-tracking.redis")) {
         self.configuration = configuration
         self.logger = logger
-        let connector = RedisConnector(configuration: configuration)
-        self.connector = connector
-        self.pool = RedisConnectionPool(connector: connector, maxConnections: configuration.poolSize, logger: logger)
-        self.blockingPool = RedisConnectionPool(connector: connector, maxConnections: configuration.blockingPoolSize, logger: logger)
-        self.sentinelWatch = connector.locator.map { locator in Task { await locator.watch(logger: logger) } }
-        let pool = self.pool
-        // At most a quarter of the connections flushing at once, and a second trip only once 32
-        // commands wait (RedisAutoPipeline): fewer, fuller round trips, measured faster for the
-        // ingress and the API than one flusher per connection (scripts/bench.sh).
-        self.autoPipeline = RedisAutoPipeline(maxFlushers: max(1, configuration.poolSize / 4)) { commands in
-            try await Self.withConnection(from: pool) { connection in
-                let replies = try connection.send(pipeline: commands)
-                connector.inspect(replies, of: connection)
-                return replies
-            }
+        if let seeds = configuration.cluster?.seeds {
+            var first = configuration
+            first.cluster = nil
+            first.endpoint = seeds.first ?? configuration.endpoint
+            self.connector = RedisConnector(configuration: first)
+            self.single = nil
+            self.cluster = RedisCluster(configuration: configuration, seeds: seeds, logger: logger)
+            self.sentinelWatch = nil
+        } else {
+            let connector = RedisConnector(configuration: configuration)
+            self.connector = connector
+            self.single = RedisNode(configuration: configuration, connector: connector, logger: logger)
+            self.cluster = nil
+            self.sentinelWatch = connector.locator.map { locator in Task { await locator.watch(logger: logger) } }
         }
+    }
+
+    /// Opens connections to the server that holds keys under `prefix`: on a Cluster the primary of
+    /// the prefix's slot (its hash tag must be complete in it), followed across failovers and
+    /// resharding; otherwise ``connector``.
+    public func connector(forKeysUnder prefix: String) -> RedisConnector {
+        guard let cluster else { return connector }
+        let slot = ClusterSlot.of(prefix)
+        return RedisConnector(configuration: configuration) { () throws(RedisError) -> RedisConfiguration.Endpoint in
+            try cluster.primary(serving: slot)
+        }
+    }
+
+    /// Whether this client talks to a Redis Cluster.
+    public var isCluster: Bool { cluster != nil }
+
+    /// The Cluster's primaries as its slot map names them (one server: its own address).
+    public func primaries() async throws -> [RedisConfiguration.Endpoint] {
+        guard let cluster else { return [configuration.endpoint] }
+        return try await cluster.primaries()
     }
 
     /// Closes every connection and stops the I/O threads. Calls after this fail with ``RedisError/closed``.
     public func shutdown() async {
         sentinelWatch?.cancel()
         await sentinelWatch?.value
-        await pool.close()
-        await blockingPool.close()
+        await single?.close()
+        await cluster?.close()
+    }
+
+    /// One round trip per node: the commands' replies in order.
+    private func submit(_ commands: [RedisCommand]) async throws -> [RedisReply] {
+        assert(
+            commands.allSatisfy { Set($0.keys.map(ClusterSlot.of)).count <= 1 },
+            "every command's keys must share one Redis Cluster slot (docs/scaling.md): "
+                + "\(commands.filter { Set($0.keys.map(ClusterSlot.of)).count > 1 }.map(\.name))")
+        if let single { return try await single.submit(commands) }
+        return try await cluster!.submit(commands)
     }
 
     /// Sends one command. An error reply throws ``RedisError/server(_:)``.
@@ -59,7 +91,7 @@ public final class RedisClient: Sendable {
 
     /// Sends one command and returns an error reply as a value instead of throwing it.
     public func sendReturningErrors(_ command: RedisCommand) async throws -> RedisReply {
-        try await autoPipeline.submit([command])[0]
+        try await submit([command])[0]
     }
 
     /// Sends every command of the pipeline in one round trip and returns one reply per command.
@@ -67,21 +99,14 @@ public final class RedisClient: Sendable {
     public func execute(_ pipeline: RedisPipeline) async throws -> [RedisReply] {
         guard !pipeline.isEmpty else { return [] }
         let commands = pipeline.commands
-        var replies = try await autoPipeline.submit(commands)
+        var replies = try await submit(commands)
         let unloaded = pipeline.scripts.filter { RedisScript.isNoScript(replies[$0.key]) }
-        if !unloaded.isEmpty {
-            // The server lost its script cache (restart, SCRIPT FLUSH): those EVALSHAs did not run.
-            var heal = RedisPipeline(Set(unloaded.values).map(\.loadCommand))
-            let loads = heal.count
-            let indices = unloaded.keys.sorted()
-            for index in indices { heal.append(commands[index]) }
-            let healed = try await autoPipeline.submit(heal.commands)
-            for (offset, index) in indices.enumerated() { replies[index] = healed[loads + offset] }
+        // The server lost its script cache (restart, SCRIPT FLUSH, a Cluster node never asked):
+        // those EVALSHAs did not run. Each is resent after loading its script, on the same node.
+        for index in unloaded.keys.sorted() {
+            let healed = try await submit([unloaded[index]!.loadCommand, commands[index]])
             // A script the server refuses to load (a Lua error) answers with that error, not NOSCRIPT.
-            for (loadIndex, command) in heal.commands.prefix(loads).enumerated() {
-                guard case .error = healed[loadIndex] else { continue }
-                for index in indices where unloaded[index]?.loadCommand == command { replies[index] = healed[loadIndex] }
-            }
+            replies[index] = healed[0].errorMessage != nil ? healed[0] : healed[1]
         }
         return replies
     }
@@ -108,52 +133,36 @@ public final class RedisClient: Sendable {
     /// connection: Redis runs the rest once the first is done waiting, in the same round trip. One
     /// reply per command, errors among them (Redis' answers) left for the caller.
     public func sendBlocking(pipeline commands: [RedisCommand], serverTimeout: Duration) async throws -> [RedisReply] {
-        let socketTimeout = serverTimeout + configuration.commandTimeout
-        let normalTimeout = configuration.commandTimeout
-        let connection = try await blockingPool.lease()
-        let result = await Result(catching: {
-            try await withTaskCancellationHandler {
-                try await blockingPool.threadPool.runIfActive { [connector] in
-                    connection.setCommandTimeout(socketTimeout)
-                    defer { connection.setCommandTimeout(normalTimeout) }
-                    do {
-                        let replies = try connection.send(pipeline: commands)
-                        connector.inspect(replies, of: connection)
-                        return replies
-                    } catch {
-                        connector.failed(connection)
-                        throw error
-                    }
+        if let single { return try await single.sendBlocking(pipeline: commands, serverTimeout: serverTimeout) }
+        return try await cluster!.sendBlocking(pipeline: commands, serverTimeout: serverTimeout)
+    }
+
+    /// Every key matching `pattern`, in batches of about `count` (`SCAN … MATCH … COUNT`): on a
+    /// Cluster, every primary's in turn, as `SCAN` sees one node only. Like `SCAN`, a key present
+    /// for the whole scan is seen at least once; one added or removed meanwhile maybe not.
+    public func scanKeys(matching pattern: String, count: Int = 1_000, _ body: ([String]) async throws -> Void) async throws {
+        let nodes: [RedisConfiguration.Endpoint?] = cluster == nil ? [nil] : try await primaries()
+        for endpoint in nodes {
+            var cursor = "0"
+            repeat {
+                let command = RedisCommand("SCAN", cursor, "MATCH", pattern, "COUNT", count)
+                let reply: RedisReply
+                if let endpoint, let cluster {
+                    reply = try Self.checked(try await cluster.submit([command], on: endpoint)[0])
+                } else {
+                    reply = try await send(command)
                 }
-            } onCancel: {
-                connection.interrupt()
-            }
-        })
-        // Once cancelled, `interrupt()` may have shut the socket down at any point (even before the
-        // command ran, as the thread pool skips work cancelled before it started): never reuse it.
-        if Task.isCancelled { connection.discard() }
-        await blockingPool.release(connection)
-        return try result.mapError(Self.redisError).get()
+                let parts = reply.array ?? []
+                cursor = parts.first?.string ?? "0"
+                let keys = parts.dropFirst().first?.array?.compactMap(\.string) ?? []
+                if !keys.isEmpty { try await body(keys) }
+            } while cursor != "0"
+        }
     }
 
     /// Whether a `PING` succeeds now (for readiness probes).
     public func isReachable() async -> Bool {
         (try? await send("PING")) == .status("PONG")
-    }
-
-    private static func withConnection<T: Sendable>(
-        from pool: RedisConnectionPool, _ body: @escaping @Sendable (RedisConnection) throws -> T
-    ) async throws -> T {
-        let connection = try await pool.lease()
-        do {
-            let result = try await pool.threadPool.runIfActive { try body(connection) }
-            await pool.release(connection)
-            return result
-        } catch {
-            if connection.isBroken { pool.connector.failed(connection) }
-            await pool.release(connection)
-            throw Self.redisError(error)
-        }
     }
 
     /// An error reply as a thrown ``RedisError/server(_:)``, anything else as it is.
@@ -162,9 +171,4 @@ public final class RedisClient: Sendable {
         return reply
     }
 
-    private static func redisError(_ error: any Error) -> RedisError {
-        if let error = error as? RedisError { return error }
-        if error is CancellationError { return .connection("interrupted by cancellation") }
-        return .closed  // NIOThreadPool refuses work once shut down
-    }
 }

@@ -53,9 +53,21 @@ public struct RedisConfiguration: Sendable, Hashable {
         }
     }
 
+    /// Redis Cluster: the slot map is learnt from the seeds and followed (``RedisCluster``);
+    /// ``endpoint`` is then only a placeholder.
+    public struct Cluster: Sendable, Hashable {
+        /// Nodes to ask for the slot map first; any node of the cluster will do, one is enough.
+        public var seeds: [Endpoint]
+
+        public init(seeds: [Endpoint]) {
+            self.seeds = seeds
+        }
+    }
+
     public var endpoint: Endpoint
     public var tls: TLS?
     public var sentinel: Sentinel?
+    public var cluster: Cluster?
     public var username: String?
     public var password: Secret?
     public var database: Int
@@ -143,6 +155,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// The endpoint without credentials, safe for logs and errors.
     public var displayAddress: String {
         if let sentinel { return "sentinel:\(sentinel.masterName)/\(database)" }
+        if let cluster { return "cluster:" + cluster.seeds.map { $0.display(tls: tls != nil) }.joined(separator: ",") }
         return endpoint.display(tls: tls != nil) + "/\(database)"
     }
 }

@@ -10,13 +10,27 @@
 public final class RedisConnector: Sendable {
     let configuration: RedisConfiguration
     let locator: SentinelLocator?
+    /// On a Cluster: the primary that serves one slot now (``RedisCluster/primary(serving:)``).
+    let slotOwner: (@Sendable () throws(RedisError) -> RedisConfiguration.Endpoint)?
 
     public init(configuration: RedisConfiguration) {
         self.configuration = configuration
         self.locator = configuration.sentinel.map { SentinelLocator(configuration: configuration, sentinel: $0) }
+        self.slotOwner = nil
+    }
+
+    /// Connections to whichever primary serves a slot, followed as the Cluster's map changes.
+    init(configuration: RedisConfiguration, slotOwner: @escaping @Sendable () throws(RedisError) -> RedisConfiguration.Endpoint) {
+        var own = configuration
+        own.cluster = nil
+        own.sentinel = nil
+        self.configuration = own
+        self.locator = nil
+        self.slotOwner = slotOwner
     }
 
     func connect() throws(RedisError) -> RedisConnection {
+        if let slotOwner { return try RedisConnection(configuration: configuration, address: try slotOwner()) }
         guard let locator else { return try RedisConnection(configuration: configuration, address: configuration.endpoint) }
         let (address, generation) = try locator.primary()
         do {
@@ -32,6 +46,7 @@ public final class RedisConnector: Sendable {
 
     /// Whether a pooled connection still goes to the current primary.
     func isCurrent(_ connection: RedisConnection) -> Bool {
+        if let slotOwner { return (try? slotOwner()) == connection.address }
         guard let locator else { return true }
         return connection.generation == locator.generation
     }

@@ -32,8 +32,12 @@ public struct RedisKeyTracker: Sendable {
     let logger: Logger
 
     /// A tracker on `redis`' server: the same endpoint, TLS, and (with Sentinel) the same primary.
+    /// On a Cluster, on the primary that holds the prefixes' slot: they must share one hash tag.
     public init(redis: RedisClient, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
-        self.init(connector: redis.connector, prefixes: prefixes, heartbeat: heartbeat, logger: logger)
+        precondition(
+            Set(prefixes.map(ClusterSlot.of)).count <= 1 || !redis.isCluster,
+            "on a Cluster, tracked prefixes must share one hash tag (one node reports their changes)")
+        self.init(connector: redis.connector(forKeysUnder: prefixes.first ?? ""), prefixes: prefixes, heartbeat: heartbeat, logger: logger)
     }
 
     public init(configuration: RedisConfiguration, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {

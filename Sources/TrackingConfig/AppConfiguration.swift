@@ -50,6 +50,7 @@ public struct AppConfiguration: Sendable {
         redis.poolWaitTimeout = try settings.milliseconds("redis.poolWaitTimeoutMs", in: 1...60_000)
         try redis.readTLS(settings)
         try redis.readSentinel(settings)
+        try redis.readCluster(settings)
         try SecretStrength.notPlaceholder(redis.password, key: "redis.url")
         try SecretStrength.notPlaceholder(redis.sentinel?.password, key: "redis.sentinelPassword")
         self.redis = redis
@@ -123,6 +124,32 @@ extension RedisConfiguration {
         tls = TLS(caFile: caFile, certFile: certFile, keyFile: keyFile, serverName: serverName.isEmpty ? nil : serverName, verify: verify)
     }
 
+    /// `redis.cluster.seeds`: with seeds, the client learns the Cluster's slot map from them; the
+    /// URL then gives only TLS and credentials. A Cluster has database 0 only, and no Sentinel.
+    mutating func readCluster(_ settings: SettingsReader) throws {
+        let addresses = try settings.stringList("redis.cluster.seeds")
+        guard !addresses.isEmpty else { return }
+        guard sentinel == nil else {
+            throw ConfigurationError(
+                key: "redis.cluster.seeds", reason: "set redis.cluster.seeds or redis.sentinels, not both (a Cluster fails over without Sentinel)")
+        }
+        guard case .tcp = endpoint else {
+            throw ConfigurationError(key: "redis.cluster.seeds", reason: "a Cluster needs a redis:// or rediss:// URL, not a Unix socket")
+        }
+        guard database == 0 else {
+            throw ConfigurationError(key: "redis.url", reason: "a Redis Cluster has database 0 only; the URL names database \(database)")
+        }
+        cluster = Cluster(seeds: try Self.endpoints(addresses, key: "redis.cluster.seeds"))
+    }
+
+    /// `host:port` addresses (sentinels, Cluster seeds); a malformed one names its key.
+    private static func endpoints(_ addresses: [String], key: String) throws -> [Endpoint] {
+        try addresses.map { address in
+            guard let endpoint = Endpoint(hostPort: address) else { throw ConfigurationError(key: key, reason: "'\(address)' is not host:port") }
+            return endpoint
+        }
+    }
+
     /// `redis.sentinels`, `redis.sentinelMaster`, `redis.sentinelPassword`: with sentinels, the
     /// primary is found and followed through them; the URL then gives only TLS, credentials and db.
     mutating func readSentinel(_ settings: SettingsReader) throws {
@@ -131,13 +158,7 @@ extension RedisConfiguration {
         guard case .tcp = endpoint else {
             throw ConfigurationError(key: "redis.sentinels", reason: "Sentinel needs a redis:// or rediss:// URL, not a Unix socket")
         }
-        var sentinels: [Endpoint] = []
-        for address in addresses {
-            guard let endpoint = Endpoint(hostPort: address) else {
-                throw ConfigurationError(key: "redis.sentinels", reason: "'\(address)' is not host:port")
-            }
-            sentinels.append(endpoint)
-        }
+        let sentinels = try Self.endpoints(addresses, key: "redis.sentinels")
         let master = try settings.string("redis.sentinelMaster")
         guard !master.isEmpty else { throw ConfigurationError(key: "redis.sentinelMaster", reason: "required with redis.sentinels") }
         sentinel = Sentinel(sentinels: sentinels, masterName: master, password: settings.secret("redis.sentinelPassword"))

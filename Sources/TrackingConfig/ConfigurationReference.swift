@@ -27,6 +27,10 @@ public enum ConfigurationReference {
             "Sentinel addresses `host:port` (comma-separated in env); set, the primary is found and followed through them and the URL gives only TLS, credentials and db"
         ),
         ("redis.sentinelMaster", "the name the sentinels monitor the primary under (required with `redis.sentinels`)"),
+        (
+            "redis.cluster.seeds",
+            "Redis Cluster nodes `host:port` to learn the slot map from (comma-separated in env); set, commands go to the primary of their key's slot and the URL gives only TLS and credentials (database 0). Not with `redis.sentinels`"
+        ),
         ("log.level", "trace, debug, info, notice, warning, error, critical"),
         ("ingress.host", "listen address"),
         ("ingress.port", "listen port"),

@@ -12,19 +12,12 @@ extension MappingStore {
         let flag = keys.prefix + "{m}:repaired:future-versions"
         guard try await redis.send("EXISTS", flag).int == 0 else { return 0 }
         let ceiling = now + Self.maxFutureSkewMilliseconds
-        var cursor = "0"
         var repaired = 0
-        repeat {
-            let reply = try await redis.send("SCAN", cursor, "MATCH", keys.bookingPrefix + "*", "COUNT", 1000).array ?? []
-            cursor = reply.first?.string ?? "0"
+        try await redis.scanKeys(matching: keys.bookingPrefix + "*") { found in
             var pipeline = RedisPipeline()
-            for key in (reply.count > 1 ? reply[1].array ?? [] : []).compactMap(\.string) {
-                pipeline.append(Self.clampVersion, keys: [key], arguments: [Int(ceiling), Int(now)])
-            }
-            if pipeline.count > 0 {
-                repaired += try await redis.execute(pipeline).reduce(0) { $0 + ($1.int ?? 0) }
-            }
-        } while cursor != "0"
+            for key in found { pipeline.append(Self.clampVersion, keys: [key], arguments: [Int(ceiling), Int(now)]) }
+            repaired += try await redis.execute(pipeline).reduce(0) { $0 + ($1.int ?? 0) }
+        }
         _ = try await redis.send("SET", flag, Int(now))
         return repaired
     }

@@ -38,19 +38,22 @@ struct SystemTestCase {
     /// tests run quickly, the same on both sides so any excess shows up as a 429.
     static let fairUse = FairUsePolicy(perSecond: 50, perMinute: 3_000, minSpacingMs: 10)
 
-    static func start(_ environment: [String: String] = [:], fairUse: FairUsePolicy = fairUse) async throws -> SystemTestCase {
+    /// With `cluster`, every role talks to that Redis Cluster (``server`` is then its first node).
+    static func start(
+        _ environment: [String: String] = [:], fairUse: FairUsePolicy = fairUse, cluster: RedisClusterServers? = nil
+    ) async throws -> SystemTestCase {
         // What RoleRunner does for a real process: metrics reach /metrics only once bootstrapped.
         Observability.bootstrap(role: "test")
-        let server = try RedisServer()
-        var redisConfiguration = server.configuration(poolSize: 8)
+        let server = try cluster?.nodes[0] ?? RedisServer()
+        var redisConfiguration = cluster?.configuration(poolSize: 8) ?? server.configuration(poolSize: 8)
         redisConfiguration.blockingPoolSize = 80
         let redis = RedisClient(configuration: redisConfiguration)
-        let configuration = try await testConfiguration(
-            redis: server,
-            [
-                "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
-                "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
-            ].merging(environment) { _, new in new })
+        var base = [
+            "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
+            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
+        ]
+        if let cluster { base["BXT_REDIS_CLUSTER_SEEDS"] = cluster.seeds.map(\.description).joined(separator: ",") }
+        let configuration = try await testConfiguration(redis: server, base.merging(environment) { _, new in new })
         let logs = LogCapture()
         let logger = logs.logger
         let http = HTTPClient.shared

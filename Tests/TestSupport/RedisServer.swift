@@ -45,6 +45,9 @@ public final class RedisServer: @unchecked Sendable {
         try waitUntil(reachable: true)
     }
 
+    /// Whether the server process is alive (not killed or stopped).
+    public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+
     /// Stops the server with SIGKILL (a crash, as far as clients can tell) and waits for it to exit.
     public func kill() {
         let process = lock.withLock { () -> Process? in
@@ -97,6 +100,7 @@ public final class RedisServer: @unchecked Sendable {
 
 public enum RedisServerError: Error {
     case notReady(Int)
+    case clusterNotFormed(String)
 }
 
 /// Every child a test started, killed when the test process exits: tests stop their servers in

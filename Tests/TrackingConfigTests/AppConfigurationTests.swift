@@ -123,7 +123,24 @@ struct RedisAnywhereConfigurationTests {
         #expect(configuration.redis.password == "pw" && configuration.redis.database == 3)
     }
 
+    @Test func clusterSeeds() async throws {
+        let configuration = try await load([
+            "BXT_REDIS_URL": "rediss://:pw@ignored/0", "BXT_REDIS_CLUSTER_SEEDS": "10.0.0.21:6379,redis-1.internal:6380",
+        ])
+        let cluster = try #require(configuration.redis.cluster)
+        #expect(cluster.seeds == [.tcp(host: "10.0.0.21", port: 6379), .tcp(host: "redis-1.internal", port: 6380)])
+        #expect(configuration.redis.password == "pw" && configuration.redis.tls != nil && configuration.redis.sentinel == nil)
+        #expect(configuration.redis.displayAddress == "cluster:tls:10.0.0.21:6379,tls:redis-1.internal:6380")
+    }
+
     @Test(arguments: [
+        (
+            ["BXT_REDIS_CLUSTER_SEEDS": "10.0.0.21:6379", "BXT_REDIS_SENTINELS": "10.0.0.11:26379", "BXT_REDIS_SENTINEL_MASTER": "m"],
+            "redis.cluster.seeds"
+        ),
+        (["BXT_REDIS_CLUSTER_SEEDS": "10.0.0.21"], "redis.cluster.seeds"),
+        (["BXT_REDIS_CLUSTER_SEEDS": "10.0.0.21:6379", "BXT_REDIS_URL": "redis://h/2"], "redis.url"),
+        (["BXT_REDIS_CLUSTER_SEEDS": "10.0.0.21:6379", "BXT_REDIS_URL": "unix:///run/redis.sock"], "redis.cluster.seeds"),
         (["BXT_REDIS_SENTINELS": "10.0.0.11:26379"], "redis.sentinelMaster"),
         (["BXT_REDIS_SENTINELS": "not-an-address", "BXT_REDIS_SENTINEL_MASTER": "m"], "redis.sentinels"),
         (["BXT_REDIS_TLS_SERVER_NAME": "x"], "redis.url"),
