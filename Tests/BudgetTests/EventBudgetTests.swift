@@ -82,9 +82,10 @@ struct EventBudgetTests {
             // The shape behind the figure: two scripts (the push, the apply), one fetch, one count,
             // one acknowledgement, one record read and one write each; a code key read only when
             // the code is new to its booking.
-            // (A BLMOVE that waited its whole timeout between two webhooks counts one more.)
+            // (A BLMOVE that waited its whole timeout between two webhooks counts one more; the one
+            // waiting when the counts are read may fall on either side of the line.)
             #expect(spent["evalsha"] == 2 * webhooks && spent["llen"] == webhooks, "\(spent)")
-            #expect(spent["blmove"] >= webhooks && spent["blmove"] <= webhooks + 3, "\(spent)")
+            #expect(spent["blmove"] >= webhooks - 1 && spent["blmove"] <= webhooks + 3, "\(spent)")
             #expect(spent["lrem"] == webhooks && spent["hmget"] == webhooks && spent["hset"] == webhooks, "\(spent)")
             #expect(spent["get"] == bookings && spent["xadd"] == 0 && spent["lmove"] == 0, "\(spent)")
             // The bell rings only for a prefetch that was queued: once per booking (the modify finds it queued).
