@@ -254,26 +254,23 @@ final class RedisCluster: Sendable {
         _ commands: [RedisCommand], to endpoint: RedisConfiguration.Endpoint, indices: [Int], asking: [Int: RedisConfiguration.Endpoint]
     ) async throws -> (RedisConfiguration.Endpoint, [Int], [RedisReply]) {
         let node = try self.node(endpoint)
-        guard indices.contains(where: { asking[$0] != nil }) else {
-            do {
-                return (endpoint, indices, try await node.submit(indices.count == commands.count ? commands : indices.map { commands[$0] }))
-            } catch {
-                refreshAfterFailure(error)
-                throw error
-            }
-        }
+        // `ASKING` before each command being asked here; its `OK` is not the caller's reply.
         var batch: [RedisCommand] = []
         var askings: Set<Int> = []
-        for index in indices {
-            if asking[index] != nil {
-                askings.insert(batch.count)
-                batch.append(RedisCommand("ASKING"))
+        if indices.count == commands.count, asking.isEmpty {
+            batch = commands
+        } else {
+            for index in indices {
+                if asking[index] != nil {
+                    askings.insert(batch.count)
+                    batch.append(RedisCommand("ASKING"))
+                }
+                batch.append(commands[index])
             }
-            batch.append(commands[index])
         }
         do {
             let replies = try await node.submit(batch)
-            return (endpoint, indices, replies.indices.filter { !askings.contains($0) }.map { replies[$0] })
+            return (endpoint, indices, askings.isEmpty ? replies : replies.indices.filter { !askings.contains($0) }.map { replies[$0] })
         } catch {
             refreshAfterFailure(error)
             throw error

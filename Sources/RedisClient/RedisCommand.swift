@@ -66,7 +66,7 @@ public struct RedisCommand: Sendable, Hashable {
 
     /// Each argument's bytes, the name first.
     public var arguments: [[UInt8]] {
-        ends.indices.map { Array(bytes[($0 == 0 ? 0 : ends[$0 - 1])..<ends[$0]]) }
+        ends.indices.map { Array(argument($0)) }
     }
 
     public var name: String { String(decoding: bytes[0..<(ends.first ?? 0)], as: UTF8.self).uppercased() }
