@@ -14,8 +14,8 @@ enum ClusterRedirect: Equatable {
             let parts = message.split(separator: " ")
             guard parts.count == 3, let slot = Int(parts[1]) else { return nil }
             let to: RedisConfiguration.Endpoint
-            if parts[2].hasPrefix(":") {
-                // `MOVED 3999 :6381`: an empty host means the host we asked.
+            if parts[2].hasPrefix(":"), !parts[2].dropFirst().contains(":") {
+                // `MOVED 3999 :6381`: an empty host means the host we asked (`::1:6381` is IPv6).
                 guard case .tcp(let host, _) = queried, let port = Int(parts[2].dropFirst()), (1...65535).contains(port) else { return nil }
                 to = .tcp(host: host, port: port)
             } else {

@@ -99,14 +99,35 @@ public final class RedisClient: Sendable {
     public func execute(_ pipeline: RedisPipeline) async throws -> [RedisReply] {
         guard !pipeline.isEmpty else { return [] }
         let commands = pipeline.commands
-        var replies = try await submit(commands)
-        let unloaded = pipeline.scripts.filter { RedisScript.isNoScript(replies[$0.key]) }
-        // The server lost its script cache (restart, SCRIPT FLUSH, a Cluster node never asked):
-        // those EVALSHAs did not run. Each is resent after loading its script, on the same node.
-        for index in unloaded.keys.sorted() {
-            let healed = try await submit([unloaded[index]!.loadCommand, commands[index]])
+        let replies = try await submit(commands)
+        let unloaded = pipeline.scripts.keys.filter { RedisScript.isNoScript(replies[$0]) }.sorted()
+        guard unloaded.isEmpty else { return try await heal(unloaded, of: pipeline, replies: replies) }
+        return replies
+    }
+
+    /// The server lost its script cache (a restart, a failover, `SCRIPT FLUSH`, a Cluster node
+    /// never asked): those `EVALSHA`s did not run. Each is resent after loading its script, together
+    /// with what finishes it (the `WAIT` of `ingress.replicaAcks`: the first `WAIT` ran for nothing),
+    /// all in one round trip per node.
+    private func heal(_ unloaded: [Int], of pipeline: RedisPipeline, replies: [RedisReply]) async throws -> [RedisReply] {
+        let commands = pipeline.commands
+        let anchors = RedisCommand.anchors(of: commands)
+        var batch: [RedisCommand] = []
+        var resent: [(load: Int, indices: [Int], first: Int)] = []
+        var taken: Set<Int> = []
+        for index in unloaded where !taken.contains(index) {
+            let indices = [index] + commands.indices.filter { $0 > index && anchors[$0] == index && !taken.contains($0) }
+            taken.formUnion(indices)
+            resent.append((batch.count, indices, batch.count + 1))
+            batch.append(pipeline.scripts[index]!.loadCommand)
+            batch += indices.map { commands[$0] }
+        }
+        let healed = try await submit(batch)
+        var replies = replies
+        for (load, indices, first) in resent {
+            for (offset, index) in indices.enumerated() { replies[index] = healed[first + offset] }
             // A script the server refuses to load (a Lua error) answers with that error, not NOSCRIPT.
-            replies[index] = healed[0].errorMessage != nil ? healed[0] : healed[1]
+            if healed[load].errorMessage != nil { replies[indices[0]] = healed[load] }
         }
         return replies
     }

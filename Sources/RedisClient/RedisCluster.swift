@@ -3,8 +3,8 @@ import Synchronization
 
 /// The client's side of a Redis Cluster: the slot map, a ``RedisNode`` (its pools) per primary, and
 /// the redirections. Each command goes to the primary that serves its key's slot; a keyless command
-/// of a pipeline (`WAIT` after a push, `SCRIPT LOAD` before its `EVALSHA`) goes with the keyed
-/// command before it, or else the one after it, so it runs on the same connection. A pipeline is
+/// of a pipeline goes with the keyed command it finishes (`WAIT` after a push) or prepares
+/// (`SCRIPT LOAD` before its `EVALSHA`), so it runs on the same connection. A pipeline is
 /// split per node, sent to the nodes at once, and its replies put back in order.
 ///
 /// - `MOVED`: the slot is patched in the map, the command resent there, and the whole map is
@@ -29,37 +29,10 @@ final class RedisCluster: Sendable {
     private let periodic = Mutex<Task<Void, Never>?>(nil)
 
     private struct State {
-        /// Per slot, an index into `primaries`, or -1 when no primary is known for it.
-        var slots = [Int16](repeating: -1, count: ClusterSlot.count)
-        var primaries: [RedisConfiguration.Endpoint] = []
-        var topology: ClusterTopology?
+        var map = ClusterSlotMap()
         var nodes: [RedisConfiguration.Endpoint: RedisNode] = [:]
         var refreshing: Task<Void, any Error>?
         var isClosed = false
-
-        func primary(of slot: Int) -> RedisConfiguration.Endpoint? {
-            let index = Int(slots[slot])
-            return index >= 0 ? primaries[index] : nil
-        }
-
-        mutating func assign(_ slot: Int, to endpoint: RedisConfiguration.Endpoint) {
-            if let index = primaries.firstIndex(of: endpoint) {
-                slots[slot] = Int16(index)
-            } else {
-                primaries.append(endpoint)
-                slots[slot] = Int16(primaries.count - 1)
-            }
-        }
-
-        mutating func apply(_ topology: ClusterTopology) {
-            self.topology = topology
-            primaries = topology.primaries
-            slots = [Int16](repeating: -1, count: ClusterSlot.count)
-            for range in topology.ranges {
-                guard let index = primaries.firstIndex(of: range.primary) else { continue }
-                for slot in range.first...min(range.last, ClusterSlot.count - 1) { slots[slot] = Int16(index) }
-            }
-        }
     }
 
     init(configuration: RedisConfiguration, seeds: [RedisConfiguration.Endpoint], logger: Logger) {
@@ -90,7 +63,7 @@ final class RedisCluster: Sendable {
     /// The primaries of the current map (for tools and tests: `SCAN` runs on each).
     func primaries() async throws -> [RedisConfiguration.Endpoint] {
         try await loadMapIfNeeded()
-        return state.withLock { $0.topology?.primaries ?? [] }
+        return state.withLock { $0.map.topology?.primaries ?? [] }
     }
 
     // MARK: Sending
@@ -104,16 +77,7 @@ final class RedisCluster: Sendable {
     func submit(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         try await loadMapIfNeeded()
         let slots = commands.map { $0.routingKey.map(ClusterSlot.of) }
-        // The keyed command whose node each command follows (itself when keyed).
-        var anchor = Array(commands.indices)
-        var lastKeyed: Int?
-        for index in commands.indices {
-            if slots[index] != nil { lastKeyed = index } else if let lastKeyed { anchor[index] = lastKeyed }
-        }
-        var nextKeyed: Int?
-        for index in commands.indices.reversed() {
-            if slots[index] != nil { nextKeyed = index } else if anchor[index] == index, let nextKeyed { anchor[index] = nextKeyed }
-        }
+        let anchor = RedisCommand.anchors(of: commands)
 
         var replies = [RedisReply?](repeating: nil, count: commands.count)
         var pending = Array(commands.indices)
@@ -133,7 +97,7 @@ final class RedisCluster: Sendable {
                     guard round <= Self.maxRedirections, let redirect = ClusterRedirect(reply, queried: endpoint) else { continue }
                     switch redirect {
                     case .moved(let slot, let to):
-                        state.withLock { $0.assign(slot, to: to) }
+                        state.withLock { $0.map.moved(slot, to: to) }
                         asking[anchor[index]] = nil
                         mapIsStale = true
                     case .ask(_, let to):
@@ -171,19 +135,20 @@ final class RedisCluster: Sendable {
             let node = try self.node(endpoint)
             var replies: [RedisReply]
             do {
+                // `ASKING` holds for one command: each of the pipeline's gets its own.
                 replies = try await node.sendBlocking(
-                    pipeline: asking == nil ? commands : [RedisCommand("ASKING")] + commands, serverTimeout: serverTimeout)
+                    pipeline: asking == nil ? commands : commands.flatMap { [RedisCommand("ASKING"), $0] }, serverTimeout: serverTimeout)
             } catch {
                 refreshAfterFailure(error)
                 throw error
             }
-            if asking != nil { replies.removeFirst() }
+            if asking != nil { replies = replies.indices.filter { $0 % 2 == 1 }.map { replies[$0] } }
             guard round <= Self.maxRedirections, let first = replies.first, let redirect = ClusterRedirect(first, queried: endpoint) else {
                 return replies
             }
             switch redirect {
             case .moved(let slot, let to):
-                state.withLock { $0.assign(slot, to: to) }
+                state.withLock { $0.map.moved(slot, to: to) }
                 asking = nil
                 refreshInBackground()
             case .ask(_, let to):
@@ -209,9 +174,9 @@ final class RedisCluster: Sendable {
                     if let target = asking[keyed] {
                         endpoint = target
                     } else if let slot = slots[keyed] {
-                        endpoint = state.primary(of: slot)
+                        endpoint = state.map.primary(of: slot)
                     } else {
-                        endpoint = state.primaries.first
+                        endpoint = state.map.primaries.first
                     }
                     guard let endpoint else { return nil }
                     if groups[endpoint] == nil { order.append(endpoint) }
@@ -222,15 +187,15 @@ final class RedisCluster: Sendable {
             if let routes { return routes }
             if attempt == 0 { try await refresh() }
         }
-        let unserved = pending.compactMap { slots[anchor[$0]] }.first { slot in state.withLock { $0.primary(of: slot) == nil } }
+        let unserved = pending.compactMap { slots[anchor[$0]] }.first { slot in state.withLock { $0.map.primary(of: slot) == nil } }
         throw RedisError.connection("no Redis Cluster primary serves slot \(unserved.map(String.init) ?? "?") (seeds \(seedList))")
     }
 
     private func primary(of slot: Int, asking: RedisConfiguration.Endpoint?) async throws -> RedisConfiguration.Endpoint {
         if let asking { return asking }
-        if let known = state.withLock({ $0.primary(of: slot) }) { return known }
+        if let known = state.withLock({ $0.map.primary(of: slot) }) { return known }
         try await refresh()
-        if let known = state.withLock({ $0.primary(of: slot) }) { return known }
+        if let known = state.withLock({ $0.map.primary(of: slot) }) { return known }
         throw RedisError.connection("no Redis Cluster primary serves slot \(slot) (seeds \(seedList))")
     }
 
@@ -296,13 +261,13 @@ final class RedisCluster: Sendable {
     /// The primary that serves `slot` by the current map, without waiting (for connections opened
     /// on a thread of their own: key tracking). Unknown, it throws and the map is looked up again.
     func primary(serving slot: Int) throws(RedisError) -> RedisConfiguration.Endpoint {
-        if let known = state.withLock({ $0.primary(of: slot) }) { return known }
+        if let known = state.withLock({ $0.map.primary(of: slot) }) { return known }
         refreshInBackground()
         throw RedisError.connection("no Redis Cluster primary is known for slot \(slot) yet (seeds \(seedList))")
     }
 
     private func loadMapIfNeeded() async throws {
-        if state.withLock({ $0.topology == nil }) { try await refresh() }
+        if state.withLock({ $0.map.topology == nil }) { try await refresh() }
     }
 
     /// Looks the map up now (one lookup at a time; callers meanwhile wait for it).
@@ -311,6 +276,7 @@ final class RedisCluster: Sendable {
             if let running = state.refreshing { return running }
             let task = Task { try await self.discover() }
             state.refreshing = task
+            state.map.lookupStarted()
             return task
         }
         try await task.value
@@ -331,8 +297,13 @@ final class RedisCluster: Sendable {
     private var seedList: String { seeds.map(\.description).joined(separator: ",") }
 
     private func discover() async throws {
-        defer { state.withLock { $0.refreshing = nil } }
-        let known = state.withLock { $0.topology?.primaries ?? [] }
+        defer {
+            state.withLock { state in
+                state.refreshing = nil
+                state.map.lookupEnded()
+            }
+        }
+        let known = state.withLock { $0.map.topology?.primaries ?? [] }
         var candidates: [RedisConfiguration.Endpoint] = []
         for endpoint in known + seeds where !candidates.contains(endpoint) { candidates.append(endpoint) }
         var answers: [ClusterTopology] = []
@@ -359,8 +330,8 @@ final class RedisCluster: Sendable {
             )
         }
         let previous = state.withLock { state in
-            let previous = state.topology
-            state.apply(chosen.topology)
+            let previous = state.map.topology
+            state.map.apply(chosen.topology)
             return previous
         }
         if previous != chosen.topology {

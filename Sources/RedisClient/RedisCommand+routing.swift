@@ -8,6 +8,33 @@ extension RedisCommand {
         "SLOWLOG", "LATENCY", "ECHO", "FUNCTION", "ACL", "MONITOR", "RESET",
     ]
 
+    /// Keyless commands that prepare the command after them (`SCRIPT LOAD` before its `EVALSHA`,
+    /// `MULTI`, `ASKING`); any other keyless command finishes the one before it (`WAIT`, `EXEC`).
+    private static let preparesNext: Set<String> = ["SCRIPT", "MULTI", "ASKING"]
+
+    /// For each command of a pipeline, the keyed command it runs with: itself when keyed; for a
+    /// keyless one the neighbour it prepares or finishes (the other neighbour when that one does not
+    /// exist); itself when the pipeline names no key. A Cluster sends each command to its anchor's
+    /// node, and a command resent (a redirection, a `NOSCRIPT`) takes what is anchored to it along.
+    static func anchors(of commands: [RedisCommand]) -> [Int] {
+        let keyed = commands.map { $0.routingKey != nil }
+        var previous = [Int?](repeating: nil, count: commands.count)
+        var next = [Int?](repeating: nil, count: commands.count)
+        var last: Int?
+        for index in commands.indices {
+            if keyed[index] { last = index } else { previous[index] = last }
+        }
+        last = nil
+        for index in commands.indices.reversed() {
+            if keyed[index] { last = index } else { next[index] = last }
+        }
+        return commands.indices.map { index in
+            if keyed[index] { return index }
+            let preferred = preparesNext.contains(commands[index].name) ? next[index] ?? previous[index] : previous[index] ?? next[index]
+            return preferred ?? index
+        }
+    }
+
     /// The key that decides the command's Cluster slot: the first key it names (all its keys must
     /// share that slot), or nil for a command without keys.
     var routingKey: ArraySlice<UInt8>? {

@@ -61,6 +61,36 @@ struct ClusterClientTests {
             }
             await client.shutdown()
         }
+
+        // After the primaries lost their scripts (a failover, SCRIPT FLUSH): two scripts on two
+        // nodes in one pipeline, each followed by its WAIT. Each is loaded on its own node, and its
+        // WAIT is resent with it (the first WAIT ran before anything was written).
+        let counter = RedisScript("return redis.call('INCR', KEYS[1])")
+        let first = "{s0}:k"
+        let firstNode = try await cluster.primary(of: first)
+        var index = 1
+        while try await cluster.primary(of: "{s\(index)}:k").port == firstNode.port { index += 1 }
+        let second = "{s\(index)}:counter"  // the slot of {s\(index)}:k, a key of its own
+        let secondNode = try await cluster.primary(of: second)
+        for node in [firstNode, secondNode] {
+            let client = direct(node)
+            try await client.send("SCRIPT", "FLUSH")
+            try await client.send("CONFIG", "RESETSTAT")
+            await client.shutdown()
+        }
+        var healing = RedisPipeline()
+        healing.append(script, keys: [first], arguments: ["again"])
+        healing.append("WAIT", 1, 1_000)
+        healing.append(counter, keys: [second], arguments: [])
+        healing.append("WAIT", 1, 1_000)
+        let healed = try await redis.execute(healing)
+        #expect(healed[0].string == "again" && healed[1].int == 1 && healed[2].int == 1 && healed[3].int == 1, "\(healed)")
+        for node in [firstNode, secondNode] {
+            let client = direct(node)
+            let stats = try await client.send("INFO", "commandstats").string ?? ""
+            #expect(stats.contains("cmdstat_wait:calls=2,"), "node \(node.port): \(stats)")
+            await client.shutdown()
+        }
     }
 
     @Test func askDuringAMigrationAndMovedAfterIt() async throws {
@@ -88,6 +118,16 @@ struct ClusterClientTests {
         asked.append("ASKING")
         asked.append("GET", "{moving}:b")
         #expect(try await to.execute(asked)[1].string == "asked")
+        // A blocking pipeline asked of the target: each of its commands is sent after its own ASKING
+        // (the target answers MOVED to a command without it).
+        var seeded = RedisPipeline()
+        seeded.append("ASKING")
+        seeded.append("LPUSH", "{moving}:c", "job")
+        #expect(try await to.execute(seeded)[1].int == 1)
+        // (One key: a command of several keys, some not yet imported, answers TRYAGAIN there.)
+        let drained = try await redis.sendBlocking(
+            pipeline: [RedisCommand("BLPOP", "{moving}:c", 1), RedisCommand("LPUSH", "{moving}:c", "next")], serverTimeout: .seconds(1))
+        #expect(drained == [.array([.bulkString(Array("{moving}:c".utf8)), .bulkString(Array("job".utf8))]), .integer(1)], "\(drained)")
         // A key still at the source is served there.
         #expect(try await redis.send("GET", key).string == "before")
         // The migration ends: the slot is the target's; the client follows MOVED with its old map.
@@ -183,6 +223,7 @@ struct ClusterClientTests {
         let here = RedisConfiguration.Endpoint.tcp(host: "10.0.0.1", port: 7000)
         #expect(ClusterRedirect(.error("MOVED 3999 127.0.0.1:6381"), queried: here) == .moved(slot: 3999, to: .tcp(host: "127.0.0.1", port: 6381)))
         #expect(ClusterRedirect(.error("ASK 12 :6390"), queried: here) == .ask(slot: 12, to: .tcp(host: "10.0.0.1", port: 6390)))
+        #expect(ClusterRedirect(.error("MOVED 1 ::1:6380"), queried: here) == .moved(slot: 1, to: .tcp(host: "::1", port: 6380)))
         #expect(ClusterRedirect(.error("TRYAGAIN Multiple keys request during rehashing of slot"), queried: here) == .tryAgain)
         #expect(ClusterRedirect(.error("CLUSTERDOWN The cluster is down"), queried: here) == .tryAgain)
         #expect(ClusterRedirect(.error("ERR wrong number of arguments"), queried: here) == nil)
@@ -198,5 +239,43 @@ struct ClusterClientTests {
         #expect(RedisCommand("DEL", "a", "b").keys.map { String(decoding: $0, as: UTF8.self) } == ["a", "b"])
         #expect(RedisCommand("BLPOP", "a", "b", 5).keys.map { String(decoding: $0, as: UTF8.self) } == ["a", "b"])
         #expect(RedisCommand("BLMOVE", "a", "b", "RIGHT", "LEFT", 1).keys.count == 2)
+    }
+
+    @Test func aMovedSeenDuringALookupWinsOverTheMapItBrings() {
+        let a = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7000)
+        let b = RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: 7001)
+        let old = ClusterTopology(ranges: [.init(first: 0, last: 8191, primary: a), .init(first: 8192, last: 16383, primary: b)])
+        var map = ClusterSlotMap()
+        map.apply(old)
+        #expect(map.primary(of: 5) == a && map.primary(of: 9000) == b)
+        // A lookup starts, slot 5 moves to b meanwhile, and the lookup brings a map from before.
+        map.lookupStarted()
+        map.moved(5, to: b)
+        map.apply(old)
+        map.lookupEnded()
+        #expect(map.primary(of: 5) == b && map.primary(of: 6) == a)
+        // Without a lookup under way, the next map decides.
+        map.moved(6, to: b)
+        map.lookupStarted()
+        map.apply(old)
+        map.lookupEnded()
+        #expect(map.primary(of: 5) == a && map.primary(of: 6) == a)
+        // A failed lookup leaves nothing behind for the next.
+        map.lookupStarted()
+        map.moved(7, to: b)
+        map.lookupEnded()
+        map.apply(old)
+        #expect(map.primary(of: 7) == a)
+    }
+
+    @Test func keylessCommandsGoWithTheCommandTheyPrepareOrFinish() {
+        let load = RedisCommand("SCRIPT", "LOAD", "return 1")
+        let wait = RedisCommand("WAIT", 1, 100)
+        let push = RedisCommand("EVALSHA", "sha", 1, "q", "x")
+        // A healed pipeline: each load goes with the script after it, each WAIT with the one before.
+        #expect(RedisCommand.anchors(of: [load, push, wait, load, push, wait]) == [1, 1, 1, 4, 4, 4])
+        #expect(RedisCommand.anchors(of: [wait, push, load]) == [1, 1, 1])
+        #expect(RedisCommand.anchors(of: [RedisCommand("MULTI"), push, RedisCommand("EXEC")]) == [1, 1, 1])
+        #expect(RedisCommand.anchors(of: [wait, RedisCommand("PING")]) == [0, 1])
     }
 }

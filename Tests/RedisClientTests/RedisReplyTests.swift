@@ -100,6 +100,15 @@ struct RedisReplyTests {
         pipeline.append(script, keys: ["counter"], arguments: [10])
         pipeline.append("INCR", "other")
         #expect(try await redis.execute(pipeline) == [.integer(1), .integer(15), .integer(2)])
+        // What finishes a healed script (the ingress' WAIT for its replicas) is resent with it: the
+        // first WAIT ran before the script wrote anything.
+        try await redis.send("SCRIPT", "FLUSH")
+        try await redis.send("CONFIG", "RESETSTAT")
+        var waited = RedisPipeline()
+        waited.append(script, keys: ["counter"], arguments: [1])
+        waited.append("WAIT", 0, 0)
+        #expect(try await redis.execute(waited) == [.integer(16), .integer(0)])
+        #expect(try await redis.send("INFO", "commandstats").string?.contains("cmdstat_wait:calls=2,") == true)
         // A script error is a server error with Redis' message.
         await #expect(throws: RedisError.self) {
             try await redis.eval(RedisScript("return redis.call('NOPE')"))
