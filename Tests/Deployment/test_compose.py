@@ -21,8 +21,11 @@ def cli_subcommands():
     return {line.split()[0] for line in section.splitlines() if line.startswith("  ") and line.split()}
 
 
+CLUSTER_NODES = {f"redis-node-{index}" for index in range(1, 7)}
+
+
 def test_services_and_commands_match_the_cli():
-    assert set(SERVICES) == {"redis", "ingress", "worker", "api", "console", "simulator"}
+    assert set(SERVICES) == {"redis", "ingress", "worker", "api", "console", "simulator", "redis-cluster-init"} | CLUSTER_NODES
     subcommands = cli_subcommands()
     for name in ("ingress", "worker", "api", "console", "simulator"):
         command = SERVICES[name]["command"]
@@ -76,3 +79,22 @@ def test_dockerfile_is_multi_stage_with_hiredis():
     assert "booxi-tracking_ReadAPI.resources" in dockerfile, "the page's resources must ship next to the binary"
     assert "booxi-tracking_Console.resources" in dockerfile, "the console's pages must ship next to the binary"
     assert "COPY config" in dockerfile
+
+
+def test_the_cluster_profile_forms_a_cluster_the_roles_can_seed_from():
+    for name in CLUSTER_NODES | {"redis-cluster-init"}:
+        assert SERVICES[name]["profiles"] == ["cluster"], f"{name} must start only with --profile cluster"
+    for name in CLUSTER_NODES:
+        command = " ".join(SERVICES[name]["command"])
+        assert "--cluster-enabled yes" in command and "--appendonly yes" in command and "--maxmemory-policy noeviction" in command
+    init = SERVICES["redis-cluster-init"]
+    script = " ".join(init["command"])
+    assert "--cluster create" in script and "--cluster-replicas 1" in script and "--cluster-yes" in script
+    assert set(init["depends_on"]) == CLUSTER_NODES
+    # The seeds the header tells operators to put in .env are nodes of the profile, in the
+    # configuration's host:port form.
+    header = (ROOT / "docker-compose.yml").read_text().split("x-role:")[0]
+    seeds = re.search(r"BXT_REDIS_CLUSTER_SEEDS=(\S+)", header).group(1).split(",")
+    assert seeds and all(seed.split(":")[0] in CLUSTER_NODES and seed.split(":")[1] == "6379" for seed in seeds)
+    # docs/configuration.md is generated from the configuration keys.
+    assert "`BXT_REDIS_CLUSTER_SEEDS`" in (ROOT / "docs/configuration.md").read_text()

@@ -17,7 +17,8 @@ from configuration_keys import env_name, leaves
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = json.loads((ROOT / "config/default.json").read_text())
-KUSTOMIZATIONS = ["deploy/kubernetes/base", "deploy/kubernetes/overlays/managed-tls", "deploy/kubernetes/overlays/sentinel"]
+KUSTOMIZATIONS = ["deploy/kubernetes/base", "deploy/kubernetes/overlays/managed-tls", "deploy/kubernetes/overlays/sentinel",
+                  "deploy/kubernetes/overlays/cluster"]
 CRD_SCHEMAS = {path.stem: json.loads(path.read_text()) for path in (ROOT / "Tests/Fixtures/crd-schemas").glob("*.json")}
 
 
@@ -125,6 +126,21 @@ def test_variants_tls_and_sentinel():
         env = {item["name"]: item.get("value") for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["BXT_REDIS_SENTINEL_MASTER"] == sentinel["spec"]["triggers"][0]["metadata"]["sentinelMaster"]
         assert env["BXT_REDIS_SENTINELS"] == sentinel["spec"]["triggers"][0]["metadata"]["addresses"]
+
+
+def test_variant_cluster():
+    objects = render(KUSTOMIZATIONS[3])
+    scaled = by_kind(objects, "ScaledObject")[0]
+    triggers = scaled["spec"]["triggers"]
+    assert all(trigger["type"] == "redis-cluster" and trigger["authenticationRef"]["name"] == "booxi-tracking-redis" for trigger in triggers)
+    for deployment in by_kind(objects, "Deployment"):
+        env = {item["name"]: item.get("value") for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["BXT_REDIS_CLUSTER_SEEDS"] == triggers[0]["metadata"]["addresses"]
+        assert "BXT_REDIS_SENTINELS" not in env, "a Cluster fails over by itself: seeds and sentinels exclude each other"
+        if deployment["metadata"]["name"] == "booxi-tracking-ingress":
+            assert env["BXT_INGRESS_REPLICA_ACKS"] == "1"
+    secret = next(item for item in by_kind(objects, "Secret") if item["metadata"]["name"] == "booxi-tracking-secrets")
+    assert secret["stringData"]["redis-url"].endswith("/0"), "a Cluster has database 0 only"
 
 
 def test_the_grace_period_exceeds_the_workers():
