@@ -147,3 +147,78 @@ class SentinelSet:
 
     def stop(self):
         stop(self.processes.values())
+
+
+class ClusterSet:
+    """A Redis Cluster on loopback: three primaries with a replica each (`redis-server
+    --cluster-enabled yes`, joined by `redis-cli --cluster create`), a failed node noticed within
+    1 s, so a killed primary's replica takes over in about two seconds."""
+
+    def __init__(self, directory: Path, primaries=3):
+        self.processes = {}
+        self.ports = []
+        self.arguments = {}
+        for index in range(primaries * 2):
+            folder = directory / f"node-{index}"
+            # The bus port defaults to the port + 10000, past 65535 for a high free port.
+            arguments = ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf"), "--cluster-port",
+                         str(free_port()), "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0"]
+            process, port = start_redis(folder, *arguments, name=f"node-{index}")
+            self.processes[port] = process
+            self.ports.append(port)
+            self.arguments[port] = (folder, arguments)
+        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{port}" for port in self.ports], "--cluster-replicas", "1",
+                        "--cluster-yes"], check=True, capture_output=True)
+        self.wait_healthy()
+
+    @property
+    def seeds(self):
+        return ",".join(f"127.0.0.1:{port}" for port in self.ports[:3])
+
+    def live_ports(self):
+        return [port for port, process in self.processes.items() if process.poll() is None]
+
+    def cli(self, *args, port=None):
+        result = subprocess.run(["redis-cli", "-p", str(port or self.live_ports()[0]), *map(str, args)], capture_output=True, text=True)
+        return result.stdout.strip()
+
+    def primary_port_of(self, key):
+        """The port of the primary that serves `key`'s slot, as a live node's CLUSTER NODES says
+        (a line per node: id, ip:port@bus, flags, primary, ping, pong, epoch, link, slot ranges)."""
+        slot = int(self.cli("CLUSTER", "KEYSLOT", key))
+        for line in self.cli("CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            if len(fields) < 9 or "master" not in fields[2].split(",") or "fail" in fields[2].split(","):
+                continue
+            for served in fields[8:]:
+                if served.startswith("["):
+                    continue  # a slot being migrated or imported
+                first, _, last = served.partition("-")
+                if int(first) <= slot <= int(last or first):
+                    return int(fields[1].split("@")[0].rsplit(":", 1)[1])
+        return None
+
+    def kill(self, port):
+        self.processes[port].kill()
+        self.processes[port].wait()
+
+    def restart(self, port):
+        """Starts a killed node again on its port, as a supervisor would: empty (no persistence
+        here), it rejoins from its nodes.conf as a replica of whichever node took over."""
+        folder, arguments = self.arguments[port]
+        self.processes[port] = subprocess.Popen(
+            ["redis-server", "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "no", "--port", str(port),
+             *arguments], stdout=open(folder / "restarted.log", "w"), stderr=subprocess.STDOUT)
+        wait_ping(port, process=self.processes[port])
+
+    def wait_healthy(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if all("cluster_state:ok" in self.cli("CLUSTER", "INFO", port=port) and "cluster_slots_ok:16384" in self.cli("CLUSTER", "INFO", port=port)
+                   for port in self.live_ports()):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not become healthy")
+
+    def stop(self):
+        stop(self.processes.values())

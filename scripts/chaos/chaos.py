@@ -5,6 +5,7 @@ Each scenario starts its own redis-server and booxi-tracking processes, runs for
 stops everything and prints a row; the process exits non-zero if a scenario's invariant failed.
     python3 scripts/chaos/chaos.py [--short] [scenario ...]
 Scenarios: worker-crashes redis-restart booxi-outage ingress-sigterm fuzz soak enumeration rush-hour slow-clients failover
+cluster-failover
 Layout: harness.py holds the shared System, load and row/check helpers; each scenario is
 scenarios/<name>.py with run(short); a new one goes there and into SCENARIOS below.
 """
@@ -13,12 +14,13 @@ import sys
 import time
 
 from harness import FAILURES, ROWS
-from scenarios import (booxi_outage, enumeration, failover, fuzz, ingress_sigterm, redis_restart, rush_hour,
-                       slow_clients, soak, worker_crashes)
+from scenarios import (booxi_outage, cluster_failover, enumeration, failover, fuzz, ingress_sigterm, redis_restart,
+                       rush_hour, slow_clients, soak, worker_crashes)
 
 SCENARIOS = {"worker-crashes": worker_crashes.run, "redis-restart": redis_restart.run, "booxi-outage": booxi_outage.run,
              "ingress-sigterm": ingress_sigterm.run, "fuzz": fuzz.run, "soak": soak.run, "enumeration": enumeration.run,
-             "rush-hour": rush_hour.run, "slow-clients": slow_clients.run, "failover": failover.run}
+             "rush-hour": rush_hour.run, "slow-clients": slow_clients.run, "failover": failover.run,
+             "cluster-failover": cluster_failover.run}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

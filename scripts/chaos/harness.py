@@ -17,7 +17,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "Tests"))
-from redis_servers import SentinelSet  # noqa: E402,F401  (the Sentinel set-up the pytest suites use; for scenarios)
+from redis_servers import ClusterSet, SentinelSet  # noqa: E402,F401  (the set-ups the pytest suites use; for scenarios)
 from local_processes import WEBHOOK_HEADERS, WEBHOOK_TOKEN  # noqa: E402  (the token every harness configures and sends)
 BIN = os.environ.get("BXT_EXECUTABLE", str(ROOT / ".build/release/booxi-tracking"))
 FAILURES = []

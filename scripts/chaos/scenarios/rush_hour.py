@@ -17,7 +17,7 @@ def run(short, prefetch=True):
     repeats), and a burst of cancels while prefetches are still queued."""
     bookings = 100 if short else 1000
     confirm_over = 10 if short else 120          # seconds over which the confirmations arrive
-    opens = (20, 120) if short else (60, 1200)   # a visitor's first lookup, seconds after confirmation
+    opens = (20, 60) if short else (60, 1200)   # a visitor's first lookup, seconds after confirmation
     cancels = 30 if short else 100
     cancel_at = 8 if short else 100              # seconds into the run: prefetches still queued
     unlimited = "1000000"
