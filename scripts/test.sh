@@ -3,7 +3,8 @@
 #   scripts/test.sh               the full suite, what CI runs: installs what is missing, builds, runs
 #                                 every Swift suite, the pytest suites (browser, deployment, edge, Redis
 #                                 set-ups, hostile input, secrets), the short chaos scenarios and, as
-#                                 root, the image check
+#                                 root, the image check (as root, the image's release build comes
+#                                 first and the pytest and chaos stages run its binary)
 #   scripts/test.sh --fast        the inner loop: the debug build and the Swift unit and contract suites
 #                                 against a throwaway redis-server, without the slow-tagged ones; no
 #                                 browser, chaos, image or release build, no installs beyond Redis
@@ -36,10 +37,10 @@ stage() {
 
 cleanup() {
     local status=$?
-    # A run that failed early does not wait for the image's background build.
-    if [ -n "${IMAGE_PREPARE_PID:-}" ]; then
+    # A run that failed early does not wait for the background debug build.
+    if [ -n "${DEBUG_BUILD_PID:-}" ]; then
         # shellcheck disable=SC2046
-        kill $(marked_processes "$BXT_TEST_RUN" BXT_IMAGE_PREPARE) 2>/dev/null || true
+        kill $(marked_processes "$BXT_TEST_RUN" BXT_DEBUG_BUILD) 2>/dev/null || true
     fi
     [ -n "${REDIS_PID:-}" ] && kill "$REDIS_PID" 2>/dev/null || true
     wait 2>/dev/null || true
@@ -60,6 +61,7 @@ cleanup() {
     exit $status
 }
 trap cleanup EXIT
+PYTEST_DIRS="Tests/Browser Tests/Deployment Tests/Edge Tests/Redis Tests/Hostile Tests/Security"
 trap 'exit 130' INT TERM
 
 install_full() {
@@ -84,41 +86,47 @@ if [ "$TIER" = full ]; then
 else
     stage "install (Redis and the build's libraries)" ensure_base_deps
 fi
+
+# The full tier as root (CI) builds twice from scratch: the image's static release binary and the
+# debug build the Swift suites need. The release build comes first, alone; the pytest and chaos
+# stages then run the processes from it (what the image ships), and since a release process needs a
+# fraction of a debug one's CPU, the debug build gets what those stages leave idle, beside them at
+# a low priority. Without root (no image check) every stage uses the debug build.
+debug_build_done() {
+    local status=0
+    wait "$DEBUG_BUILD_PID" || status=$?
+    DEBUG_BUILD_PID=""
+    STAGES+=("$(printf '%-44s %5ds  %s' "  (debug build, in the background)" $(( $(cat "$WORK/debug-build.ended" 2>/dev/null || date +%s) - DEBUG_BUILD_STARTED )) \
+        "$([ $status -eq 0 ] && echo ok || echo "FAILED ($status)")")")
+    [ $status -eq 0 ] || { tail -40 "$WORK/debug-build.log" >&2; return $status; }
+}
+if [ "$TIER" = full ] && [ "$(id -u)" -eq 0 ]; then
+    stage "image: static release build, Debian root" bash scripts/image-check.sh --prepare
+    RELEASE_BIN="$(swift build -c release --scratch-path "${IMAGE_CHECK_SCRATCH:-$ROOT/.build-image}" --show-bin-path)/booxi-tracking"
+    DEBUG_BUILD_STARTED=$(date +%s)
+    BXT_DEBUG_BUILD="$BXT_TEST_RUN" nice -n 19 bash -c 'swift build --build-tests; status=$?; date +%s >"$0"; exit $status' \
+        "$WORK/debug-build.ended" >"$WORK/debug-build.log" 2>&1 &
+    DEBUG_BUILD_PID=$!
+    stage "pytest: browser, deployment, edge, Redis, hostile, secrets" \
+        env BXT_EXECUTABLE="$RELEASE_BIN" timeout 900 python3 -m pytest -q -p no:cacheprovider $PYTEST_DIRS
+    stage "chaos, fault and fuzz scenarios (--short)" env BXT_EXECUTABLE="$RELEASE_BIN" timeout 900 bash scripts/chaos.sh --short
+    # The container image without Docker: the release binary in a bookworm root with only the
+    # Dockerfile's runtime packages, every role run as nobody (chroot and mounts: needs root).
+    stage "image check (roles as nobody)" timeout 1800 bash scripts/image-check.sh
+    stage "debug build: waiting for it" debug_build_done
+    stage "Swift suites" swift_tests "$@"
+    exit 0
+fi
+
 stage "build (debug, with tests)" swift build --build-tests
 if [ "$TIER" = fast ]; then
     stage "format check (swift-format lint)" bash scripts/format.sh --check
 fi
 stage "Swift suites$([ "$TIER" = full ] || echo ", slow ones left out")" swift_tests "$@"
-
-# The image check's release build needs the CPU the pytest and chaos stages leave idle (they
-# mostly wait on processes and timeouts), so it runs beside them at the lowest priority, in a
-# mark of its own so that a failed run can stop it. Its time is a line of its own.
-image_prepare_done() {
-    local status=0
-    wait "$IMAGE_PREPARE_PID" || status=$?
-    IMAGE_PREPARE_PID=""
-    STAGES+=("$(printf '%-44s %5ds  %s' "  (image release build, in the background)" $(( $(cat "$WORK/image-prepare.ended" 2>/dev/null || date +%s) - IMAGE_PREPARE_STARTED )) \
-        "$([ $status -eq 0 ] && echo ok || echo "FAILED ($status)")")")
-    [ $status -eq 0 ] || { tail -30 "$WORK/image-prepare.log" >&2; return $status; }
-}
-if [ "$TIER" = full ] && [ "$(id -u)" -eq 0 ]; then
-    IMAGE_PREPARE_STARTED=$(date +%s)
-    BXT_IMAGE_PREPARE="$BXT_TEST_RUN" nice -n 19 bash -c 'bash scripts/image-check.sh --prepare; status=$?; date +%s >"$0"; exit $status' \
-        "$WORK/image-prepare.ended" >"$WORK/image-prepare.log" 2>&1 &
-    IMAGE_PREPARE_PID=$!
-fi
-
 if [ "$TIER" = full ]; then
     stage "pytest: browser, deployment, edge, Redis, hostile, secrets" \
-        timeout 900 python3 -m pytest -q -p no:cacheprovider Tests/Browser Tests/Deployment Tests/Edge Tests/Redis Tests/Hostile Tests/Security
+        timeout 900 python3 -m pytest -q -p no:cacheprovider $PYTEST_DIRS
     stage "chaos, fault and fuzz scenarios (--short)" \
         env BXT_EXECUTABLE="$ROOT/.build/debug/booxi-tracking" timeout 900 bash scripts/chaos.sh --short
-    # The container image without Docker: the release binary in a bookworm root with only the
-    # Dockerfile's runtime packages, every role run as nobody (chroot and mounts: needs root).
-    if [ "$(id -u)" -eq 0 ]; then
-        stage "image check: waiting for its release build" image_prepare_done
-        stage "image check (static release build, roles as nobody)" timeout 1800 bash scripts/image-check.sh
-    else
-        log "image check skipped: it needs root (run sudo scripts/image-check.sh)"
-    fi
+    log "image check skipped: it needs root (run sudo scripts/image-check.sh)"
 fi
