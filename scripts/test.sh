@@ -88,11 +88,12 @@ else
 fi
 
 # The full tier as root (CI) builds twice from scratch: the image's static release binary and the
-# debug build the Swift suites need. The release build runs in front; the debug build runs from the
-# start at the lowest priority, on what the release build leaves idle (its serial phases), then on
-# what the pytest and chaos stages leave idle: they run the release binary (what the image ships),
-# whose processes need a fraction of a debug one's CPU. The Swift suites come last. Without root
-# (no image check) every stage uses the debug build.
+# debug build the Swift suites need. The release build comes first, alone; the pytest and chaos
+# stages then run the processes from it (what the image ships), and since a release process needs a
+# fraction of a debug one's CPU, the debug build gets what those stages leave idle, beside them.
+# (A `nice` would not reach the compilers: SwiftPM starts them at the normal priority. Started
+# beside the release build, it took half the CPU from the start, and the tests then ran alone.)
+# Without root (no image check) every stage uses the debug build.
 debug_build_done() {
     local status=0
     wait "$DEBUG_BUILD_PID" || status=$?
@@ -102,12 +103,12 @@ debug_build_done() {
     [ $status -eq 0 ] || { tail -40 "$WORK/debug-build.log" >&2; return $status; }
 }
 if [ "$TIER" = full ] && [ "$(id -u)" -eq 0 ]; then
-    DEBUG_BUILD_STARTED=$(date +%s)
-    BXT_DEBUG_BUILD="$BXT_TEST_RUN" nice -n 19 bash -c 'swift build --build-tests; status=$?; date +%s >"$0"; exit $status' \
-        "$WORK/debug-build.ended" >"$WORK/debug-build.log" 2>&1 &
-    DEBUG_BUILD_PID=$!
     stage "image: static release build, Debian root" bash scripts/image-check.sh --prepare
     RELEASE_BIN="$(swift build -c release --scratch-path "${IMAGE_CHECK_SCRATCH:-$ROOT/.build-image}" --show-bin-path)/booxi-tracking"
+    DEBUG_BUILD_STARTED=$(date +%s)
+    BXT_DEBUG_BUILD="$BXT_TEST_RUN" bash -c 'swift build --build-tests; status=$?; date +%s >"$0"; exit $status' \
+        "$WORK/debug-build.ended" >"$WORK/debug-build.log" 2>&1 &
+    DEBUG_BUILD_PID=$!
     stage "pytest: browser, deployment, edge, Redis, hostile, secrets" \
         env BXT_EXECUTABLE="$RELEASE_BIN" timeout 900 python3 -m pytest -q -p no:cacheprovider $PYTEST_DIRS
     stage "chaos, fault and fuzz scenarios (--short)" env BXT_EXECUTABLE="$RELEASE_BIN" timeout 900 bash scripts/chaos.sh --short
