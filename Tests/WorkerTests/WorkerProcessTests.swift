@@ -8,12 +8,15 @@ import TrackingCore
 
 @Suite("Worker processes: kill -9 recovery and several workers on one queue", .serialized, .tags(.slow), .fullTierOnly)
 struct WorkerProcessTests {
-    static func startWorker(_ id: String, redis: RedisServer, port: Int) throws -> RoleProcess {
+    /// A worker whose lanes count as dead `heartbeatTTLMs` after their last heartbeat: short for the
+    /// kill -9 test's recovery, long where no worker dies (a loaded CI machine once stalled a live
+    /// worker past 2 s, and its batch of 256 was recovered and applied a second time).
+    static func startWorker(_ id: String, redis: RedisServer, port: Int, heartbeatTTLMs: Int = 2_000) throws -> RoleProcess {
         try RoleProcess(
             ["worker", "--id", id],
             environment: [
                 "BXT_REDIS_URL": redis.url, "BXT_WORKER_PORT": "\(port)", "BXT_WORKER_HOST": "127.0.0.1",
-                "BXT_WORKER_HEARTBEAT_TTL_MS": "2000", "BXT_WORKER_REAPER_INTERVAL_MS": "500", "BXT_WORKER_CONCURRENCY": "2",
+                "BXT_WORKER_HEARTBEAT_TTL_MS": "\(heartbeatTTLMs)", "BXT_WORKER_REAPER_INTERVAL_MS": "500", "BXT_WORKER_CONCURRENCY": "2",
                 "BXT_LOG_LEVEL": "warning", "BOOXI_PARTNER_API_KEY": "test-partner-key",
             ])
     }
@@ -123,7 +126,10 @@ struct WorkerProcessTests {
         try await Self.preload(bodies, into: redis)
 
         let ports = (0..<workers).map { _ in freeLoopbackPort() }
-        let processes = try ports.enumerated().map { try Self.startWorker("w\($0.offset)", redis: server, port: $0.element) }
+        // No worker dies here: exactly once holds only while no live worker is taken for dead.
+        let processes = try ports.enumerated().map {
+            try Self.startWorker("w\($0.offset)", redis: server, port: $0.element, heartbeatTTLMs: 60_000)
+        }
         defer { processes.forEach { $0.stop() } }
         let drained = try await Self.waitFor(.seconds(120)) {
             let waiting = try await redis.llen("bxt:{q}:webhooks")
