@@ -77,7 +77,7 @@ final class RedisCluster: Sendable {
     func submit(_ commands: [RedisCommand]) async throws -> [RedisReply] {
         try await loadMapIfNeeded()
         let slots = commands.map { $0.routingKey.map(ClusterSlot.of) }
-        let anchor = RedisCommand.anchors(of: commands)
+        let anchor = RedisCommand.anchors(of: commands, keyed: slots.map { $0 != nil })
 
         var replies = [RedisReply?](repeating: nil, count: commands.count)
         var pending = Array(commands.indices)

@@ -17,7 +17,12 @@ extension RedisCommand {
     /// exist); itself when the pipeline names no key. A Cluster sends each command to its anchor's
     /// node, and a command resent (a redirection, a `NOSCRIPT`) takes what is anchored to it along.
     static func anchors(of commands: [RedisCommand]) -> [Int] {
-        let keyed = commands.map { $0.routingKey != nil }
+        anchors(of: commands, keyed: commands.map { $0.routingKey != nil })
+    }
+
+    /// ``anchors(of:)`` when the caller already knows which commands are keyed (a Cluster's router
+    /// has their slots), so no key is read twice.
+    static func anchors(of commands: [RedisCommand], keyed: [Bool]) -> [Int] {
         var previous = [Int?](repeating: nil, count: commands.count)
         var next = [Int?](repeating: nil, count: commands.count)
         var last: Int?
