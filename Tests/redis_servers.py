@@ -198,6 +198,23 @@ class ClusterSet:
                     return int(fields[1].split("@")[0].rsplit(":", 1)[1])
         return None
 
+    def primary_ports(self):
+        """The ports of the live primaries that serve slots, as a live node's CLUSTER NODES says."""
+        ports = []
+        for line in self.cli("CLUSTER", "NODES").splitlines():
+            fields = line.split()
+            flags = fields[2].split(",") if len(fields) > 2 else []
+            if len(fields) >= 9 and "master" in flags and "fail" not in flags:
+                ports.append(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+        return ports
+
+    def keys(self, pattern):
+        """Every key matching `pattern` on the primaries (`KEYS` on each: for tests only)."""
+        found = set()
+        for port in self.primary_ports():
+            found |= set(filter(None, self.cli("EVAL", "return redis.call('KEYS', ARGV[1])", 0, pattern, port=port).splitlines()))
+        return found
+
     def kill(self, port):
         self.processes[port].kill()
         self.processes[port].wait()

@@ -114,14 +114,14 @@ struct SeedCodes: AsyncParsableCommand {
         let store = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 86_400)
         let start = Date().addingTimeInterval(7 * 86_400)
         for chunk in stride(from: 0, to: count, by: 1_000) {
-            var pipeline = RedisPipeline()
-            for index in chunk..<min(chunk + 1_000, count) {
-                let event = WebhookEvent(
-                    eventType: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved",
-                    eventTime: nil)
-                store.appendApply(.init(event, receivedAt: JobEnvelope.nowMilliseconds()), to: &pipeline)
+            let events = (chunk..<min(chunk + 1_000, count)).map { index in
+                MappingStore.Delivery(
+                    WebhookEvent(
+                        eventType: .confirmed, bookingID: "S\(index)", trackingCode: TrackingCode("benchcode\(index)")!, status: "Approved",
+                        eventTime: nil),
+                    receivedAt: JobEnvelope.nowMilliseconds())
             }
-            _ = try await redis.execute(pipeline)
+            _ = try await store.apply(events)
             for index in chunk..<min(chunk + 1_000, count) {
                 let json =
                     #"{"bookingId":"S\#(index)","status":"Approved","isCompleted":false,"startsOn":"\#(start.formatted(.iso8601))","totalClientTimespan":{"start":"\#(start.formatted(.iso8601))","end":"\#(start.addingTimeInterval(1800).formatted(.iso8601))","duration":30},"items":[{"serviceId":100,"serviceName":"Haircut","duration":30}],"client":{"firstName":"Jane","lastName":"Doe"}}"#

@@ -42,32 +42,41 @@ extension OperationsStore {
         bookingID: String, progress: @Sendable (EraseProgress) async -> Void = { _ in }
     ) async throws -> Erasure {
         let keys = mappings.keys
+        let sharedSlot = keys.codesShareTheRecordsSlot
         let reply =
             try await redis.eval(
                 Self.eraseBooking,
-                keys: [keys.booking(bookingID), keys.retired(bookingID), keys.timeline(bookingID)] + BookingFetches.classes.map(keys.fetches),
-                arguments: [bookingID, keys.codePrefix, mappings.retentionSeconds]
+                keys: [keys.booking(bookingID), keys.retired(bookingID), keys.timeline(bookingID)]
+                    + (sharedSlot ? BookingFetches.classes.map(keys.fetches) : []),
+                arguments: [bookingID, sharedSlot ? mappings.codePrefix : "", mappings.retentionSeconds]
             ).array ?? []
         let codes = reply.dropFirst().compactMap(\.string)
+        // Per booking (Redis Cluster), the code keys and fetch queues are in other slots. A crash
+        // before this leaves code keys naming an erased record: they answer 404 and go on a lookup.
+        let codeKeysDeleted = sharedSlot ? 0 : try await mappings.dropCodeKeys(codes, of: bookingID)
         let jobRecords = try await deleteCommandRecords(owners: Set(codes.compactMap { TrackingCode($0)?.logID }))
         let (examined, removed) = try await removeJobs(ErasureMatch(bookingID: bookingID, codes: codes), progress: progress)
         return Erasure(
-            bookingId: bookingID, keysDeleted: (reply.first?.int ?? 0) + jobRecords.keys, jobsRemoved: removed, jobsExamined: examined,
+            bookingId: bookingID, keysDeleted: (reply.first?.int ?? 0) + codeKeysDeleted + jobRecords.keys, jobsRemoved: removed,
+            jobsExamined: examined,
             jobRecordsDeleted: jobRecords.commands)
     }
 
-    /// KEYS: record, retired set, timeline, the fetch queues. ARGV: bookingId, code-key prefix,
-    /// retention (s). Returns `{keys deleted, codes…}`. A code key goes only while it still names
-    /// this booking: a code another booking holds now is that booking's.
+    /// KEYS: record, retired set, timeline, in one slot the fetch queues. ARGV: bookingId,
+    /// code-key prefix (empty per booking: the caller deletes them), retention (s). Returns
+    /// `{keys deleted, codes…}`. A code key goes only while it still names this booking: a code
+    /// another booking holds now is that booking's.
     static let eraseBooking = RedisScript(
         """
         local codes = redis.call('SMEMBERS', KEYS[2])
         local current = redis.call('HGET', KEYS[1], 'code')
         if current then codes[#codes + 1] = current end
         local deleted = 0
-        for _, code in ipairs(codes) do
-          local key = ARGV[2] .. code
-          if redis.call('GET', key) == ARGV[1] then deleted = deleted + redis.call('DEL', key) end
+        if ARGV[2] ~= '' then
+          for _, code in ipairs(codes) do
+            local key = ARGV[2] .. code
+            if redis.call('GET', key) == ARGV[1] then deleted = deleted + redis.call('DEL', key) end
+          end
         end
         deleted = deleted + redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
         for index = 4, #KEYS do redis.call('ZREM', KEYS[index], ARGV[1]) end

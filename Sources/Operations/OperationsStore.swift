@@ -20,8 +20,8 @@ public struct OperationsStore: Sendable {
     public init(redis: RedisClient, keyPrefix: String, retentionHours: Int, heartbeatTTL: Duration) {
         self.redis = redis
         queue = JobQueue(redis: redis, keys: QueueKeys(prefix: keyPrefix))
-        mappings = MappingStore(redis: redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: retentionHours * 3600)
-        timeline = BookingTimeline(keyPrefix: keyPrefix)
+        mappings = MappingStore(redis: redis, keys: MappingKeys(prefix: keyPrefix, cluster: redis.isCluster), retentionSeconds: retentionHours * 3600)
+        timeline = BookingTimeline(keyPrefix: keyPrefix, cluster: redis.isCluster)
         stats = MinuteStatsReader(redis: redis, keyPrefix: keyPrefix)
         audit = AuditLog(redis: redis, keyPrefix: keyPrefix)
         self.heartbeatTTL = heartbeatTTL

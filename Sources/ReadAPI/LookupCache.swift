@@ -75,7 +75,7 @@ final class LookupCache: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 
     /// The key prefixes whose changes evict entries.
-    var trackedPrefixes: [String] { [keys.codePrefix, keys.bookingPrefix] }
+    var trackedPrefixes: [String] { keys.lookupPrefixes }
 
     func entry(for code: TrackingCode) -> Entry? {
         guard capacity > 0 else { return nil }
@@ -128,11 +128,9 @@ final class LookupCache: Sendable {
                 state.forgetAll()
             case .changed(let changedKeys):
                 for key in changedKeys {
-                    if key.hasPrefix(keys.codePrefix) {
-                        state.forget(code: String(key.dropFirst(keys.codePrefix.count)))
-                    } else if key.hasPrefix(keys.bookingPrefix),
-                        let code = state.codeOfBooking[String(key.dropFirst(keys.bookingPrefix.count))]
-                    {
+                    if let code = keys.code(ofKey: key) {
+                        state.forget(code: code)
+                    } else if let bookingID = keys.bookingID(ofKey: key), let code = state.codeOfBooking[bookingID] {
                         state.forget(code: code)
                     }
                 }

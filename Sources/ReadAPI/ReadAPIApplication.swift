@@ -20,7 +20,7 @@ public func buildReadAPIServices(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> [any Service] {
     let settings = configuration.api
-    let keys = MappingKeys(prefix: configuration.keyPrefix)
+    let keys = MappingKeys(prefix: configuration.keyPrefix, cluster: redis.isCluster)
     let mappings = MappingStore(redis: redis, keys: keys, retentionSeconds: configuration.worker.recordRetentionHours * 3600)
     let cache = LookupCache(capacity: settings.lookupCacheCapacity, keys: keys)
     // Without a secret of their own, slot tokens are sealed with a key derived from the Partner API
@@ -37,7 +37,7 @@ public func buildReadAPIServices(
         commands: CommandStore(
             redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
             replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout),
-            timeline: BookingTimeline(keyPrefix: configuration.keyPrefix)),
+            timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, cluster: redis.isCluster)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),
         catalog: Catalog(redis: redis, booxi: booxi, keyPrefix: configuration.keyPrefix, fetchWait: settings.fetchWait),
         lookups: RequestThrottle(

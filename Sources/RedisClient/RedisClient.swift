@@ -51,6 +51,22 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// On a Cluster, opens connections to `node` while the map names it a primary (key tracking per
+    /// node: ``RedisKeyTracker``).
+    func connector(toPrimary node: RedisConfiguration.Endpoint) -> RedisConnector {
+        guard let cluster else { return connector }
+        return RedisConnector(configuration: configuration) { () throws(RedisError) -> RedisConfiguration.Endpoint in
+            guard cluster.knownPrimaries().contains(node) else { throw RedisError.connection("\(node) is no Redis Cluster primary now") }
+            return node
+        }
+    }
+
+    /// On a Cluster, the primaries its slot map names now, without waiting (empty before the first
+    /// lookup); else the one server.
+    func knownPrimaries() -> [RedisConfiguration.Endpoint] {
+        cluster?.knownPrimaries() ?? [configuration.endpoint]
+    }
+
     /// Whether this client talks to a Redis Cluster.
     public var isCluster: Bool { cluster != nil }
 

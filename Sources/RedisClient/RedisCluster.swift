@@ -258,6 +258,12 @@ final class RedisCluster: Sendable {
 
     // MARK: The slot map
 
+    /// The primaries the map names now, those `MOVED` taught it included, without waiting (key
+    /// tracking keeps a connection to each).
+    func knownPrimaries() -> [RedisConfiguration.Endpoint] {
+        state.withLock { $0.map.primaries }
+    }
+
     /// The primary that serves `slot` by the current map, without waiting (for connections opened
     /// on a thread of their own: key tracking). Unknown, it throws and the map is looked up again.
     func primary(serving slot: Int) throws(RedisError) -> RedisConfiguration.Endpoint {

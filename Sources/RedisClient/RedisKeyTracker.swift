@@ -30,30 +30,45 @@ public struct RedisKeyTracker: Sendable {
     let prefixes: [String]
     let heartbeat: Duration
     let logger: Logger
+    /// On a Cluster, when the prefixes' keys spread over every slot: the client whose map names
+    /// the primaries, each of which gets a tracking connection (``runPerPrimary(_:_:)``).
+    let cluster: RedisClient?
 
     /// A tracker on `redis`' server: the same endpoint, TLS, and (with Sentinel) the same primary.
-    /// On a Cluster, on the primary that holds the prefixes' slot: they must share one hash tag.
+    /// On a Cluster, on the primary that holds the prefixes' slot when they share one hash tag;
+    /// otherwise on every primary.
     public init(redis: RedisClient, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
-        precondition(
-            Set(prefixes.map(ClusterSlot.of)).count <= 1 || !redis.isCluster,
-            "on a Cluster, tracked prefixes must share one hash tag (one node reports their changes)")
-        self.init(connector: redis.connector(forKeysUnder: prefixes.first ?? ""), prefixes: prefixes, heartbeat: heartbeat, logger: logger)
+        // Keys under a prefix share its slot only when it holds a whole hash tag.
+        let tagged = prefixes.allSatisfy { prefix in
+            guard let open = prefix.firstIndex(of: "{"), let close = prefix[open...].firstIndex(of: "}") else { return false }
+            return prefix.index(after: open) < close
+        }
+        let oneSlot = tagged && Set(prefixes.map(ClusterSlot.of)).count <= 1
+        self.init(
+            connector: redis.connector(forKeysUnder: prefixes.first ?? ""), prefixes: prefixes, heartbeat: heartbeat, logger: logger,
+            cluster: redis.isCluster && !oneSlot ? redis : nil)
     }
 
     public init(configuration: RedisConfiguration, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
         self.init(connector: RedisConnector(configuration: configuration), prefixes: prefixes, heartbeat: heartbeat, logger: logger)
     }
 
-    init(connector: RedisConnector, prefixes: [String], heartbeat: Duration, logger: Logger) {
+    init(connector: RedisConnector, prefixes: [String], heartbeat: Duration, logger: Logger, cluster: RedisClient? = nil) {
         self.connector = connector
         self.prefixes = prefixes
         self.heartbeat = heartbeat
         self.logger = logger
+        self.cluster = cluster
     }
 
     /// Reports events until the task is cancelled; `onEvent` runs on the tracker's own thread, one
     /// event at a time, and must not block. Ends with ``Event/stopped``.
     public func run(_ onEvent: @escaping @Sendable (Event) -> Void) async {
+        if let cluster { return await runPerPrimary(cluster, onEvent) }
+        await runOnOneServer(onEvent)
+    }
+
+    func runOnOneServer(_ onEvent: @escaping @Sendable (Event) -> Void) async {
         let thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
         let link = InterruptibleLink()

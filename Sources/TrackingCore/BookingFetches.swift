@@ -23,12 +23,33 @@ public struct BookingFetches: Sendable {
     var allKeys: [String] { Self.classes.map(keys.fetches) }
 
     /// Asks for a background fetch of `bookingID` in `callClass` (a visitor's request moves an
-    /// entry up from the lower classes).
+    /// entry up from the lower classes). Per booking (Redis Cluster) the record is checked and
+    /// marked first, in its own slot, then the entry queued: a crash between the two leaves a mark
+    /// without an entry, which costs the next copy stored three `ZREM`s, nothing more.
     public func request(_ bookingID: String, _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
         let index = (Self.classes.firstIndex(of: callClass) ?? 0) + 1
-        try await redis.eval(
-            Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)],
-            arguments: [bookingID, index, Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)])
+        let due = Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)
+        guard keys.codesShareTheRecordsSlot else {
+            try await redis.eval(
+                Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)], arguments: [bookingID, index, due])
+            return
+        }
+        guard try await redis.eval(Self.markScript, keys: [keys.booking(bookingID)], arguments: [index, due]).int == 1 else { return }
+        var pipeline = RedisPipeline()
+        appendEnqueue(bookingID, classIndex: index, due: due, to: &pipeline)
+        _ = try RedisClient.checked(try await redis.execute(pipeline)[0])
+    }
+
+    /// Queues `bookingID` in class `classIndex` (1-based) without looking at its record, and rings
+    /// the bell when it was added: the fetch queues' half of a request, per booking.
+    func appendEnqueue(_ bookingID: String, classIndex: Int, due: Int, to pipeline: inout RedisPipeline) {
+        pipeline.append(Self.enqueueScript, keys: allKeys + [keys.fetchBell], arguments: [bookingID, classIndex, due])
+    }
+
+    /// Takes `bookingID` out of every fetch queue: the fetch queues' half of storing a copy, per
+    /// booking.
+    func appendLeave(_ bookingID: String, to pipeline: inout RedisPipeline) {
+        for key in allKeys { pipeline.append("ZREM", key, bookingID) }
     }
 
     /// The most urgent class with a due entry, without taking it.
@@ -41,10 +62,16 @@ public struct BookingFetches: Sendable {
     /// `fetchTimeout`; with the record's version as it was then (nil: no record).
     public func next(fetchTimeout: Duration) async throws -> (bookingID: String, callClass: BooxiCallClass, version: Int64?)? {
         let now = JobEnvelope.nowMilliseconds()
+        let until = Int(now + fetchTimeout.milliseconds)
+        let sharedSlot = keys.codesShareTheRecordsSlot
         let reply = try await redis.eval(
-            Self.popScript, keys: allKeys, arguments: [Int(now), keys.bookingPrefix, Int(now + fetchTimeout.milliseconds)])
+            Self.popScript, keys: allKeys, arguments: [Int(now), sharedSlot ? keys.bookingPrefix : "", until])
         guard let parts = reply.array, parts.count == 3, let id = parts[0].string, let index = parts[1].int else { return nil }
-        return (id, Self.classes[index - 1], parts[2].string.flatMap { Int64($0) })
+        var version = parts[2].string
+        // Per booking, the record is marked in its own slot. A crash before leaves the entry taken
+        // and its record unmarked: the next visitor's lookup asks for the fetch again.
+        if !sharedSlot { version = try await redis.eval(Self.fetchingScript, keys: [keys.booking(id)], arguments: [until]).string }
+        return (id, Self.classes[index - 1], version.flatMap { Int64($0) })
     }
 
     /// Waits up to `timeout` for a request to be made.
@@ -60,23 +87,23 @@ public struct BookingFetches: Sendable {
         return Dictionary(uniqueKeysWithValues: zip(Self.classes, replies.map { $0.int ?? 0 }))
     }
 
-    /// The rule for asking for a fetch, as a Lua function, so the request script and the mapping
+    /// The rule for asking for a fetch, as Lua functions, so the request scripts and the mapping
     /// store's apply script (which asks for a prefetch in the same step as the change) share it.
-    /// An entry in a more urgent class wins; one in a less urgent class is moved up. A prefetch for
-    /// a booking fetched since its last event is superseded, and a booking being fetched right now
-    /// needs no second fetch (`recordChecked`: the caller just made the record say neither).
-    /// `wanted` is 1 (visitor), 2 (prefetch) or 3 (refresh).
+    /// `recordWantsFetch`: a prefetch for a booking fetched since its last event is superseded, and
+    /// a booking being fetched right now needs no second fetch. `requestFetch`: an entry in a more
+    /// urgent class wins; one in a less urgent class is moved up. `wanted` is 1 (visitor), 2
+    /// (prefetch) or 3 (refresh).
     /// A booking with an entry in a queue has `fq` in its record, set with the entry (by the apply
     /// script in its own write, by the request script here) and removed by the scripts that store a
     /// copy, which look at the queues only when it is there: a webhook carrying the booking, the
     /// common case, costs no `ZREM` (docs/scaling.md#per-event-budget). Popping an entry leaves the
     /// mark until the copy is stored; a mark without an entry costs three `ZREM`s once, no more.
     static let requestFunction = """
-        local function requestFetch(queues, record, bookingId, wanted, due, recordChecked)
-          if not recordChecked then
-            if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return 0 end
-            if tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') > tonumber(due) then return 0 end
-          end
+        local function recordWantsFetch(record, wanted, due)
+          if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return false end
+          return tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') <= tonumber(due)
+        end
+        local function requestFetch(queues, bookingId, wanted, due)
           for index = 1, wanted - 1 do
             if redis.call('ZSCORE', queues[index], bookingId) then return 0 end
           end
@@ -91,7 +118,8 @@ public struct BookingFetches: Sendable {
     /// class index, dueMs.
     static let requestScript = RedisScript(
         requestFunction + """
-            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, KEYS[5], ARGV[1], tonumber(ARGV[2]), ARGV[3], false)
+            if not recordWantsFetch(KEYS[5], tonumber(ARGV[2]), ARGV[3]) then return 0 end
+            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, ARGV[1], tonumber(ARGV[2]), ARGV[3])
             if added == 1 then
               if redis.call('HEXISTS', KEYS[5], 'bookingId') == 1 then redis.call('HSET', KEYS[5], 'fq', '1') end
               redis.call('LPUSH', KEYS[4], '1')
@@ -99,6 +127,36 @@ public struct BookingFetches: Sendable {
             end
             return added
             """)
+
+    /// Per booking, the record's half of a request. KEYS: the record. ARGV: class index, dueMs.
+    /// 1 when the fetch is wanted (the record, if any, now has `fq`), else 0.
+    static let markScript = RedisScript(
+        requestFunction + """
+            if not recordWantsFetch(KEYS[1], tonumber(ARGV[1]), ARGV[2]) then return 0 end
+            if redis.call('HEXISTS', KEYS[1], 'bookingId') == 1 then redis.call('HSET', KEYS[1], 'fq', '1') end
+            return 1
+            """)
+
+    /// Per booking, the queues' half of a request. KEYS: the class zsets, bell. ARGV: bookingId,
+    /// class index, dueMs.
+    static let enqueueScript = RedisScript(
+        requestFunction + """
+            local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, ARGV[1], tonumber(ARGV[2]), ARGV[3])
+            if added == 1 then
+              redis.call('LPUSH', KEYS[4], '1')
+              redis.call('LTRIM', KEYS[4], 0, 0)
+            end
+            return added
+            """)
+
+    /// Per booking, the record's half of a pop. KEYS: the record. ARGV: fetching-until ms. The
+    /// record's version, or nil without a record.
+    static let fetchingScript = RedisScript(
+        """
+        local version = redis.call('HGET', KEYS[1], 'version')
+        if version then redis.call('HSET', KEYS[1], 'fetchingUntil', ARGV[1]) end
+        return version
+        """)
 
     /// KEYS: the class zsets. ARGV: nowMs. The index of the first class with a due entry, or 0.
     static let peekScript = RedisScript(
@@ -109,14 +167,16 @@ public struct BookingFetches: Sendable {
         return 0
         """)
 
-    /// KEYS: the class zsets. ARGV: nowMs, booking key prefix, fetching-until ms. Pops the first
-    /// due entry: {bookingId, class index, the record's version or ''}.
+    /// KEYS: the class zsets. ARGV: nowMs, booking key prefix (empty per booking: the record is in
+    /// another slot), fetching-until ms. Pops the first due entry: {bookingId, class index, the
+    /// record's version or ''}.
     static let popScript = RedisScript(
         """
         for index = 1, 3 do
           local due = redis.call('ZRANGEBYSCORE', KEYS[index], '-inf', ARGV[1], 'LIMIT', 0, 1)
           if #due > 0 then
             redis.call('ZREM', KEYS[index], due[1])
+            if ARGV[2] == '' then return {due[1], index, ''} end
             local record = ARGV[2] .. due[1]
             local version = redis.call('HGET', record, 'version')
             if version then redis.call('HSET', record, 'fetchingUntil', ARGV[3]) end

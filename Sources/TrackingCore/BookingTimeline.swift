@@ -28,8 +28,8 @@ public struct BookingTimeline: Sendable {
     }
 
     /// The timeline every role writes, under `redis.keyPrefix`.
-    public init(keyPrefix: String) {
-        self.init(keys: MappingKeys(prefix: keyPrefix))
+    public init(keyPrefix: String, cluster: Bool) {
+        self.init(keys: MappingKeys(prefix: keyPrefix, cluster: cluster))
     }
 
     /// What an entry records, with its one-letter code in the record and its fields in order.

@@ -13,7 +13,7 @@ extension MappingStore {
         guard try await redis.send("EXISTS", flag).int == 0 else { return 0 }
         let ceiling = now + Self.maxFutureSkewMilliseconds
         var repaired = 0
-        try await redis.scanKeys(matching: keys.bookingPrefix + "*") { found in
+        try await redis.scanKeys(matching: keys.bookingPattern) { found in
             var pipeline = RedisPipeline()
             for key in found { pipeline.append(Self.clampVersion, keys: [key], arguments: [Int(ceiling), Int(now)]) }
             repaired += try await redis.execute(pipeline).reduce(0) { $0 + ($1.int ?? 0) }

@@ -55,22 +55,41 @@ public struct MappingStore: Sendable {
         }
     }
 
-    /// Appends the apply script for `delivery` to `pipeline` (the worker applies a batch in one
-    /// round trip).
+    /// Appends the apply script for `delivery` to `pipeline`, for tools that batch their own
+    /// writes: one slot only (per booking, an apply takes steps: ``apply(_:)``).
     public func appendApply(_ delivery: Delivery, to pipeline: inout RedisPipeline) {
+        precondition(keys.codesShareTheRecordsSlot, "per booking, an apply takes more than one round trip: use apply(_:)")
+        appendApply(delivery, nowSeconds: Int(Date().timeIntervalSince1970), to: &pipeline)
+    }
+
+    /// Appends the apply script for `delivery` to `pipeline` (the worker applies a batch in one
+    /// round trip). `claim` is where a per-booking layout's claim of the code left it (``Claim``);
+    /// nil in one slot, where the script reads and writes the code key itself.
+    func appendApply(_ delivery: Delivery, nowSeconds: Int, claim: Claim? = nil, to pipeline: inout RedisPipeline) {
         let event = delivery.event
         let version = Self.version(eventTime: event.eventTime, receivedAt: delivery.receivedAt)
         let now = JobEnvelope.nowMilliseconds()
+        let sharedSlot = claim == nil
         pipeline.append(
             Self.apply,
-            keys: [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys + [keys.fetchBell],
+            keys: sharedSlot
+                ? [keys.booking(event.bookingID), keys.code(event.trackingCode), keys.retired(event.bookingID)] + fetchKeys + [keys.fetchBell]
+                : [keys.booking(event.bookingID), keys.retired(event.bookingID)],
             arguments: [
                 event.eventType.rawValue, event.bookingID, event.trackingCode.value, event.status, Int(version),
                 event.eventTime == nil ? "0" : "1", event.firstName ?? "", event.lastName ?? "", retentionSeconds,
-                keys.codePrefix, Int(Date().timeIntervalSince1970), event.details == nil ? "" : "1",
+                keys.codePrefix, nowSeconds, event.details == nil ? "" : "1",
                 Int(now), Self.unixSeconds(event.details?.endsAt),
                 keys.bookingPrefix, Int(delivery.receivedAt), delivery.eventID ?? "", delivery.jobID ?? "",
+                claim.map { $0 == .heldByAnother ? "0" : "1" } ?? "",
             ] + (event.details.map { CachedCopy.fields(of: $0.booking) } ?? []))
+    }
+
+    /// When a record (and its code key) expires: `retentionSeconds` after the booking's end, at
+    /// least an hour from now; without a known end, `retentionSeconds` from now. The apply script
+    /// computes the same from the same `nowSeconds`.
+    func expireAt(endsAt: Int, nowSeconds: Int) -> Int {
+        endsAt > 0 ? max(endsAt + retentionSeconds, nowSeconds + 3600) : nowSeconds + retentionSeconds
     }
 
     /// The fetch queues (visitor, prefetch, refresh): a fresh copy leaves them, an event without
@@ -80,10 +99,14 @@ public struct MappingStore: Sendable {
     /// Applies a batch of events in one round trip. One reply per event: its result, or the error
     /// Redis answered for that script alone (e.g. OOM), so one failure does not hide the others.
     /// An apply that asks for a prefetch rings the fetchers' bell itself.
+    /// With the per-booking layout (Redis Cluster) a batch takes up to four round trips instead:
+    /// ``applyPerBooking(_:nowSeconds:)``.
     public func apply(_ batch: [Delivery]) async throws -> [Result<ApplyResult, RedisError>] {
         guard !batch.isEmpty else { return [] }
+        let nowSeconds = Int(Date().timeIntervalSince1970)
+        guard keys.codesShareTheRecordsSlot else { return try await applyPerBooking(batch, nowSeconds: nowSeconds) }
         var pipeline = RedisPipeline()
-        for delivery in batch { appendApply(delivery, to: &pipeline) }
+        for delivery in batch { appendApply(delivery, nowSeconds: nowSeconds, to: &pipeline) }
         return try await redis.execute(pipeline).map { reply in
             if let message = reply.errorMessage { return .failure(.server(message)) }
             return .success(ApplyResult(rawValue: reply.string ?? "") ?? .unchanged)
@@ -96,14 +119,13 @@ public struct MappingStore: Sendable {
     }
 
     public func apply(_ event: WebhookEvent, receivedAt: Int64) async throws -> ApplyResult {
-        var pipeline = RedisPipeline()
-        appendApply(Delivery(event, receivedAt: receivedAt), to: &pipeline)
-        let reply = try RedisClient.checked(try await redis.execute(pipeline)[0])
-        return ApplyResult(rawValue: reply.string ?? "") ?? .unchanged
+        try await apply([Delivery(event, receivedAt: receivedAt)])[0].get()
     }
 
-    /// The booking a code resolves to, in one round trip.
+    /// The booking a code resolves to: in one slot, in one round trip; per booking, in two
+    /// (``resolvePerBooking(_:)``).
     public func resolve(_ code: TrackingCode) async throws -> BookingRecord? {
+        guard keys.codesShareTheRecordsSlot else { return try await resolvePerBooking(code) }
         let reply = try await redis.eval(Self.lookup, keys: [keys.code(code)], arguments: [keys.bookingPrefix])
         return Self.record(from: reply)
     }
@@ -126,13 +148,15 @@ public struct MappingStore: Sendable {
         notes: [String] = []
     ) async throws -> Bool {
         let endsAtSeconds = Self.unixSeconds(endsAt)
-        return try await redis.eval(
-            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + fetchKeys,
+        let sharedSlot = keys.codesShareTheRecordsSlot
+        let reply = try await redis.eval(
+            Self.store, keys: [keys.booking(bookingID), keys.retired(bookingID)] + (sharedSlot ? fetchKeys : []),
             arguments: [
-                "", Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
+                sharedSlot ? "" : "1", Int(JobEnvelope.nowMilliseconds()), status ?? "", endsAtSeconds, retentionSeconds, keys.codePrefix,
                 Int(Date().timeIntervalSince1970), bookingID, ifVersion.map { String($0) } ?? "", cancelledBy ?? "", notes.count,
-            ] + notes + CachedCopy.fields(of: booking)
-        ).int == 1
+            ] + notes + CachedCopy.fields(of: booking))
+        guard !sharedSlot else { return reply.int == 1 }
+        return try await finishStore(bookingID: bookingID, reply: reply)
     }
 
     /// A booking's end in Unix seconds, 0 when unknown: a start and a duration from a payload can
@@ -146,11 +170,17 @@ public struct MappingStore: Sendable {
         return fields.isEmpty ? nil : BookingRecord(fields: fields)
     }
 
-    /// KEYS: record, new code key, retired set, the fetch queues, the fetchers' bell. ARGV: event
-    /// type, bookingId, code, status, version, hasEventTime, firstName, lastName, retentionSeconds,
-    /// codePrefix, nowSeconds, `1` when the delivery carries the booking's details (else empty),
-    /// nowMs, details' endsAt (s, or 0), booking key prefix, receivedAt (ms), event id, job id, then
-    /// the details as the cached copy's fields (``CachedCopy``): name, value, ….
+    /// KEYS: record, new code key, retired set, the fetch queues and the fetchers' bell; per
+    /// booking only the record and the retired set. ARGV: event type, bookingId, code, status, version, hasEventTime, firstName, lastName,
+    /// retentionSeconds, codePrefix, nowSeconds, `1` when the delivery carries the booking's details
+    /// (else empty), nowMs, details' endsAt (s, or 0), booking key prefix, receivedAt (ms), event
+    /// id, job id, the claim (empty in one slot; per booking `1` when the code key names this
+    /// booking, `0` when another booking holds the code), then the details as the cached copy's
+    /// fields (``CachedCopy``): name, value, ….
+    /// In one slot it returns the outcome. Per booking it touches only the booking's own keys and
+    /// returns `{outcome, 1 when the record names the code, the code key's expiry to set (or 0),
+    /// a code the booking just gave up (or empty), fetch (0; 1 ask for a prefetch; 2 leave the
+    /// queues)}`: the steps that ``MappingStore/applyPerBooking(_:nowSeconds:)`` finishes.
     /// Every event applied counts one in `changes` (a calendar file's SEQUENCE), as does every copy
     /// of the booking that differs from the last.
     /// Rules: an older event changes nothing; `confirmed` only inserts; a retired code never comes
@@ -166,13 +196,25 @@ public struct MappingStore: Sendable {
     /// before, and a `GET` when the code is new to the booking.
     static let apply = RedisScript(
         BookingFetches.requestFunction + BookingTimeline.lua + """
+            local perBooking = ARGV[19] ~= ''
             local rec, newCodeKey, retired = KEYS[1], KEYS[2], KEYS[3]
+            -- Per booking, the code key is in another slot: KEYS are the record and retired set.
+            if perBooking then newCodeKey, retired = nil, KEYS[2] end
             local eventType, bookingId, code, status = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
             local version = tonumber(ARGV[5])
             local stored = redis.call('HMGET', rec, 'bookingId', 'version', 'status', 'code', 'erased', 'tn', 'endsAt', 'changes',
               'fetchedAt', 'fetchingUntil', 'retiredCodes', 'booking', 'fq')
+            local endsAt = tonumber(ARGV[14])
+            if ARGV[12] == '' or endsAt == 0 then endsAt = tonumber(stored[7] or '0') end
+            local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
+            if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
+            -- Per booking, what is left for the caller to do in the code keys' and fetch queues' slots.
+            local function answer(outcome, namesCode, codeExpireAt, oldCode, fetch)
+              if not perBooking then return outcome end
+              return {outcome, namesCode and 1 or 0, codeExpireAt, oldCode or '', fetch}
+            end
             -- An erased booking keeps only this mark (no personal data): nothing brings it back.
-            if stored[5] then return 'erased' end
+            if stored[5] then return answer('erased', false, 0, nil, 0) end
             local exists = stored[1] ~= false
             local notes = {entry(ARGV[16], 'w', shortEvent(eventType), ARGV[17], string.sub(ARGV[18], 1, 8))}
             local function done(outcome)
@@ -182,9 +224,15 @@ public struct MappingStore: Sendable {
                 fold(args, stored[6], notes)
                 redis.call('HSET', rec, unpack(args))
               end
-              return outcome
+              if outcome ~= 'unchanged' then return answer(outcome, exists and stored[4] == code, 0, nil, 0) end
+              -- The same event again, maybe redelivered after a crash before its other steps: they
+              -- are asked for again (each is idempotent), the code key to expire with the record.
+              if not perBooking then return outcome end
+              local recordExpiry = redis.call('EXPIRETIME', rec)
+              return answer(outcome, true, recordExpiry > 0 and recordExpiry or expireAt, nil, (stored[13] and not stored[9]) and 1 or 0)
             end
             local function ownedByAnother()
+              if perBooking then return ARGV[19] == '0' end
               local owner = redis.call('GET', newCodeKey)
               return owner and owner ~= bookingId and redis.call('HGET', ARGV[15] .. owner, 'code') == code
             end
@@ -201,16 +249,17 @@ public struct MappingStore: Sendable {
               -- Only a code new to this booking can belong to another one: no extra read otherwise.
               if codeIsNew and ownedByAnother() then return done('conflict') end
             end
-            local endsAt = tonumber(ARGV[14])
-            if ARGV[12] == '' or endsAt == 0 then endsAt = tonumber(stored[7] or '0') end
-            local expireAt = tonumber(ARGV[11]) + tonumber(ARGV[9])
-            if endsAt > 0 then expireAt = math.max(endsAt + tonumber(ARGV[9]), tonumber(ARGV[11]) + 3600) end
             local args = {'bookingId', bookingId, 'code', code, 'status', status, 'version', ARGV[5], 'event', eventType,
               'changes', (tonumber(stored[8]) or 0) + 1}
             local retiredCodes = tonumber(stored[11] or '0')
+            local oldCode = nil
             if exists and stored[4] and codeIsNew then
-              local oldKey = ARGV[10] .. stored[4]
-              if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
+              if perBooking then
+                oldCode = stored[4]
+              else
+                local oldKey = ARGV[10] .. stored[4]
+                if redis.call('GET', oldKey) == bookingId then redis.call('DEL', oldKey) end
+              end
               retiredCodes = retiredCodes + redis.call('SADD', retired, stored[4])
               args[#args + 1] = 'retiredCodes'
               args[#args + 1] = retiredCodes
@@ -218,11 +267,11 @@ public struct MappingStore: Sendable {
             end
             if ARGV[7] ~= '' then args[#args + 1] = 'firstName'; args[#args + 1] = ARGV[7] end
             if ARGV[8] ~= '' then args[#args + 1] = 'lastName'; args[#args + 1] = ARGV[8] end
-            local fetchRequested = 0
+            local fetchRequested, fetch = 0, 0
             if ARGV[12] ~= '' then
               -- The copy's empty values are not kept: a value that went away is deleted.
               local gone = {}
-              for i = 19, #ARGV, 2 do
+              for i = 20, #ARGV, 2 do
                 if ARGV[i + 1] ~= '' then args[#args + 1] = ARGV[i]; args[#args + 1] = ARGV[i + 1]
                 elseif exists then gone[#gone + 1] = ARGV[i] end
               end
@@ -230,7 +279,7 @@ public struct MappingStore: Sendable {
               if tonumber(ARGV[14]) > 0 then args[#args + 1] = 'endsAt'; args[#args + 1] = ARGV[14] end
               -- Out of the fetch queues, if it is in one (`fq`: see BookingFetches).
               if stored[13] then
-                for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end
+                if perBooking then fetch = 2 else for index = 4, 6 do redis.call('ZREM', KEYS[index], bookingId) end end
                 gone[#gone + 1] = 'fq'
               end
               -- Booxi's JSON, as records kept the copy before.
@@ -243,7 +292,9 @@ public struct MappingStore: Sendable {
                 redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
               end
               if eventType ~= 'booking.cancelled' then
-                fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, rec, bookingId, 2, ARGV[13], true)
+                -- Per booking, the caller queues it in the fetch queues' slot.
+                if perBooking then fetch, fetchRequested = 1, 1
+                else fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, bookingId, 2, ARGV[13]) end
                 if fetchRequested == 1 then args[#args + 1] = 'fq'; args[#args + 1] = '1' end
               end
             end
@@ -251,18 +302,18 @@ public struct MappingStore: Sendable {
             fold(args, stored[6], notes)
             -- The same code and the same end as last time: its key and the expiries stand as set.
             local keysStand = exists and not codeIsNew and endsAt > 0 and tostring(endsAt) == stored[7]
-            if not keysStand then redis.call('SET', newCodeKey, bookingId, 'EXAT', expireAt) end
+            if not keysStand and not perBooking then redis.call('SET', newCodeKey, bookingId, 'EXAT', expireAt) end
             redis.call('HSET', rec, unpack(args))
             if not keysStand then
               redis.call('EXPIREAT', rec, expireAt)
               if retiredCodes > 0 then redis.call('EXPIREAT', retired, expireAt) end
             end
             -- Wakes the fetchers only when there is something to fetch.
-            if fetchRequested == 1 then
+            if fetchRequested == 1 and not perBooking then
               redis.call('LPUSH', KEYS[7], '1')
               redis.call('LTRIM', KEYS[7], 0, 0)
             end
-            return 'applied'
+            return answer('applied', true, keysStand and 0 or expireAt, oldCode, fetch)
             """)
 
     /// KEYS: code key. ARGV: booking key prefix. Returns the record's fields, or an empty array.
@@ -273,25 +324,32 @@ public struct MappingStore: Sendable {
         return redis.call('HGETALL', ARGV[1] .. bookingId)
         """)
 
-    /// KEYS: record, retired set, the fetch queues. ARGV: (unused), fetchedAt(ms), status, endsAt(s),
-    /// retention(s), codePrefix, now(s), bookingId, the version the copy was fetched at (or empty),
-    /// who cancelled (or empty), the number of timeline notes, the notes, then the copy's fields
-    /// (``CachedCopy``): name, value, ….
+    /// KEYS: record, retired set, in one slot the fetch queues. ARGV: `1` per booking (else empty),
+    /// fetchedAt(ms), status, endsAt(s), retention(s), codePrefix, now(s), bookingId, the version
+    /// the copy was fetched at (or empty), who cancelled (or empty), the number of timeline notes,
+    /// the notes, then the copy's fields (``CachedCopy``): name, value, ….
     /// A copy that differs from the last counts one in `changes`. Notes `fetched` in the booking's
     /// timeline. The expiries move only when the end moved.
+    /// Returns 1 when stored, else 0; per booking `{1 or 0, 1 when the booking is to leave the fetch
+    /// queues, the code whose key expires anew (or empty), its expiry}`.
     static let store = RedisScript(
         BookingTimeline.lua + """
             local noteCount = tonumber(ARGV[11])
             local first = 12 + noteCount
             local names = {}
             for i = first, #ARGV, 2 do names[#names + 1] = ARGV[i] end
+            local perBooking = ARGV[1] ~= ''
             local stored = redis.call('HMGET', KEYS[1], 'version', 'bookingId', 'booking', 'status', 'code', 'tn', 'changes',
               'endsAt', 'fetchingUntil', 'retiredCodes', 'fq', unpack(names))
-            if ARGV[9] ~= '' and stored[1] ~= ARGV[9] then return 0 end
+            local function answer(storedIt, codeExpireAt)
+              if not perBooking then return storedIt end
+              return {storedIt, stored[11] and 1 or 0, codeExpireAt and stored[5] or '', codeExpireAt or 0}
+            end
+            if ARGV[9] ~= '' and stored[1] ~= ARGV[9] then return answer(0) end
             -- Out of the fetch queues, if it is in one (`fq`: see BookingFetches).
-            if stored[11] then for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end end
+            if stored[11] and not perBooking then for index = 3, 5 do redis.call('ZREM', KEYS[index], ARGV[8]) end end
             -- No record, or an erased one (which keeps no bookingId).
-            if not stored[2] then return 0 end
+            if not stored[2] then return answer(0) end
             local args = {'fetchedAt', ARGV[2]}
             local changed, gone = false, {}
             -- The copy's empty values are not kept: a value that went away is deleted.
@@ -320,12 +378,11 @@ public struct MappingStore: Sendable {
             if stored[11] then gone[#gone + 1] = 'fq' end
             if stored[3] then gone[#gone + 1] = 'booking' end
             if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
-            if endMoved then
-              local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
-              redis.call('EXPIREAT', KEYS[1], expireAt)
-              if stored[10] then redis.call('EXPIREAT', KEYS[2], expireAt) end
-              if stored[5] then redis.call('EXPIREAT', ARGV[6] .. stored[5], expireAt) end
-            end
-            return 1
+            if not endMoved then return answer(1) end
+            local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
+            redis.call('EXPIREAT', KEYS[1], expireAt)
+            if stored[10] then redis.call('EXPIREAT', KEYS[2], expireAt) end
+            if stored[5] and not perBooking then redis.call('EXPIREAT', ARGV[6] .. stored[5], expireAt) end
+            return answer(1, stored[5] and expireAt)
             """)
 }

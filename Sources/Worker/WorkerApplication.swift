@@ -22,7 +22,8 @@ public func buildWorkerServices(
     let queue = JobQueue(redis: redis, keys: keys)
     let settings = configuration.worker
     let mappings = MappingStore(
-        redis: redis, keys: MappingKeys(prefix: configuration.keyPrefix), retentionSeconds: settings.recordRetentionHours * 3600)
+        redis: redis, keys: MappingKeys(prefix: configuration.keyPrefix, cluster: redis.isCluster),
+        retentionSeconds: settings.recordRetentionHours * 3600)
     let fetches = BookingFetches(redis: redis, keys: mappings.keys)
     var lanes = [
         WorkerService.Lane(

@@ -85,7 +85,7 @@ struct BudgetCommand: AsyncParsableCommand {
             let booxi = config.booxi
             let policy = FairUsePolicy(perSecond: booxi.requestsPerSecond, perMinute: booxi.requestsPerMinute, minSpacingMs: booxi.minSpacingMs)
             print(try await BooxiBudgetReport.read(redis: redis, keyPrefix: config.keyPrefix, policy: policy).text)
-            let fetches = try await BookingFetches(redis: redis, keys: MappingKeys(prefix: config.keyPrefix)).counts()
+            let fetches = try await BookingFetches(redis: redis, keys: MappingKeys(prefix: config.keyPrefix, cluster: redis.isCluster)).counts()
             print("background fetches queued: " + BookingFetches.classes.map { "\($0) \(fetches[$0] ?? 0)" }.joined(separator: ", "))
         }
     }

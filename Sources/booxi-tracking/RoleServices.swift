@@ -39,10 +39,11 @@ func workerServices(configuration: AppConfiguration, role: RoleResources, worker
     let commands = CommandHandler(
         booxi: booxi,
         mappings: MappingStore(
-            redis: role.redis, keys: MappingKeys(prefix: keyPrefix), retentionSeconds: configuration.worker.recordRetentionHours * 3600),
+            redis: role.redis, keys: MappingKeys(prefix: keyPrefix, cluster: role.redis.isCluster),
+            retentionSeconds: configuration.worker.recordRetentionHours * 3600),
         commands: CommandStore(
             redis: role.redis, keys: QueueKeys(prefix: keyPrefix),
-            timeline: BookingTimeline(keyPrefix: keyPrefix)),
+            timeline: BookingTimeline(keyPrefix: keyPrefix, cluster: role.redis.isCluster)),
         maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
     return [booxi.scheduler]
         + buildWorkerServices(

@@ -75,7 +75,10 @@ struct BookingMemoryTests {
         #expect(try await redis.send("OBJECT", "ENCODING", sample).string == "listpack", "the record left Redis' compact encoding")
         let record = try #require(try await mappings.record(bookingID: id(4_321)))
         #expect(record.cachedBooking?.items?.first?.serviceName == "Haircut" && record.cachedBooking?.staffFirstName == "Maya")
-        #expect(try await BookingTimeline(keyPrefix: "bxt:").read(bookingID: id(4_321), using: redis).map(\.type) == ["webhook", "apply", "fetched"])
+        #expect(
+            try await BookingTimeline(keyPrefix: "bxt:", cluster: false).read(bookingID: id(4_321), using: redis).map(\.type) == [
+                "webhook", "apply", "fetched",
+            ])
         // Nothing Booxi sent that no page reads.
         let fields = try await redis.hgetall(sample)
         #expect(!fields.values.contains { String(decoding: $0, as: UTF8.self).contains("example.com") })

@@ -1,6 +1,7 @@
 import Foundation
 import RedisClient
 import TestSupport
+import TrackingCore
 import Testing
 
 /// The whole system on a 3-primary, 3-replica Redis Cluster: the ingress, a worker and the API
@@ -28,27 +29,47 @@ struct ClusterSystemTests {
         #expect(try await system.api("/api/tracking/\(codes[0])").json["status"] as? String == "Cancelled")
         #expect(try await system.api("/api/tracking/\(codes[1])").json["status"] as? String == "Approved")
         #expect(try await system.api("/api/tracking/unknownCode123").status == 404)
-        // Repeated lookups come from the API's memory: key tracking runs on the mappings' primary.
-        let mappings = RedisClient(configuration: try await cluster.primary(of: "bxt:{m}:code:x").configuration(poolSize: 1))
-        defer { Task { await mappings.shutdown() } }
+        // Repeated lookups come from the API's memory: key tracking runs on every primary, each
+        // reporting the changes to the bookings it holds.
+        var primaries: [RedisClient] = []
+        for endpoint in try await system.redis.primaries() {
+            guard case .tcp(_, let port) = endpoint else { continue }
+            primaries.append(RedisClient(configuration: cluster.nodes.first { $0.port == port }!.configuration(poolSize: 1)))
+        }
+        #expect(primaries.count == 3)
+        defer { for node in primaries { Task { await node.shutdown() } } }
         func recordReads() async throws -> Int {
-            let info = try await mappings.send("INFO", "commandstats").string ?? ""
-            let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hgetall:calls=") }
-            return line.flatMap { Int($0.dropFirst("cmdstat_hgetall:calls=".count).prefix { $0.isNumber }) } ?? 0
+            var reads = 0
+            for node in primaries {
+                let info = try await node.send("INFO", "commandstats").string ?? ""
+                let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hgetall:calls=") }
+                reads += line.flatMap { Int($0.dropFirst("cmdstat_hgetall:calls=".count).prefix { $0.isNumber }) } ?? 0
+            }
+            return reads
         }
-        try await system.waitUntil {
-            try await mappings.send("CONFIG", "RESETSTAT")
-            _ = try await system.api("/api/tracking/\(codes[2])")
-            return try await recordReads() == 0
+        func resetStats() async throws { for node in primaries { try await node.send("CONFIG", "RESETSTAT") } }
+        for code in codes[1...] {
+            try await system.waitUntil {
+                try await resetStats()
+                _ = try await system.api("/api/tracking/\(code)")
+                return try await recordReads() == 0
+            }
         }
-        try await mappings.send("CONFIG", "RESETSTAT")
-        for _ in 0..<10 { #expect(try await system.api("/api/tracking/\(codes[2])").status == 200) }
+        try await resetStats()
+        for code in codes[1...] { for _ in 0..<5 { #expect(try await system.api("/api/tracking/\(code)").status == 200) } }
         #expect(try await recordReads() == 0)
-        // A change on the cluster shows at once.
-        try await system.redis.send("HSET", "bxt:{m}:booking:\(try await system.bookingID(of: codes[2]))", "status", "Cancelled")
-        try await system.waitUntil(timeout: .seconds(2)) {
-            try await system.api("/api/tracking/\(codes[2])").json["status"] as? String == "Cancelled"
+        // A change on any primary shows at once.
+        let keys = MappingKeys(cluster: true)
+        for code in codes[1...] {
+            try await system.redis.send("HSET", keys.booking(try await system.bookingID(of: code)), "status", "Cancelled")
+            try await system.waitUntil(timeout: .seconds(2)) {
+                try await system.api("/api/tracking/\(code)").json["status"] as? String == "Cancelled"
+            }
         }
+        // The bookings' keys are spread: not all on one primary.
+        var slots: Set<Int> = []
+        for code in codes { slots.insert(ClusterSlot.of(keys.booking(try await system.bookingID(of: code)))) }
+        #expect(slots.count == codes.count)
         // Nothing was dead-lettered on the way.
         #expect(try await system.redis.send("LLEN", "bxt:{q}:dead").int == 0)
     }

@@ -82,10 +82,10 @@ struct SystemTestCase {
             http: http,
             scheduler: BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: fairUse, requestTimeout: .seconds(3), logger: logger),
             logger: logger)
-        let mappings = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600)
+        let mappings = MappingStore(redis: redis, keys: MappingKeys(cluster: redis.isCluster), retentionSeconds: 3600)
         let handler = CommandHandler(
             booxi: booxi, mappings: mappings,
-            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:")),
+            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:", cluster: redis.isCluster)),
             maxAttempts: configuration.retry.maxAttempts, logger: logger)
         let workerServices = buildWorkerServices(
             configuration: configuration, redis: redis, commandHandler: handler, booxi: booxi, logger: logger, workerID: "system-test")
@@ -166,7 +166,7 @@ struct SystemTestCase {
 
     /// The record the API reads for a code.
     func bookingID(of code: String) async throws -> String {
-        try await redis.send("GET", "bxt:{m}:code:\(code)").string ?? ""
+        try await redis.send("GET", MappingKeys(cluster: redis.isCluster).code(TrackingCode(code)!)).string ?? ""
     }
 
     func bookingCalls() async throws -> Int {

@@ -36,7 +36,7 @@ struct BookingTimelineTests {
         let server = try RedisServer()
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration())
-        let timeline = BookingTimeline(keyPrefix: "bxt:")
+        let timeline = BookingTimeline(keyPrefix: "bxt:", cluster: false)
         // No record, no timeline: a note cannot create one (nor bring back an erased booking).
         var pipeline = RedisPipeline()
         timeline.append(bookingID: "B1", [BookingTimeline.encode(.fetched, at: 1, ["Approved"])], to: &pipeline)
