@@ -292,8 +292,8 @@ public struct MappingStore: Sendable {
                 redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
               end
               if eventType ~= 'booking.cancelled' then
-                -- Per booking, the caller queues it in the fetch queues' slot.
-                if perBooking then fetch, fetchRequested = 1, 1
+                -- Per booking, the caller queues it in the fetch queues' slot, unless it is queued.
+                if perBooking then fetch, fetchRequested = stored[13] and 0 or 1, 1
                 else fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, bookingId, 2, ARGV[13]) end
                 if fetchRequested == 1 then args[#args + 1] = 'fq'; args[#args + 1] = '1' end
               end

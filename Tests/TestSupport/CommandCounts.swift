@@ -4,8 +4,11 @@ import RedisClient
 /// Redis commands as the server counted them (`INFO commandstats`: a script's own commands count
 /// too, each under its name), without those that manage connections or read statistics.
 public struct CommandCounts: Equatable, CustomStringConvertible, Sendable {
-    /// Not the work of an event: connection set-up and health, script loading, the test's own polls.
-    public static let excluded: Set<String> = ["info", "ping", "client", "hello", "auth", "select", "config", "script", "memory", "dbsize"]
+    /// Not the work of an event: connection set-up and health, script loading, the test's own polls,
+    /// a replica's acknowledgements of the replication stream.
+    public static let excluded: Set<String> = [
+        "info", "ping", "client", "hello", "auth", "select", "config", "script", "memory", "dbsize", "replconf",
+    ]
 
     public var calls: [String: Int]
 
@@ -27,6 +30,19 @@ public struct CommandCounts: Equatable, CustomStringConvertible, Sendable {
             }
         }
         return CommandCounts(calls: calls)
+    }
+
+    /// ``read(_:)`` of one server, or summed over every primary of `cluster`.
+    public static func read(_ redis: RedisClient, everyPrimaryOf cluster: RedisClusterServers?) async throws -> CommandCounts {
+        guard let cluster else { return try await read(redis) }
+        var sum = CommandCounts(calls: [:])
+        for endpoint in try await redis.primaries() {
+            guard case .tcp(_, let port) = endpoint, let node = cluster.nodes.first(where: { $0.port == port }) else { continue }
+            let client = RedisClient(configuration: node.configuration(poolSize: 1))
+            sum = sum + (try await read(client))
+            await client.shutdown()
+        }
+        return sum
     }
 
     public init(calls: [String: Int]) {
