@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks with baselines measured in the same run (this machine is noisy: compare ratios).
-#   scripts/bench.sh [redis] [ingress] [worker] [api] [budget] [capacity]     (default: all)
+#   scripts/bench.sh [redis] [ingress] [worker] [api] [budget] [capacity] [cluster]     (default: all)
 #   BXT_BENCH_BOOKINGS="10000 100000 1000000": the capacity section's sizes (default 100000)
 #   BXT_BENCH_BIN_DIR=DIR: use the release binaries in DIR instead of building them
 # Prints one table per section. Release build; wrk and redis-benchmark from Debian.
@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 ensure_base_deps
 ensure_packages wrk procps
-SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(redis ingress worker api budget capacity)
+SECTIONS=("$@"); [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(redis ingress worker api budget capacity cluster)
 DURATION="${BXT_BENCH_SECONDS:-10}"
 
 if [ -n "${BXT_BENCH_BIN_DIR:-}" ]; then
@@ -238,6 +238,81 @@ bench_budget() {
         printf '| %-34s | %22s | %26s | %22s | %10s | %6s |\n' "prefetch $variant" "$(field "$figures" gets_per_1000_lookups)" \
             "$(field "$figures" first_lookups_ready_pct)" "$(field "$figures" first_lookup_p99_ms)" "$(field "$figures" calls_per_booking)" "$(field "$figures" booxi_429)"
     done
+}
+
+# Webhook, worker and lookup rates on one primary and on a 3-primary, 3-replica Redis Cluster on
+# this machine, in alternating rounds. Every node shares the same two cores with the roles, wrk and
+# the replicas, so this shows what the Cluster path costs per request, not what more machines add.
+bench_cluster() {
+    local rounds="${BXT_BENCH_ROUNDS:-3}" ports=() index seeds
+    for index in 1 2 3 4 5 6; do
+        local port; port="$(free_port)"; ports+=("$port")
+        mkdir -p "$WORK/node-$index"
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$WORK/node-$index" --save "" --appendonly no --cluster-enabled yes \
+            --cluster-config-file nodes.conf --cluster-port "$(free_port)" --cluster-node-timeout 1000 >"$WORK/node-$index.log" 2>&1 &
+        PIDS+=($!)
+    done
+    for port in "${ports[@]}"; do wait_port "$port"; done
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas 1 --cluster-yes >/dev/null
+    until [ "$(redis-cli -p "${ports[0]}" CLUSTER INFO | tr -d '\r' | awk -F: '/cluster_state/ {print $2}')" = ok ]; do sleep 0.2; done
+    seeds="$(printf '127.0.0.1:%s,' "${ports[@]:0:3}")"; seeds="${seeds%,}"
+    C() { redis-cli -c -p "${ports[0]}" "$@"; }
+    flush_cluster() { for port in "${ports[@]}"; do redis-cli -p "$port" FLUSHALL >/dev/null 2>&1 || true; done; }
+    # on_target single|cluster COMMAND...: runs COMMAND with the roles' Redis settings for that target.
+    on_target() {
+        local target="$1"; shift
+        if [ "$target" = cluster ]; then
+            BXT_REDIS_URL="redis://cluster-managed/0" BXT_REDIS_CLUSTER_SEEDS="$seeds" "$@"
+        else
+            BXT_REDIS_CLUSTER_SEEDS="" "$@"
+        fi
+    }
+    export BXT_BENCH_BODY="$ROOT/Tests/Fixtures/webhook-confirmed.json" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
+        BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000
+    local events="${BXT_BENCH_EVENTS:-50000}" target round
+    header "cluster: 1 primary vs a 3-primary cluster (3 replicas), same machine, ${rounds} alternating rounds"
+    for round in $(seq 1 "$rounds"); do
+        for target in single cluster; do
+            R FLUSHALL >/dev/null; flush_cluster
+            # The ingress: wrk -c64 POST of the fixture (acknowledged after the push).
+            local ingress_port; ingress_port="$(free_port)"
+            on_target "$target" env BXT_INGRESS_PORT="$ingress_port" BXT_INGRESS_HOST=127.0.0.1 BXT_INGRESS_OPS_PORT="$(free_port)" \
+                "$BIN" ingress >"$WORK/cluster-ingress.log" 2>&1 & local ingress=$!
+            wait_http "http://127.0.0.1:$ingress_port/healthz"
+            wrk_run "http://127.0.0.1:$ingress_port/webhooks/booxi" scripts/bench/post-webhook.lua
+            row "round $round, $target: ingress webhooks" "$RPS" "$P50" "$P99" "$(rss_mib "$ingress")"
+            kill "$ingress"; wait "$ingress" 2>/dev/null || true
+            R FLUSHALL >/dev/null; flush_cluster
+            # One worker applying preloaded envelopes (each a new booking: claim, apply, finish).
+            on_target "$target" "$BENCH" preload --url "$BXT_REDIS_URL" --count "$events"
+            local started worker; started="$(date +%s.%N)"
+            on_target "$target" env BXT_WORKER_PORT="$(free_port)" "$BIN" worker --id "bench-$target" >"$WORK/cluster-worker.log" 2>&1 &
+            worker=$!
+            local left=1
+            while [ "$left" != "0" ]; do
+                sleep 0.05
+                if [ "$target" = cluster ]; then
+                    left="$(C EVAL "local n=redis.call('LLEN',KEYS[1]) for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 1 'bxt:{q}:webhooks')"
+                else
+                    left="$(R EVAL "local n=redis.call('LLEN','bxt:{q}:webhooks') for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 0)"
+                fi
+            done
+            local elapsed; elapsed="$(echo "$(date +%s.%N) - $started" | bc)"
+            row "round $round, $target: worker events (1 process)" "$(echo "$events / $elapsed" | bc)" "" "" "$(rss_mib "$worker")"
+            kill "$worker"; wait "$worker" 2>/dev/null || true
+            R FLUSHALL >/dev/null; flush_cluster
+            # Lookups with the API's cache off: the Redis path of every lookup.
+            on_target "$target" "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
+            local api_port api; api_port="$(free_port)"
+            on_target "$target" env BXT_API_PORT="$api_port" BXT_API_OPS_PORT="$(free_port)" BXT_API_LOOKUP_CACHE_CAPACITY=0 \
+                "$BIN" api >"$WORK/cluster-api.log" 2>&1 & api=$!
+            wait_http "http://127.0.0.1:$api_port/healthz"
+            BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$api_port" scripts/bench/lookup.lua
+            row "round $round, $target: lookups, cache off (non-2xx: $NON2XX)" "$RPS" "$P50" "$P99" "$(rss_mib "$api")"
+            kill "$api"; wait "$api" 2>/dev/null || true
+        done
+    done
+    R FLUSHALL >/dev/null; flush_cluster
 }
 
 ensure_packages bc

@@ -17,6 +17,15 @@ struct Bench: AsyncParsableCommand {
         subcommands: [RedisBench.self, BareServer.self, Preload.self, SeedCodes.self, CancelLatency.self, EndToEndLatency.self])
 }
 
+/// The Redis at `url`, or with `BXT_REDIS_CLUSTER_SEEDS` (`host:port,…`) the Cluster they name
+/// (the URL then gives only credentials and TLS), as the roles read them.
+func benchRedis(url: String) throws -> RedisClient {
+    var configuration = try RedisConfiguration(url: url)
+    let seeds = (ProcessInfo.processInfo.environment["BXT_REDIS_CLUSTER_SEEDS"] ?? "").split(separator: ",")
+    if !seeds.isEmpty { configuration.cluster = .init(seeds: seeds.compactMap { RedisConfiguration.Endpoint(hostPort: String($0)) }) }
+    return RedisClient(configuration: configuration)
+}
+
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
@@ -89,7 +98,7 @@ struct Preload: AsyncParsableCommand {
     @Option var count = 200_000
 
     func run() async throws {
-        let redis = RedisClient(configuration: try RedisConfiguration(url: url))
+        let redis = try benchRedis(url: url)
         let queue = JobQueue(redis: redis, keys: QueueKeys())
         for chunk in stride(from: 0, to: count, by: 5_000) {
             var pipeline = RedisPipeline()
@@ -110,8 +119,8 @@ struct SeedCodes: AsyncParsableCommand {
     @Option var count = 10_000
 
     func run() async throws {
-        let redis = RedisClient(configuration: try RedisConfiguration(url: url))
-        let store = MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 86_400)
+        let redis = try benchRedis(url: url)
+        let store = MappingStore(redis: redis, keys: MappingKeys(cluster: redis.isCluster), retentionSeconds: 86_400)
         let start = Date().addingTimeInterval(7 * 86_400)
         for chunk in stride(from: 0, to: count, by: 1_000) {
             let events = (chunk..<min(chunk + 1_000, count)).map { index in
@@ -205,24 +214,27 @@ struct EndToEndLatency: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let redis = RedisClient(configuration: try RedisConfiguration(url: url))
+        let redis = try benchRedis(url: url)
+        let keys = MappingKeys(cluster: redis.isCluster)
         let pending = Pending()
         let total = rate * seconds
         let start = ContinuousClock.now
         let run = UUID().uuidString.prefix(6)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Monitor: pipelined EXISTS over the codes still pending, every millisecond.
+                // Monitor: pipelined reads over the codes still pending, every millisecond. A code key
+                // is there once its apply is (on one primary), or at its claim (per booking on a
+                // Cluster, before the record names it): the record's code is what is waited for.
                 let deadline = start + .seconds(seconds + 10)
                 while ContinuousClock.now < deadline {
                     let codes = await pending.oldest(500)
                     if codes.isEmpty && ContinuousClock.now > start + .seconds(seconds) { return }
                     if !codes.isEmpty {
                         var pipeline = RedisPipeline()
-                        for code in codes { pipeline.append("EXISTS", "bxt:{m}:code:\(code)") }
+                        for code in codes { pipeline.append("HGET", keys.booking("E" + (code.split(separator: "x").last ?? "")), "code") }
                         let replies = try await redis.execute(pipeline)
                         let now = ContinuousClock.now
-                        for (code, reply) in zip(codes, replies) where reply == .integer(1) { await pending.seen(code, now) }
+                        for (code, reply) in zip(codes, replies) where reply.string == code { await pending.seen(code, now) }
                     }
                     try await Task.sleep(for: .milliseconds(1))
                 }

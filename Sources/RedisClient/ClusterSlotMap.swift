@@ -30,6 +30,12 @@ struct ClusterSlotMap {
         movedDuringLookup?[slot] = endpoint
     }
 
+    /// An `ASK` to `endpoint`: a node importing a slot, maybe one that serves none yet. It joins
+    /// `primaries` (no slot assigned), so key tracking follows it before the map names it.
+    mutating func asked(_ endpoint: RedisConfiguration.Endpoint) {
+        if !primaries.contains(endpoint) { primaries.append(endpoint) }
+    }
+
     /// The map a lookup brought, with the `MOVED`s seen while it was under way.
     mutating func apply(_ topology: ClusterTopology) {
         self.topology = topology

@@ -101,6 +101,7 @@ final class RedisCluster: Sendable {
                         asking[anchor[index]] = nil
                         mapIsStale = true
                     case .ask(_, let to):
+                        state.withLock { $0.map.asked(to) }
                         asking[anchor[index]] = to
                     case .tryAgain:
                         mustPause = true
@@ -152,6 +153,7 @@ final class RedisCluster: Sendable {
                 asking = nil
                 refreshInBackground()
             case .ask(_, let to):
+                state.withLock { $0.map.asked(to) }
                 asking = to
             case .tryAgain:
                 try await Task.sleep(for: pause)

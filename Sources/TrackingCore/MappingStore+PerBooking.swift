@@ -26,9 +26,19 @@ extension MappingStore {
         case held
         /// Another booking's record names the code: the event is a conflict.
         case heldByAnother
-        /// The key names another booking whose record no longer names the code: a stale pointer,
-        /// which the booking takes over once its record names the code.
-        case stale
+        /// The key names another booking that gave the code up for good (retired it, or was
+        /// erased): a stale pointer, which the booking takes over once its record names the code.
+        case stale(previousOwner: String)
+
+        /// How the apply script reads it (ARGV): `0` another booking's, `1` held, `2` a key the
+        /// claim made or takes over, which takes the record's expiry.
+        var argument: String {
+            switch self {
+            case .heldByAnother: "0"
+            case .held: "1"
+            case .created, .stale: "2"
+            }
+        }
     }
 
     /// The steps a batch's applies leave, run in one pipeline (Cluster sends it per node).
@@ -42,20 +52,44 @@ extension MappingStore {
         }
         let claimed = try await redis.execute(claims)
         var outcomes = [Claim?](repeating: nil, count: batch.count)
+        var failures = [RedisError?](repeating: nil, count: batch.count)
+        var waiting: Set<Int> = []
         var owners: [(index: Int, owner: String)] = []
-        for (index, reply) in claimed.enumerated() where reply.errorMessage == nil {
+        for (index, reply) in claimed.enumerated() {
+            if let message = reply.errorMessage {
+                failures[index] = .server(message)
+                continue
+            }
             guard let owner = reply.string else {
                 outcomes[index] = .created
                 continue
             }
             if owner == batch[index].event.bookingID { outcomes[index] = .held } else { owners.append((index, owner)) }
         }
-        // Does another booking's record still name the code?
+        // Another booking's pointer: does its record name the code (a conflict), or did it give
+        // the code up for good (retired, or erased: the pointer is taken over)? Otherwise its own
+        // change may be under way, and this event waits.
         if !owners.isEmpty {
             var reads = RedisPipeline()
-            for (_, owner) in owners { reads.append("HGET", keys.booking(owner), "code") }
-            for ((index, _), reply) in zip(owners, try await redis.execute(reads)) {
-                outcomes[index] = reply.string == batch[index].event.trackingCode.value ? .heldByAnother : .stale
+            for (index, owner) in owners {
+                reads.append("HMGET", keys.booking(owner), "code", "erased")
+                reads.append("SISMEMBER", keys.retired(owner), batch[index].event.trackingCode.value)
+            }
+            let replies = try await redis.execute(reads)
+            for (position, (index, owner)) in owners.enumerated() {
+                let (record, retired) = (replies[2 * position], replies[2 * position + 1])
+                if let message = record.errorMessage ?? retired.errorMessage {
+                    failures[index] = .server(message)
+                    continue
+                }
+                let fields = record.array ?? []
+                if fields.first?.string == batch[index].event.trackingCode.value {
+                    outcomes[index] = .heldByAnother
+                } else if fields.count > 1 && fields[1].string != nil || retired.int == 1 {
+                    outcomes[index] = .stale(previousOwner: owner)
+                } else {
+                    waiting.insert(index)
+                }
             }
         }
         // 2. Apply each event whose claim went through Redis.
@@ -64,7 +98,9 @@ extension MappingStore {
         for index in applied { appendApply(batch[index], nowSeconds: nowSeconds, claim: outcomes[index], to: &applies) }
         let replies = applies.isEmpty ? [] : try await redis.execute(applies)
         // 3. Finish.
-        var results = claimed.map { reply -> Result<ApplyResult, RedisError> in .failure(.server(reply.errorMessage ?? "")) }
+        var results = batch.indices.map { index -> Result<ApplyResult, RedisError> in
+            waiting.contains(index) ? .success(.codeClaimUnderWay) : .failure(failures[index] ?? .server("not applied"))
+        }
         var finish = RedisPipeline()
         for (index, reply) in zip(applied, replies) {
             if let message = reply.errorMessage {
@@ -78,7 +114,7 @@ extension MappingStore {
             let step = Step(
                 namesCode: parts.count > 1 && parts[1].int == 1, codeExpireAt: parts.count > 2 ? parts[2].int ?? 0 : 0,
                 oldCode: parts.count > 3 ? parts[3].string ?? "" : "", fetch: parts.count > 4 ? parts[4].int ?? 0 : 0)
-            appendFinish(step, of: event, claim: outcomes[index]!, claimExpiry: claimExpiry[index], to: &finish)
+            appendFinish(step, outcome: outcome, of: event, claim: outcomes[index]!, claimExpiry: claimExpiry[index], to: &finish)
         }
         if !finish.isEmpty {
             // Each step is idempotent, and a redelivered job asks for them again: a failure here
@@ -96,12 +132,16 @@ extension MappingStore {
         var fetch: Int
     }
 
-    func appendFinish(_ step: Step, of event: WebhookEvent, claim: Claim, claimExpiry: Int, to pipeline: inout RedisPipeline) {
+    func appendFinish(
+        _ step: Step, outcome: ApplyResult, of event: WebhookEvent, claim: Claim, claimExpiry: Int, to pipeline: inout RedisPipeline
+    ) {
         let codeKey = keys.code(event.trackingCode)
         if step.namesCode {
             switch claim {
-            case .stale:
-                pipeline.append("SET", codeKey, event.bookingID, "EXAT", step.codeExpireAt > 0 ? step.codeExpireAt : claimExpiry)
+            case .stale(let previousOwner):
+                pipeline.append(
+                    Self.takeOver, keys: [codeKey],
+                    arguments: [event.bookingID, step.codeExpireAt > 0 ? step.codeExpireAt : claimExpiry, previousOwner])
             case .created, .held:
                 if step.codeExpireAt > 0 && !(claim == .created && step.codeExpireAt == claimExpiry) {
                     pipeline.append("EXPIREAT", codeKey, step.codeExpireAt)
@@ -110,8 +150,10 @@ extension MappingStore {
                 // Two records name the code; the key stays with the booking that holds it.
                 break
             }
-        } else if claim == .created {
-            // Claimed for an event that did not apply (stale, retired, a conflict): given back.
+        } else if claim == .created && (outcome == .retired || outcome == .erased) {
+            // Claimed for a code the booking can never take again: given back. Any other refusal
+            // leaves the pointer (404 while the record does not name the code; it expires): an
+            // event of the same booking may be taking the code at this moment.
             pipeline.append(Self.dropIfOwner, keys: [codeKey], arguments: [event.bookingID])
         }
         if !step.oldCode.isEmpty, let old = TrackingCode(step.oldCode) {
@@ -155,6 +197,16 @@ extension MappingStore {
         }
         return nil
     }
+
+    /// KEYS: a code key. ARGV: bookingId, expiry (Unix s), the stale owner. Points the key at the
+    /// booking while it still names the stale owner (another booking may have taken it meanwhile).
+    /// Returns 1 when it did.
+    static let takeOver = RedisScript(
+        """
+        if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
+        return 1
+        """)
 
     /// KEYS: a code key. ARGV: bookingId. Deletes the key while it still names the booking (another
     /// booking may have taken the code meanwhile). Returns 1 when deleted.

@@ -25,6 +25,10 @@ public struct MappingStore: Sendable {
         /// The event's tracking code belongs to another live booking (its record names the code):
         /// the code is not moved, and the event is dead-lettered.
         case codeOwnedByAnother = "conflict"
+        /// Per booking (Redis Cluster): the code's key names another booking whose record neither
+        /// names the code nor gave it up, as while that booking's own change of code is under way.
+        /// Nothing was written; the event is retried until that booking's change settles it.
+        case codeClaimUnderWay = "pending"
     }
 
     /// How far past its receipt an event's own time may lie (Booxi's clock against ours). A later
@@ -81,7 +85,7 @@ public struct MappingStore: Sendable {
                 keys.codePrefix, nowSeconds, event.details == nil ? "" : "1",
                 Int(now), Self.unixSeconds(event.details?.endsAt),
                 keys.bookingPrefix, Int(delivery.receivedAt), delivery.eventID ?? "", delivery.jobID ?? "",
-                claim.map { $0 == .heldByAnother ? "0" : "1" } ?? "",
+                claim.map { $0.argument } ?? "",
             ] + (event.details.map { CachedCopy.fields(of: $0.booking) } ?? []))
     }
 
@@ -174,8 +178,9 @@ public struct MappingStore: Sendable {
     /// booking only the record and the retired set. ARGV: event type, bookingId, code, status, version, hasEventTime, firstName, lastName,
     /// retentionSeconds, codePrefix, nowSeconds, `1` when the delivery carries the booking's details
     /// (else empty), nowMs, details' endsAt (s, or 0), booking key prefix, receivedAt (ms), event
-    /// id, job id, the claim (empty in one slot; per booking `1` when the code key names this
-    /// booking, `0` when another booking holds the code), then the details as the cached copy's
+    /// id, job id, the claim (empty in one slot; per booking `1` when the code key named this
+    /// booking already, `2` when the claim made it name it, `0` when another booking holds the
+    /// code), then the details as the cached copy's
     /// fields (``CachedCopy``): name, value, ….
     /// In one slot it returns the outcome. Per booking it touches only the booking's own keys and
     /// returns `{outcome, 1 when the record names the code, the code key's expiry to set (or 0),
@@ -224,12 +229,15 @@ public struct MappingStore: Sendable {
                 fold(args, stored[6], notes)
                 redis.call('HSET', rec, unpack(args))
               end
-              if outcome ~= 'unchanged' then return answer(outcome, exists and stored[4] == code, 0, nil, 0) end
-              -- The same event again, maybe redelivered after a crash before its other steps: they
-              -- are asked for again (each is idempotent), the code key to expire with the record.
               if not perBooking then return outcome end
-              local recordExpiry = redis.call('EXPIRETIME', rec)
-              return answer(outcome, true, recordExpiry > 0 and recordExpiry or expireAt, nil, (stored[13] and not stored[9]) and 1 or 0)
+              local namesCode = exists and stored[4] == code
+              -- Per booking, a refused event whose code the record names (a duplicate, a reordered
+              -- or redelivered event) moves the code key's expiry to the record's: a crash before an
+              -- earlier event's finish may have left it short. The same event again also asks for
+              -- its prefetch again (each step is idempotent).
+              local recordExpiry = namesCode and redis.call('EXPIRETIME', rec) or 0
+              local refetch = outcome == 'unchanged' and stored[13] and not stored[9]
+              return answer(outcome, namesCode, recordExpiry > 0 and recordExpiry or 0, nil, refetch and 1 or 0)
             end
             local function ownedByAnother()
               if perBooking then return ARGV[19] == '0' end
@@ -292,8 +300,8 @@ public struct MappingStore: Sendable {
                 redis.call('HDEL', rec, 'fetchedAt', 'fetchingUntil')
               end
               if eventType ~= 'booking.cancelled' then
-                -- Per booking, the caller queues it in the fetch queues' slot, unless it is queued.
-                if perBooking then fetch, fetchRequested = stored[13] and 0 or 1, 1
+                -- Per booking, the caller queues it in the fetch queues' slot.
+                if perBooking then fetch, fetchRequested = 1, 1
                 else fetchRequested = requestFetch({KEYS[4], KEYS[5], KEYS[6]}, bookingId, 2, ARGV[13]) end
                 if fetchRequested == 1 then args[#args + 1] = 'fq'; args[#args + 1] = '1' end
               end
@@ -313,7 +321,11 @@ public struct MappingStore: Sendable {
               redis.call('LPUSH', KEYS[7], '1')
               redis.call('LTRIM', KEYS[7], 0, 0)
             end
-            return answer('applied', true, keysStand and 0 or expireAt, oldCode, fetch)
+            -- Per booking, a code key the claim just made (`2`) takes the record's expiry even when
+            -- the record's stands.
+            local codeExpireAt = expireAt
+            if keysStand then codeExpireAt = (ARGV[19] == '2') and redis.call('EXPIRETIME', rec) or 0 end
+            return answer('applied', true, codeExpireAt, oldCode, fetch)
             """)
 
     /// KEYS: code key. ARGV: booking key prefix. Returns the record's fields, or an empty array.
@@ -343,7 +355,8 @@ public struct MappingStore: Sendable {
               'endsAt', 'fetchingUntil', 'retiredCodes', 'fq', unpack(names))
             local function answer(storedIt, codeExpireAt)
               if not perBooking then return storedIt end
-              return {storedIt, stored[11] and 1 or 0, codeExpireAt and stored[5] or '', codeExpireAt or 0}
+              if storedIt == 0 then return {0, 0, '', 0} end
+              return {1, stored[11] and 1 or 0, stored[5] or '', codeExpireAt}
             end
             if ARGV[9] ~= '' and stored[1] ~= ARGV[9] then return answer(0) end
             -- Out of the fetch queues, if it is in one (`fq`: see BookingFetches).
@@ -378,11 +391,13 @@ public struct MappingStore: Sendable {
             if stored[11] then gone[#gone + 1] = 'fq' end
             if stored[3] then gone[#gone + 1] = 'booking' end
             if #gone > 0 then redis.call('HDEL', KEYS[1], unpack(gone)) end
-            if not endMoved then return answer(1) end
+            -- Per booking, the code key's expiry is the caller's, every time: a crash between this
+            -- and that would otherwise leave it short of the record's for good.
+            if not endMoved then return answer(1, perBooking and redis.call('EXPIRETIME', KEYS[1]) or 0) end
             local expireAt = math.max(endsAt + tonumber(ARGV[5]), tonumber(ARGV[7]) + 3600)
             redis.call('EXPIREAT', KEYS[1], expireAt)
             if stored[10] then redis.call('EXPIREAT', KEYS[2], expireAt) end
             if stored[5] and not perBooking then redis.call('EXPIREAT', ARGV[6] .. stored[5], expireAt) end
-            return answer(1, stored[5] and expireAt)
+            return answer(1, expireAt)
             """)
 }

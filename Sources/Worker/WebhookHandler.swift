@@ -39,6 +39,9 @@ public struct WebhookHandler: JobHandler {
             case .failure(let error):
                 // E.g. OOM under noeviction: retried with backoff, dead-lettered after the last attempt.
                 outcomes[index] = .retry(error: "mapping update failed: \(error)", retryAfter: nil)
+            case .success(.codeClaimUnderWay):
+                outcomes[index] = .retry(
+                    error: "the tracking code's key names another booking whose change of code may be under way", retryAfter: .seconds(1))
             case .success(.codeOwnedByAnother):
                 outcomes[index] = .failed(reason: "tracking code belongs to another live booking; the code was not moved")
                 logger.warning(

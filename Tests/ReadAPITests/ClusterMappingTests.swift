@@ -116,11 +116,33 @@ struct ClusterMappingTests {
             #expect(try await store.apply(Self.event(.confirmed, "B2", c2.value, at: 3_000), receivedAt: 4) == .codeOwnedByAnother)
             #expect(try await store.resolve(c2)?.bookingID == "B1")
             #expect(try await store.record(bookingID: "B2") == nil)
-            // A pointer whose booking no longer names the code is taken over.
-            let c3 = TrackingCode("codeThreeCc")!
+            // A pointer whose booking gave the code up for good (retired it) is taken over; here a
+            // crash before B9's finish left it.
+            let (c3, c4) = (TrackingCode("codeThreeCc")!, TrackingCode("codeFourDdd")!)
+            #expect(try await store.apply(Self.event(.confirmed, "B9", c3.value, at: 1_000), receivedAt: 5) == .applied)
+            #expect(try await store.apply(Self.event(.modified, "B9", c4.value, at: 2_000), receivedAt: 5) == .applied)
             _ = try await redis.send("SET", keys.code(c3), "B9", "EX", 3600)
             #expect(try await store.apply(Self.event(.confirmed, "B3", c3.value, at: 3_000), receivedAt: 5) == .applied)
             #expect(try await store.resolve(c3)?.bookingID == "B3")
+            // A pointer whose booking neither names the code nor gave it up (a claim whose apply
+            // is under way): the event waits, nothing is written, and the code is still 404.
+            let c5 = TrackingCode("codeFiveEee")!
+            _ = try await redis.send("SET", keys.code(c5), "B8", "EX", 3600)
+            #expect(try await store.apply(Self.event(.confirmed, "B4", c5.value, at: 3_000), receivedAt: 5) == .codeClaimUnderWay)
+            #expect(try await store.record(bookingID: "B4") == nil)
+            #expect(try await store.resolve(c5) == nil)
+            #expect(try await redis.send("GET", keys.code(c5)).string == "B8")
+            // Two events of one booking in one batch, the older refused: the newer's code stays
+            // claimed (a refusal gives back only a code the booking can never take).
+            let (c6, c7) = (TrackingCode("codeSixFfff")!, TrackingCode("codeSevenGg")!)
+            #expect(try await store.apply(Self.event(.confirmed, "B5", c6.value, at: 7_000), receivedAt: 5) == .applied)
+            let pair = try await store.apply([
+                MappingStore.Delivery(Self.event(.modified, "B5", c7.value, at: 5_000), receivedAt: 6),
+                MappingStore.Delivery(Self.event(.modified, "B5", c7.value, at: 10_000), receivedAt: 6),
+            ])
+            #expect(try pair.map { try $0.get() } == [.stale, .applied])
+            #expect(try await store.resolve(c7)?.bookingID == "B5")
+            #expect(try await store.resolve(c6) == nil)
             // An erase takes the booking's code keys in their own slots (no CROSSSLOT).
             let operations = OperationsStore(redis: redis, keyPrefix: "bxt:", retentionHours: 1, heartbeatTTL: .seconds(10))
             let erasure = try await operations.erase(bookingID: "B1")
