@@ -154,21 +154,28 @@ class ClusterSet:
     --cluster-enabled yes`, joined by `redis-cli --cluster create`), a failed node noticed within
     1 s, so a killed primary's replica takes over in about two seconds."""
 
-    def __init__(self, directory: Path, primaries=3):
+    def __init__(self, directory: Path, primaries=3, certificates=None):
+        """With `certificates` (make_certificates' folder), every node speaks TLS only, on its
+        clients' port, its cluster bus and its replication, and requires client certificates."""
         self.processes = {}
         self.ports = []
         self.arguments = {}
+        tls = (certificates / "server.crt", certificates / "server.key", certificates / "ca.crt", True) if certificates else None
+        self.tls_args = ("--tls", "--insecure", "--cert", str(certificates / "client.crt"), "--key", str(certificates / "client.key")) \
+            if certificates else ()
         for index in range(primaries * 2):
             folder = directory / f"node-{index}"
             # The bus port defaults to the port + 10000, past 65535 for a high free port.
             arguments = ["--cluster-enabled", "yes", "--cluster-config-file", str(folder / "nodes.conf"), "--cluster-port",
                          str(free_port()), "--cluster-node-timeout", "1000", "--cluster-replica-validity-factor", "0"]
-            process, port = start_redis(folder, *arguments, name=f"node-{index}")
+            if certificates:
+                arguments += ["--tls-cluster", "yes", "--tls-replication", "yes"]
+            process, port = start_redis(folder, *arguments, tls=tls, name=f"node-{index}")
             self.processes[port] = process
             self.ports.append(port)
             self.arguments[port] = (folder, arguments)
-        subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{port}" for port in self.ports], "--cluster-replicas", "1",
-                        "--cluster-yes"], check=True, capture_output=True)
+        subprocess.run(["redis-cli", *self.tls_args, "--cluster", "create", *[f"127.0.0.1:{port}" for port in self.ports],
+                        "--cluster-replicas", "1", "--cluster-yes"], check=True, capture_output=True)
         self.wait_healthy()
 
     @property
@@ -179,7 +186,8 @@ class ClusterSet:
         return [port for port, process in self.processes.items() if process.poll() is None]
 
     def cli(self, *args, port=None):
-        result = subprocess.run(["redis-cli", "-p", str(port or self.live_ports()[0]), *map(str, args)], capture_output=True, text=True)
+        result = subprocess.run(["redis-cli", "-p", str(port or self.live_ports()[0]), *self.tls_args, *map(str, args)], capture_output=True,
+                                text=True)
         return result.stdout.strip()
 
     def primary_port_of(self, key):

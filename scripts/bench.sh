@@ -258,15 +258,10 @@ bench_cluster() {
     seeds="$(printf '127.0.0.1:%s,' "${ports[@]:0:3}")"; seeds="${seeds%,}"
     C() { redis-cli -c -p "${ports[0]}" "$@"; }
     flush_cluster() { for port in "${ports[@]}"; do redis-cli -p "$port" FLUSHALL >/dev/null 2>&1 || true; done; }
-    # on_target single|cluster COMMAND...: runs COMMAND with the roles' Redis settings for that target.
-    on_target() {
-        local target="$1"; shift
-        if [ "$target" = cluster ]; then
-            BXT_REDIS_URL="redis://cluster-managed/0" BXT_REDIS_CLUSTER_SEEDS="$seeds" "$@"
-        else
-            BXT_REDIS_CLUSTER_SEEDS="" "$@"
-        fi
-    }
+    # The roles' Redis settings per target, given on each command line (a process started in the
+    # background that way is the role itself: $! is its pid).
+    url_of() { [ "$1" = cluster ] && echo "redis://cluster-managed/0" || echo "$BXT_REDIS_URL"; }
+    seeds_of() { [ "$1" = cluster ] && echo "$seeds" || echo ""; }
     export BXT_BENCH_BODY="$ROOT/Tests/Fixtures/webhook-confirmed.json" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
         BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000
     local events="${BXT_BENCH_EVENTS:-50000}" target round
@@ -276,18 +271,20 @@ bench_cluster() {
             R FLUSHALL >/dev/null; flush_cluster
             # The ingress: wrk -c64 POST of the fixture (acknowledged after the push).
             local ingress_port; ingress_port="$(free_port)"
-            on_target "$target" env BXT_INGRESS_PORT="$ingress_port" BXT_INGRESS_HOST=127.0.0.1 BXT_INGRESS_OPS_PORT="$(free_port)" \
-                "$BIN" ingress >"$WORK/cluster-ingress.log" 2>&1 & local ingress=$!
+            BXT_REDIS_URL="$(url_of $target)" BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" BXT_INGRESS_PORT="$ingress_port" \
+                BXT_INGRESS_HOST=127.0.0.1 BXT_INGRESS_OPS_PORT="$(free_port)" "$BIN" ingress >"$WORK/cluster-ingress.log" 2>&1 &
+            local ingress=$!; PIDS+=("$ingress")
             wait_http "http://127.0.0.1:$ingress_port/healthz"
             wrk_run "http://127.0.0.1:$ingress_port/webhooks/booxi" scripts/bench/post-webhook.lua
             row "round $round, $target: ingress webhooks" "$RPS" "$P50" "$P99" "$(rss_mib "$ingress")"
             kill "$ingress"; wait "$ingress" 2>/dev/null || true
             R FLUSHALL >/dev/null; flush_cluster
             # One worker applying preloaded envelopes (each a new booking: claim, apply, finish).
-            on_target "$target" "$BENCH" preload --url "$BXT_REDIS_URL" --count "$events"
+            BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" "$BENCH" preload --url "$BXT_REDIS_URL" --count "$events"
             local started worker; started="$(date +%s.%N)"
-            on_target "$target" env BXT_WORKER_PORT="$(free_port)" "$BIN" worker --id "bench-$target" >"$WORK/cluster-worker.log" 2>&1 &
-            worker=$!
+            BXT_REDIS_URL="$(url_of $target)" BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" BXT_WORKER_PORT="$(free_port)" \
+                "$BIN" worker --id "bench-$target" >"$WORK/cluster-worker.log" 2>&1 &
+            worker=$!; PIDS+=("$worker")
             local left=1
             while [ "$left" != "0" ]; do
                 sleep 0.05
@@ -302,10 +299,11 @@ bench_cluster() {
             kill "$worker"; wait "$worker" 2>/dev/null || true
             R FLUSHALL >/dev/null; flush_cluster
             # Lookups with the API's cache off: the Redis path of every lookup.
-            on_target "$target" "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
+            BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" "$BENCH" seed-codes --url "$BXT_REDIS_URL" --count 10000
             local api_port api; api_port="$(free_port)"
-            on_target "$target" env BXT_API_PORT="$api_port" BXT_API_OPS_PORT="$(free_port)" BXT_API_LOOKUP_CACHE_CAPACITY=0 \
-                "$BIN" api >"$WORK/cluster-api.log" 2>&1 & api=$!
+            BXT_REDIS_URL="$(url_of $target)" BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" BXT_API_PORT="$api_port" \
+                BXT_API_OPS_PORT="$(free_port)" BXT_API_LOOKUP_CACHE_CAPACITY=0 "$BIN" api >"$WORK/cluster-api.log" 2>&1 &
+            api=$!; PIDS+=("$api")
             wait_http "http://127.0.0.1:$api_port/healthz"
             BXT_BENCH_CODES=10000 wrk_run "http://127.0.0.1:$api_port" scripts/bench/lookup.lua
             row "round $round, $target: lookups, cache off (non-2xx: $NON2XX)" "$RPS" "$P50" "$P99" "$(rss_mib "$api")"

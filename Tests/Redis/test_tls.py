@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from local_processes import BIN, book, role_environment, start_roles, wait_http
-from redis_servers import make_certificates, start_redis, stop
+from redis_servers import ClusterSet, make_certificates, start_redis, stop
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,33 @@ def test_every_role_works_over_tls(certificates, tls_server):
         stop(processes)
     # Nothing but TLS was possible: the server has no plain port.
     assert "Error" not in (work / "api.log").read_text()
+
+
+def test_a_redis_cluster_over_tls(certificates):
+    """A 3-primary, 3-replica Cluster speaking TLS only (clients, bus, replication): every role
+    learns the map and talks to each node over TLS, verifying the certificates (the nodes announce
+    127.0.0.1, the certificates name localhost: `redis.tls.serverName`)."""
+    cluster = ClusterSet(certificates.parent / "cluster", certificates=certificates)
+    work = certificates.parent / "cluster-roles"
+    work.mkdir(exist_ok=True)
+    extra, _ = tls_env(certificates, 0, BXT_REDIS_CLUSTER_SEEDS=cluster.seeds, BXT_REDIS_TLS_SERVER_NAME="localhost")
+    env, ports = role_environment("rediss://cluster-managed/0", **extra)
+    processes = start_roles(env, ports, work)
+    try:
+        codes = [book(ports, hour=hour) for hour in (10, 11, 12)]
+        for code in codes:
+            wait_http(f"http://127.0.0.1:{ports['api']}/api/tracking/{code}", timeout=30)
+        cancel = urllib.request.Request(f"http://127.0.0.1:{ports['api']}/api/tracking/{codes[0]}/cancel", method="POST", data=b"")
+        assert json.load(urllib.request.urlopen(cancel, timeout=30))["status"] == "Cancelled"
+        # The bookings' keys are on more than one node, each reached over TLS.
+        holding = [port for port in cluster.primary_ports() if cluster.cli("DBSIZE", port=port) not in ("", "0")]
+        assert len(holding) >= 2
+        # Key tracking runs on every primary, over TLS too.
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{ports['api_ops']}/metrics").read().decode()
+        assert "booxi_tracking_api_lookup_cache_tracking 1" in metrics
+    finally:
+        stop(processes)
+        cluster.stop()
 
 
 def test_admin_check_over_tls(certificates, tls_server):
