@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import Synchronization
 
 /// The client's side of a Redis Cluster: the slot map, a ``RedisNode`` (its pools) per primary, and
@@ -27,6 +28,14 @@ final class RedisCluster: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let periodic = Mutex<Task<Void, Never>?>(nil)
+    /// `booxi_tracking_redis_cluster_redirections_total{kind}`: `moved`, `ask`, `retry`
+    /// (`TRYAGAIN`, `CLUSTERDOWN`, `MASTERDOWN`, `LOADING`). A resharding shows as `ask` while
+    /// slots migrate and `moved` after; a failover as `retry` and `moved`.
+    private let redirections = [
+        "moved": Counter(label: "booxi_tracking_redis_cluster_redirections_total", dimensions: [("kind", "moved")]),
+        "ask": Counter(label: "booxi_tracking_redis_cluster_redirections_total", dimensions: [("kind", "ask")]),
+        "retry": Counter(label: "booxi_tracking_redis_cluster_redirections_total", dimensions: [("kind", "retry")]),
+    ]
 
     private struct State {
         var map = ClusterSlotMap()
@@ -97,13 +106,16 @@ final class RedisCluster: Sendable {
                     guard round <= Self.maxRedirections, let redirect = ClusterRedirect(reply, queried: endpoint) else { continue }
                     switch redirect {
                     case .moved(let slot, let to):
+                        redirections["moved"]?.increment()
                         state.withLock { $0.map.moved(slot, to: to) }
                         asking[anchor[index]] = nil
                         mapIsStale = true
                     case .ask(_, let to):
+                        redirections["ask"]?.increment()
                         state.withLock { $0.map.asked(to) }
                         asking[anchor[index]] = to
                     case .tryAgain:
+                        redirections["retry"]?.increment()
                         mustPause = true
                     }
                     retry.insert(anchor[index])
@@ -149,13 +161,16 @@ final class RedisCluster: Sendable {
             }
             switch redirect {
             case .moved(let slot, let to):
+                redirections["moved"]?.increment()
                 state.withLock { $0.map.moved(slot, to: to) }
                 asking = nil
                 refreshInBackground()
             case .ask(_, let to):
+                redirections["ask"]?.increment()
                 state.withLock { $0.map.asked(to) }
                 asking = to
             case .tryAgain:
+                redirections["retry"]?.increment()
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(500))
             }

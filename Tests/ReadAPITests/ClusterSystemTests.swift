@@ -2,6 +2,7 @@ import Foundation
 import RedisClient
 import TestSupport
 import TrackingCore
+import Synchronization
 import Testing
 
 /// The whole system on a 3-primary, 3-replica Redis Cluster: the ingress, a worker and the API
@@ -73,4 +74,95 @@ struct ClusterSystemTests {
         // Nothing was dead-lettered on the way.
         #expect(try await system.redis.send("LLEN", "bxt:{q}:dead").int == 0)
     }
+
+    /// `redis-cli --cluster reshard` moves 1,000 slots (those of a code the visitors look up among
+    /// them) from one primary to another while visitors look their bookings up (the API's cache
+    /// off: every lookup reads Redis) and new bookings' webhooks come in. No visitor sees an error,
+    /// every webhook is mapped, and the client's `ASK`/`MOVED` counts show in `/metrics`.
+    @Test func aLiveReshardUnderLoadShowsNoVisitorAnError() async throws {
+        let cluster = try RedisClusterServers()
+        defer { cluster.stop() }
+        try await cluster.waitUntilHealthy()
+        let system = try await SystemTestCase.start(
+            ["BXT_API_LOOKUP_CACHE_CAPACITY": "0", "BXT_API_LOOKUPS_PER_MINUTE_PER_IP": "1000000", "BXT_API_LOOKUPS_PER_SECOND_GLOBAL": "1000000"],
+            cluster: cluster)
+        defer { Task { await system.finish() } }
+        var codes: [String] = []
+        for hour in 9..<12 { codes.append(try await system.book(hour: hour)) }
+        // The first booking takes a code whose key is in slots 0-999, the first 1,000 of the
+        // primary that serves slot 0: the ones `reshard` moves.
+        let keys = MappingKeys(cluster: true)
+        let moving = (0..<100_000).lazy.map { "reshardCode\($0)" }.first { ClusterSlot.of(keys.code(TrackingCode($0)!)) < 1_000 }!
+        let store = MappingStore(redis: system.redis, keys: keys, retentionSeconds: 3600)
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let event = WebhookEvent(
+            eventType: .modified, bookingID: try await system.bookingID(of: codes[0]), trackingCode: TrackingCode(moving)!, status: "Approved",
+            eventTime: now)
+        #expect(try await store.apply(event, receivedAt: now) == .applied)
+        codes[0] = moving
+        for code in codes { try await system.waitUntil { try await system.api("/api/tracking/\(code)").status == 200 } }
+        let before = try await redirections(system)
+
+        func nodeID(servingSlot slot: Int) async throws -> (id: String, port: Int) {
+            let key = (0..<1_000_000).lazy.map { "k\($0)" }.first { ClusterSlot.of($0) == slot }!
+            let node = try await cluster.primary(of: key)
+            let client = RedisClient(configuration: node.configuration(poolSize: 1))
+            defer { Task { await client.shutdown() } }
+            return (try await client.send("CLUSTER", "MYID").string ?? "", node.port)
+        }
+        let (from, to) = (try await nodeID(servingSlot: 0), try await nodeID(servingSlot: 16_383))
+        let done = Flag()
+        let reshard = Task.detached { () -> Int32 in
+            defer { done.set() }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "redis-cli", "--cluster", "reshard", "127.0.0.1:\(from.port)", "--cluster-from", from.id, "--cluster-to", to.id,
+                "--cluster-slots", "1000", "--cluster-yes",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try? process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        // Visitors and webhooks while the slots move.
+        var statuses: [Int: Int] = [:]
+        var booked: [String] = []
+        var round = 0
+        let started = ContinuousClock.now
+        repeat {
+            for code in codes { statuses[try await system.api("/api/tracking/\(code)").status, default: 0] += 1 }
+            if round % 5 == 0 { booked.append(try await system.book(daysAhead: 5, hour: 8 + booked.count % 10)) }
+            round += 1
+        } while !done.isSet && ContinuousClock.now - started < .seconds(60)
+        #expect(await reshard.value == 0)
+        for code in codes { statuses[try await system.api("/api/tracking/\(code)").status, default: 0] += 1 }
+        #expect(statuses.keys.sorted() == [200], "lookup statuses during the reshard: \(statuses)")
+        for code in booked { try await system.waitUntil { try await system.api("/api/tracking/\(code)").status == 200 } }
+        // The slots moved, and the client followed them.
+        #expect(ClusterSlot.of(keys.code(TrackingCode(moving)!)) < 1_000)
+        #expect(try await cluster.primary(of: keys.code(TrackingCode(moving)!)).port == to.port)
+        let after = try await redirections(system)
+        #expect(after.ask + after.moved > before.ask + before.moved, "redirections before \(before), after \(after)")
+        #expect(try await system.redis.send("LLEN", "bxt:{q}:dead").int == 0)
+        print("reshard under load: \(statuses), \(booked.count) bookings, redirections \(before) -> \(after)")
+    }
+
+    /// The client's redirections so far, from the API's `/metrics`.
+    func redirections(_ system: SystemTestCase) async throws -> (ask: Int, moved: Int) {
+        let metrics = try await system.metrics()
+        func value(_ kind: String) -> Int {
+            let prefix = "booxi_tracking_redis_cluster_redirections_total{kind=\"\(kind)\"}"
+            return metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+        }
+        return (value("ask"), value("moved"))
+    }
+}
+
+/// Set once, read by another task.
+private final class Flag: Sendable {
+    private let state = Mutex(false)
+    func set() { state.withLock { $0 = true } }
+    var isSet: Bool { state.withLock { $0 } }
 }

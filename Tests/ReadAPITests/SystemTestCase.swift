@@ -176,9 +176,14 @@ struct SystemTestCase {
     /// Lookups the API answered from its memory so far (its `/metrics`; counts of every test in
     /// this process, so compare differences).
     func lookupCacheHits() async throws -> Int {
-        let metrics = try await request(opsPort, .GET, "/metrics").body
+        let metrics = try await self.metrics()
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("booxi_tracking_api_lookup_cache_total{result=\"hit\"}") }
         return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) } ?? 0
+    }
+
+    /// The API's `/metrics` (the process' metrics: every role of the test runs in it).
+    func metrics() async throws -> String {
+        try await request(opsPort, .GET, "/metrics").body
     }
 
     /// How often Redis ran `command` since the last `CONFIG RESETSTAT`.
