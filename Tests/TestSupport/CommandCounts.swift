@@ -25,7 +25,8 @@ public struct CommandCounts: Equatable, CustomStringConvertible, Sendable {
                 let count = Int(field.dropFirst("calls=".count))
             else { continue }
             let name = String(parts[0]).lowercased()
-            if !excluded.contains(name) && !name.hasPrefix("client|") && !name.hasPrefix("config|") && !name.hasPrefix("script|") {
+            // `cluster|…`: a Cluster client looking up the slot map, no event's work either.
+            if !excluded.contains(name) && !["client|", "config|", "script|", "cluster|"].contains(where: name.hasPrefix) {
                 calls[name] = count
             }
         }
