@@ -10,16 +10,19 @@ public enum ClusterSlot {
 
     public static func of(_ key: some Collection<UInt8>) -> Int {
         let bytes = Array(key)
-        var hashed = bytes[...]
-        if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
-        {
-            hashed = bytes[(open + 1)..<close]
-        }
-        return Int(crc16(hashed) & 16383)
+        return Int(crc16(hashTag(of: bytes) ?? bytes[...]) & 16383)
     }
 
     public static func of(_ key: String) -> Int { of(Array(key.utf8)) }
+
+    /// The part between the first `{` and the next `}`, when not empty: what a key's slot is
+    /// computed from. Nil when the key has none (its whole self is hashed).
+    public static func hashTag(of bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "{")),
+            let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+        else { return nil }
+        return bytes[(open + 1)..<close]
+    }
 
     static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0

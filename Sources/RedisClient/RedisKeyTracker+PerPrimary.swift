@@ -5,10 +5,10 @@ extension RedisKeyTracker {
     /// connection per primary the client's map names, each reporting the changes to the keys its
     /// node holds. ``Event/started`` once every primary tracks; ``Event/stopped`` as soon as one
     /// stops. When the map's primaries change (a failover, a node added), every connection starts
-    /// over on the new set, after a `stopped`.
-    /// A node that the map does not name yet is not tracked: a lookup answered through `ASK` by a
-    /// node that serves no slot yet (the first slots migrating into a new node) may be kept up to a
-    /// heartbeat longer than it is right (docs/redis.md#key-tracking-on-a-cluster).
+    /// over on the new set, after a `stopped`. A node an `ASK` names joins the map's primaries at
+    /// once (``ClusterSlotMap/asked(_:)``); the set is compared once a heartbeat, so an entry read
+    /// from a node that just joined may be served up to a heartbeat after it changed
+    /// (docs/redis.md, "Key tracking" under Redis Cluster).
     func runPerPrimary(_ cluster: RedisClient, _ onEvent: @escaping @Sendable (Event) -> Void) async {
         while !Task.isCancelled {
             let primaries = cluster.knownPrimaries()

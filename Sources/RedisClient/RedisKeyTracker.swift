@@ -39,10 +39,7 @@ public struct RedisKeyTracker: Sendable {
     /// otherwise on every primary.
     public init(redis: RedisClient, prefixes: [String], heartbeat: Duration = .seconds(1), logger: Logger) {
         // Keys under a prefix share its slot only when it holds a whole hash tag.
-        let tagged = prefixes.allSatisfy { prefix in
-            guard let open = prefix.firstIndex(of: "{"), let close = prefix[open...].firstIndex(of: "}") else { return false }
-            return prefix.index(after: open) < close
-        }
+        let tagged = prefixes.allSatisfy { ClusterSlot.hashTag(of: Array($0.utf8)) != nil }
         let oneSlot = tagged && Set(prefixes.map(ClusterSlot.of)).count <= 1
         self.init(
             connector: redis.connector(forKeysUnder: prefixes.first ?? ""), prefixes: prefixes, heartbeat: heartbeat, logger: logger,

@@ -98,7 +98,18 @@ public struct BookingFetches: Sendable {
     /// copy, which look at the queues only when it is there: a webhook carrying the booking, the
     /// common case, costs no `ZREM` (docs/scaling.md#per-event-budget). Popping an entry leaves the
     /// mark until the copy is stored; a mark without an entry costs three `ZREM`s once, no more.
+    /// `ringBell` wakes the fetchers; `markFetching` marks a popped booking's record as being
+    /// fetched and returns its version.
     static let requestFunction = """
+        local function ringBell(bell)
+          redis.call('LPUSH', bell, '1')
+          redis.call('LTRIM', bell, 0, 0)
+        end
+        local function markFetching(record, untilMs)
+          local version = redis.call('HGET', record, 'version')
+          if version then redis.call('HSET', record, 'fetchingUntil', untilMs) end
+          return version
+        end
         local function recordWantsFetch(record, wanted, due)
           if wanted == 2 and redis.call('HEXISTS', record, 'fetchedAt') == 1 then return false end
           return tonumber(redis.call('HGET', record, 'fetchingUntil') or '0') <= tonumber(due)
@@ -122,8 +133,7 @@ public struct BookingFetches: Sendable {
             local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, ARGV[1], tonumber(ARGV[2]), ARGV[3])
             if added == 1 then
               if redis.call('HEXISTS', KEYS[5], 'bookingId') == 1 then redis.call('HSET', KEYS[5], 'fq', '1') end
-              redis.call('LPUSH', KEYS[4], '1')
-              redis.call('LTRIM', KEYS[4], 0, 0)
+              ringBell(KEYS[4])
             end
             return added
             """)
@@ -142,21 +152,13 @@ public struct BookingFetches: Sendable {
     static let enqueueScript = RedisScript(
         requestFunction + """
             local added = requestFetch({KEYS[1], KEYS[2], KEYS[3]}, ARGV[1], tonumber(ARGV[2]), ARGV[3])
-            if added == 1 then
-              redis.call('LPUSH', KEYS[4], '1')
-              redis.call('LTRIM', KEYS[4], 0, 0)
-            end
+            if added == 1 then ringBell(KEYS[4]) end
             return added
             """)
 
     /// Per booking, the record's half of a pop. KEYS: the record. ARGV: fetching-until ms. The
     /// record's version, or nil without a record.
-    static let fetchingScript = RedisScript(
-        """
-        local version = redis.call('HGET', KEYS[1], 'version')
-        if version then redis.call('HSET', KEYS[1], 'fetchingUntil', ARGV[1]) end
-        return version
-        """)
+    static let fetchingScript = RedisScript(requestFunction + "return markFetching(KEYS[1], ARGV[1])")
 
     /// KEYS: the class zsets. ARGV: nowMs. The index of the first class with a due entry, or 0.
     static let peekScript = RedisScript(
@@ -171,18 +173,15 @@ public struct BookingFetches: Sendable {
     /// another slot), fetching-until ms. Pops the first due entry: {bookingId, class index, the
     /// record's version or ''}.
     static let popScript = RedisScript(
-        """
-        for index = 1, 3 do
-          local due = redis.call('ZRANGEBYSCORE', KEYS[index], '-inf', ARGV[1], 'LIMIT', 0, 1)
-          if #due > 0 then
-            redis.call('ZREM', KEYS[index], due[1])
-            if ARGV[2] == '' then return {due[1], index, ''} end
-            local record = ARGV[2] .. due[1]
-            local version = redis.call('HGET', record, 'version')
-            if version then redis.call('HSET', record, 'fetchingUntil', ARGV[3]) end
-            return {due[1], index, version or ''}
-          end
-        end
-        return {}
-        """)
+        requestFunction + """
+            for index = 1, 3 do
+              local due = redis.call('ZRANGEBYSCORE', KEYS[index], '-inf', ARGV[1], 'LIMIT', 0, 1)
+              if #due > 0 then
+                redis.call('ZREM', KEYS[index], due[1])
+                if ARGV[2] == '' then return {due[1], index, ''} end
+                return {due[1], index, markFetching(ARGV[2] .. due[1], ARGV[3]) or ''}
+              end
+            end
+            return {}
+            """)
 }

@@ -317,10 +317,7 @@ public struct MappingStore: Sendable {
               if retiredCodes > 0 then redis.call('EXPIREAT', retired, expireAt) end
             end
             -- Wakes the fetchers only when there is something to fetch.
-            if fetchRequested == 1 and not perBooking then
-              redis.call('LPUSH', KEYS[7], '1')
-              redis.call('LTRIM', KEYS[7], 0, 0)
-            end
+            if fetchRequested == 1 and not perBooking then ringBell(KEYS[7]) end
             -- Per booking, a code key the claim just made (`2`) takes the record's expiry even when
             -- the record's stands.
             local codeExpireAt = expireAt

@@ -39,15 +39,7 @@ struct ClusterMappingTests {
                 }
                 for result in try await store.apply(batch) { #expect(try result.get() == .applied) }
             }
-            let primaries = try await redis.primaries()
-            #expect(primaries.count == 3)
-            var records: [Int] = []
-            var codes: [Int] = []
-            for primary in primaries {
-                let node = RedisClient(
-                    configuration: cluster.nodes.first { RedisConfiguration.Endpoint.tcp(host: "127.0.0.1", port: $0.port) == primary }!
-                        .configuration(
-                            poolSize: 1))
+            let found = try await cluster.onEachPrimary(knownBy: redis) { node in
                 var found = (records: 0, codes: 0)
                 var cursor = "0"
                 repeat {
@@ -58,10 +50,10 @@ struct ClusterMappingTests {
                         if keys.bookingID(ofKey: key) != nil { found.records += 1 } else if keys.code(ofKey: key) != nil { found.codes += 1 }
                     }
                 } while cursor != "0"
-                await node.shutdown()
-                records.append(found.records)
-                codes.append(found.codes)
+                return found
             }
+            #expect(found.count == 3)
+            let (records, codes) = (found.map(\.records), found.map(\.codes))
             #expect(records.reduce(0, +) == bookings && codes.reduce(0, +) == bookings, "records \(records), codes \(codes)")
             for (share, codeShare) in zip(records, codes) {
                 // 33% ± 5% of the bookings on each primary, and of the codes.

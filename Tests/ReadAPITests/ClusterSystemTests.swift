@@ -32,23 +32,9 @@ struct ClusterSystemTests {
         #expect(try await system.api("/api/tracking/unknownCode123").status == 404)
         // Repeated lookups come from the API's memory: key tracking runs on every primary, each
         // reporting the changes to the bookings it holds.
-        var primaries: [RedisClient] = []
-        for endpoint in try await system.redis.primaries() {
-            guard case .tcp(_, let port) = endpoint else { continue }
-            primaries.append(RedisClient(configuration: cluster.nodes.first { $0.port == port }!.configuration(poolSize: 1)))
-        }
-        #expect(primaries.count == 3)
-        defer { for node in primaries { Task { await node.shutdown() } } }
-        func recordReads() async throws -> Int {
-            var reads = 0
-            for node in primaries {
-                let info = try await node.send("INFO", "commandstats").string ?? ""
-                let line = info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_hgetall:calls=") }
-                reads += line.flatMap { Int($0.dropFirst("cmdstat_hgetall:calls=".count).prefix { $0.isNumber }) } ?? 0
-            }
-            return reads
-        }
-        func resetStats() async throws { for node in primaries { try await node.send("CONFIG", "RESETSTAT") } }
+        #expect(try await system.redis.primaries().count == 3)
+        func recordReads() async throws -> Int { try await CommandCounts.read(system.redis, everyPrimaryOf: cluster)["hgetall"] }
+        func resetStats() async throws { _ = try await cluster.onEachPrimary(knownBy: system.redis) { try await $0.send("CONFIG", "RESETSTAT") } }
         for code in codes[1...] {
             try await system.waitUntil {
                 try await resetStats()

@@ -36,14 +36,7 @@ public struct CommandCounts: Equatable, CustomStringConvertible, Sendable {
     /// ``read(_:)`` of one server, or summed over every primary of `cluster`.
     public static func read(_ redis: RedisClient, everyPrimaryOf cluster: RedisClusterServers?) async throws -> CommandCounts {
         guard let cluster else { return try await read(redis) }
-        var sum = CommandCounts(calls: [:])
-        for endpoint in try await redis.primaries() {
-            guard case .tcp(_, let port) = endpoint, let node = cluster.nodes.first(where: { $0.port == port }) else { continue }
-            let client = RedisClient(configuration: node.configuration(poolSize: 1))
-            sum = sum + (try await read(client))
-            await client.shutdown()
-        }
-        return sum
+        return try await cluster.onEachPrimary(knownBy: redis) { try await read($0) }.reduce(CommandCounts(calls: [:]), +)
     }
 
     public init(calls: [String: Int]) {

@@ -65,6 +65,24 @@ public final class RedisClusterServers: @unchecked Sendable {
         throw RedisServerError.clusterNotFormed("not every node reported cluster_state:ok within \(timeout)")
     }
 
+    /// `body` on a client of each primary `redis` (a client of this cluster) knows, one node at a
+    /// time, for what only a node itself answers (`INFO`, `SCAN`, `CONFIG RESETSTAT`).
+    public func onEachPrimary<T>(knownBy redis: RedisClient, _ body: (RedisClient) async throws -> T) async throws -> [T] {
+        var results: [T] = []
+        for endpoint in try await redis.primaries() {
+            guard case .tcp(_, let port) = endpoint, let node = nodes.first(where: { $0.port == port }) else { continue }
+            let client = RedisClient(configuration: node.configuration(poolSize: 1))
+            do {
+                results.append(try await body(client))
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
+        return results
+    }
+
     /// The node serving `key`'s slot as primary now, asked of a live node.
     public func primary(of key: String) async throws -> RedisServer {
         let asked = nodes.first { $0.isRunning }!
