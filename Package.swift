@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "TrackingConfig",
             dependencies: [
-                "RedisClient",
+                "RedisClient", "JobQueue",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -96,16 +96,18 @@ struct Preload: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "preload", abstract: "Push N booking.confirmed envelopes for distinct bookings.")
     @Option var url: String
     @Option var count = 200_000
+    @Option(help: "queue.shards of the workers that will drain them")
+    var shards = 1
 
     func run() async throws {
         let redis = try benchRedis(url: url)
-        let queue = JobQueue(redis: redis, keys: QueueKeys())
+        let queue = JobQueue(redis: redis, shards: QueueShards(count: shards))
         for chunk in stride(from: 0, to: count, by: 5_000) {
             var pipeline = RedisPipeline()
             for index in chunk..<min(chunk + 5_000, count) {
                 let body =
                     #"{"event":"booking.confirmed","booking":{"confirmationNumber":"P\#(index)","status":"Approved","client":{"firstName":"F","lastName":"L","trackingPage":{"viewURL":"https://book.booxi.com/tracking/preload\#(index)"}}}}"#
-                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), to: &pipeline)
+                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), forBooking: "P\(index)", to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
         }

@@ -55,7 +55,7 @@ public func buildIngressApplication(
         )
     }
     let receiver = WebhookReceiver(
-        settings: settings, queue: JobQueue(redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix)), authenticator: authenticator,
+        settings: settings, queue: JobQueue(redis: redis, shards: configuration.queueShards), authenticator: authenticator,
         redis: redis, metrics: IngressMetrics())
 
     let router = Router.forRole()

@@ -81,9 +81,9 @@ struct WebhookReceiver: Sendable {
         var push = RedisPipeline()
         if let eventID {
             queue.appendPush(
-                envelope, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, marking: payload.bookingID ?? "1", to: &push)
+                envelope, forBooking: payload.bookingID, oncePer: eventID, windowSeconds: settings.dedupeWindowSeconds, to: &push)
         } else {
-            queue.appendPush(envelope, to: &push)
+            queue.appendPush(envelope, forBooking: payload.bookingID, to: &push)
         }
         let waitReply = push.count
         if let replicaWait { queue.appendReplicaWait(replicaWait, to: &push) }

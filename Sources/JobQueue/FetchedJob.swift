@@ -6,10 +6,13 @@ public struct FetchedJob: Sendable {
     public let raw: [UInt8]
     /// Nil when the bytes are not an envelope: the worker dead-letters it rather than losing it.
     public let envelope: JobEnvelope?
+    /// The queue shard it was taken from: it is acknowledged, retried or dead-lettered there.
+    public let shard: Int
 
-    public init(raw: [UInt8]) {
+    public init(raw: [UInt8], shard: Int = 0) {
         self.raw = raw
         self.envelope = try? JobEnvelope.decode(raw)
+        self.shard = shard
     }
 
     /// Attempts made before this one (failed, or interrupted by a crash); 0 for unreadable bytes.

@@ -5,22 +5,29 @@ import RedisClient
 /// reaper, one at a time under a `SET NX PX` lock with a random token, hands the processing lists
 /// of lanes whose heartbeat expired back to the waiting lists, counting the interrupted attempt.
 extension JobQueue {
+    /// Every lane registers and beats in every shard: recovery in a shard reads only that shard's
+    /// slot (the registry, the heartbeat and the processing list are one script's keys).
     public func heartbeat(laneIDs: [String], ttl: Duration) async throws {
         var pipeline = RedisPipeline()
-        for laneID in laneIDs {
-            pipeline.append("SET", keys.heartbeat(laneID), "1", "PX", Int(ttl.milliseconds))
-            pipeline.append("ZADD", keys.workers, Int(JobEnvelope.nowMilliseconds()), laneID)
+        let now = Int(JobEnvelope.nowMilliseconds())
+        for keys in shards.all {
+            for laneID in laneIDs {
+                pipeline.append("SET", keys.heartbeat(laneID), "1", "PX", Int(ttl.milliseconds))
+                pipeline.append("ZADD", keys.workers, now, laneID)
+            }
         }
         for reply in try await redis.execute(pipeline) { _ = try RedisClient.checked(reply) }
     }
 
     public func deregister(laneID: String) async throws {
-        try await recover(laneID, .handBackAndLeave)
+        for keys in shards.all { try await recover(laneID, .handBackAndLeave, in: keys) }
     }
 
     @discardableResult
     public func returnHeld(laneID: String) async throws -> Int {
-        try await recover(laneID, .handBackAndStay).int ?? 0
+        var returned = 0
+        for keys in shards.all { returned += try await recover(laneID, .handBackAndStay, in: keys).int ?? 0 }
+        return returned
     }
 
     /// How ``QueueScripts/recover`` treats a worker's processing list.
@@ -35,20 +42,29 @@ extension JobQueue {
     }
 
     @discardableResult
-    private func recover(_ laneID: String, _ mode: RecoveryMode, note: String = "") async throws -> RedisReply {
+    private func recover(_ laneID: String, _ mode: RecoveryMode, in keys: QueueKeys, note: String = "") async throws -> RedisReply {
         try await redis.eval(
             QueueScripts.recover,
             keys: [keys.processing(laneID), keys.webhooks, keys.commands, keys.workers, keys.heartbeat(laneID)],
             arguments: [laneID, mode.rawValue, note])
     }
 
+    /// Each shard is reaped under its own lock; nil when another process held every one.
     public func reap(lockTTL: Duration) async throws -> Int? {
+        var recovered: Int?
+        for keys in shards.all {
+            if let count = try await reap(keys, lockTTL: lockTTL) { recovered = (recovered ?? 0) + count }
+        }
+        return recovered
+    }
+
+    private func reap(_ keys: QueueKeys, lockTTL: Duration) async throws -> Int? {
         guard let token = try await redis.acquireLock(keys.reaperLock, ttl: lockTTL) else { return nil }
         var recovered = 0
         do {
             let workers = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
             for laneID in workers {
-                recovered += try await recover(laneID, .requeueCrashed, note: JobEnvelope.crashNote(laneID: laneID)).int ?? 0
+                recovered += try await recover(laneID, .requeueCrashed, in: keys, note: JobEnvelope.crashNote(laneID: laneID)).int ?? 0
             }
         } catch {
             try? await redis.releaseLock(keys.reaperLock, token: token)
@@ -65,23 +81,28 @@ extension JobQueue {
         public let holding: Int
     }
 
-    /// The registered worker lanes, in one round trip after the registry's.
+    /// The registered worker lanes (as the first shard knows them: every lane registers in every
+    /// shard), with what they hold in all shards, in one round trip after the registry's.
     public func workers() async throws -> [RegisteredWorker] {
-        let ids = try await redis.send("ZRANGE", keys.workers, 0, -1).array?.compactMap(\.string) ?? []
+        let ids = try await redis.send("ZRANGE", shards[0].workers, 0, -1).array?.compactMap(\.string) ?? []
         guard !ids.isEmpty else { return [] }
         var pipeline = RedisPipeline()
         for id in ids {
-            pipeline.append("EXISTS", keys.heartbeat(id))
-            pipeline.append("LLEN", keys.processing(id))
+            pipeline.append("EXISTS", shards[0].heartbeat(id))
+            for keys in shards.all { pipeline.append("LLEN", keys.processing(id)) }
         }
         let replies = try await redis.execute(pipeline)
+        let stride = 1 + shards.count
         return ids.enumerated().map { index, id in
-            RegisteredWorker(id: id, alive: replies[2 * index] == .integer(1), holding: replies[2 * index + 1].int ?? 0)
+            let holding = replies[(stride * index + 1)..<(stride * index + stride)].reduce(0) { $0 + ($1.int ?? 0) }
+            return RegisteredWorker(id: id, alive: replies[stride * index] == .integer(1), holding: holding)
         }
     }
 
-    /// How many jobs `laneID`'s processing list holds.
+    /// How many jobs `laneID`'s processing lists hold.
     public func held(by laneID: String) async throws -> Int {
-        try await redis.send("LLEN", keys.processing(laneID)).int ?? 0
+        var pipeline = RedisPipeline()
+        for keys in shards.all { pipeline.append("LLEN", keys.processing(laneID)) }
+        return try await redis.execute(pipeline).reduce(0) { $0 + ($1.int ?? 0) }
     }
 }

@@ -9,34 +9,46 @@ import RedisClient
 /// pipelines), workers drive it through ``JobQueueDriver``.
 public struct JobQueue: JobQueueDriver {
     let redis: RedisClient
-    public let keys: QueueKeys
+    /// Where each booking's jobs live (one shard unless `queue.shards` says more).
+    public let shards: QueueShards
 
-    public init(redis: RedisClient, keys: QueueKeys) {
+    public init(redis: RedisClient, shards: QueueShards = QueueShards()) {
         self.redis = redis
-        self.keys = keys
+        self.shards = shards
     }
+
+    public var shardCount: Int { shards.count }
 
     // MARK: Producers
 
-    /// Appends the push of `envelope` onto its waiting list to `pipeline`.
-    public func appendPush(_ envelope: JobEnvelope, to pipeline: inout RedisPipeline) {
-        pipeline.append(RedisCommand("LPUSH", keys.waitingList(for: envelope.kind), envelope.encoded()))
+    /// Appends the push of `envelope` onto its waiting list, in the booking's shard, to `pipeline`.
+    public func appendPush(_ envelope: JobEnvelope, forBooking bookingID: String?, to pipeline: inout RedisPipeline) {
+        pipeline.append(RedisCommand("LPUSH", shards.forBooking(bookingID).waitingList(for: envelope.kind), envelope.encoded()))
     }
 
     /// Appends a push that happens once per `eventID` within `windowSeconds`: the seen-marker and
-    /// the push are one script. Its reply reads as ``PushOutcome/queued`` or ``PushOutcome/duplicate``.
+    /// the push are one script, in the booking's shard (a booking's deliveries all go there, so a
+    /// duplicate meets its marker). The marker holds the booking id (`1` without one), for the
+    /// console's search by event id. Its reply reads as ``PushOutcome/queued`` or ``PushOutcome/duplicate``.
     public func appendPush(
-        _ envelope: JobEnvelope, oncePer eventID: String, windowSeconds: Int, marking subject: String = "1", to pipeline: inout RedisPipeline
+        _ envelope: JobEnvelope, forBooking bookingID: String?, oncePer eventID: String, windowSeconds: Int, to pipeline: inout RedisPipeline
     ) {
+        let keys = shards.forBooking(bookingID)
         pipeline.append(
             QueueScripts.pushOnce, keys: [keys.waitingList(for: envelope.kind), keys.seen(eventID)],
-            arguments: [envelope.encoded(), windowSeconds, subject])
+            arguments: [envelope.encoded(), windowSeconds, bookingID ?? "1"])
     }
 
     /// What the first delivery of `eventID` was about, and how many deliveries of it the ingress
-    /// stopped since, while the de-duplication window remembers it.
+    /// stopped since, while the de-duplication window remembers it. The event id alone does not
+    /// name a shard: with several, each is asked in one pipeline.
     public func seenEvent(_ eventID: String) async throws -> SeenEvent? {
-        try await redis.get(keys.seen(eventID)).map { SeenEvent(marker: String(decoding: $0, as: UTF8.self)) }
+        var pipeline = RedisPipeline()
+        for keys in shards.all { pipeline.append("GET", keys.seen(eventID)) }
+        for reply in try await redis.execute(pipeline) {
+            if let marker = try RedisClient.checked(reply).bytes { return SeenEvent(marker: String(decoding: marker, as: UTF8.self)) }
+        }
+        return nil
     }
 
     /// What the first delivery of `eventID` was about (the subject its push marked), while the
@@ -46,11 +58,14 @@ public struct JobQueue: JobQueueDriver {
     }
 
     /// Appends a push that holds `bookingID`'s command lock (one command in flight per booking) and
-    /// writes the job's first `status`, both for `ttlSeconds`. Its reply reads as
+    /// writes the job's first `status`, both for `ttlSeconds`. The envelope's id must name the
+    /// booking's shard (``QueueShards/newJobID(forBooking:)``). Its reply reads as
     /// ``PushOutcome/queued`` or ``PushOutcome/busy(holder:)``.
     public func appendPush(
         _ envelope: JobEnvelope, holdingCommandLockOf bookingID: String, status: [UInt8], ttlSeconds: Int, to pipeline: inout RedisPipeline
     ) {
+        let keys = shards.forBooking(bookingID)
+        precondition(shards.ofJob(envelope.id).shard == keys.shard, "a command's job id must name its booking's shard")
         pipeline.append(
             QueueScripts.pushHoldingLock,
             keys: [keys.bookingCommandLock(bookingID), keys.job(envelope.id), keys.waitingList(for: envelope.kind)],
@@ -65,17 +80,23 @@ public struct JobQueue: JobQueueDriver {
     }
 
     /// Pushes one envelope on its own (tests, tools).
-    public func push(_ envelope: JobEnvelope) async throws {
+    public func push(_ envelope: JobEnvelope, forBooking bookingID: String? = nil) async throws {
         var pipeline = RedisPipeline()
-        appendPush(envelope, to: &pipeline)
+        appendPush(envelope, forBooking: bookingID, to: &pipeline)
         _ = try RedisClient.checked(try await redis.execute(pipeline)[0])
     }
 
     // MARK: JobQueueDriver
 
-    public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+    public func fetch(from queue: QueueName, shard: Int, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+        let keys = shards[shard]
         let source = keys.waitingList(queue)
         let processing = keys.processing(laneID)
+        guard blockTimeout > .zero else {
+            // Only what is there: one script, whatever the batch.
+            let moved = try await redis.eval(QueueScripts.moveUpTo, keys: [source, processing], arguments: [max(1, maxBatch)])
+            return (moved.array?.compactMap(\.bytes) ?? []).map { FetchedJob(raw: $0, shard: shard) }
+        }
         // The count of what is left, in the same round trip, tells whether a batch is worth a second
         // one: a job that came alone costs no empty `LMOVE`.
         let (moved, left) = try await redis.blmoveCounting(from: source, to: processing, timeout: blockTimeout)
@@ -85,19 +106,20 @@ public struct JobQueue: JobQueueDriver {
             let more = try await redis.eval(QueueScripts.moveUpTo, keys: [source, processing], arguments: [min(left, maxBatch - 1)])
             raws += more.array?.compactMap(\.bytes) ?? []
         }
-        return raws.map(FetchedJob.init(raw:))
+        return raws.map { FetchedJob(raw: $0, shard: shard) }
     }
 
     public func acknowledge(_ jobs: [FetchedJob], laneID: String) async throws {
         guard !jobs.isEmpty else { return }
         var pipeline = RedisPipeline()
-        for job in jobs { pipeline.append("LREM", keys.processing(laneID), -1, job.raw) }
+        for job in jobs { pipeline.append("LREM", shards[job.shard].processing(laneID), -1, job.raw) }
         _ = try await redis.execute(pipeline)
     }
 
     @discardableResult
     public func moveToDelayed(_ job: FetchedJob, envelope: JobEnvelope, dueAt: Int64, laneID: String) async throws -> Bool {
-        try await redis.eval(
+        let keys = shards[job.shard]
+        return try await redis.eval(
             QueueScripts.moveToDelayed, keys: [keys.processing(laneID), keys.delayed],
             arguments: [job.raw, envelope.encoded(), Int(dueAt)]
         ).int == 1
@@ -105,7 +127,8 @@ public struct JobQueue: JobQueueDriver {
 
     @discardableResult
     public func moveToDead(_ job: FetchedJob, letter: DeadLetter, laneID: String) async throws -> Bool {
-        try await redis.eval(
+        let keys = shards[job.shard]
+        return try await redis.eval(
             QueueScripts.moveToDead, keys: [keys.processing(laneID), keys.dead],
             arguments: [job.raw, Array(try JSONEncoder().encode(letter))]
         ).int == 1
@@ -113,17 +136,31 @@ public struct JobQueue: JobQueueDriver {
 
     @discardableResult
     public func promoteDue(now: Int64 = JobEnvelope.nowMilliseconds(), limit: Int = 500) async throws -> Int {
-        try await redis.eval(QueueScripts.promote, keys: [keys.delayed, keys.webhooks, keys.commands], arguments: [Int(now), limit]).int ?? 0
+        var pipeline = RedisPipeline()
+        for keys in shards.all {
+            pipeline.append(QueueScripts.promote, keys: [keys.delayed, keys.webhooks, keys.commands], arguments: [Int(now), limit])
+        }
+        return try await redis.execute(pipeline).reduce(0) { $0 + (try RedisClient.checked($1).int ?? 0) }
     }
 
+    /// The depths summed over the shards.
     public func depths() async throws -> QueueDepths {
         var pipeline = RedisPipeline()
-        pipeline.append("LLEN", keys.webhooks)
-        pipeline.append("LLEN", keys.commands)
-        pipeline.append("ZCARD", keys.delayed)
-        pipeline.append("LLEN", keys.dead)
-        let replies = try await redis.execute(pipeline).map { $0.int ?? 0 }
-        return QueueDepths(webhooks: replies[0], commands: replies[1], delayed: replies[2], dead: replies[3])
+        for keys in shards.all {
+            pipeline.append("LLEN", keys.webhooks)
+            pipeline.append("LLEN", keys.commands)
+            pipeline.append("ZCARD", keys.delayed)
+            pipeline.append("LLEN", keys.dead)
+        }
+        let replies = try await redis.execute(pipeline).map { try RedisClient.checked($0).int ?? 0 }
+        var depths = QueueDepths(webhooks: 0, commands: 0, delayed: 0, dead: 0)
+        for start in stride(from: 0, to: replies.count, by: 4) {
+            depths.webhooks += replies[start]
+            depths.commands += replies[start + 1]
+            depths.delayed += replies[start + 2]
+            depths.dead += replies[start + 3]
+        }
+        return depths
     }
 }
 

@@ -10,9 +10,12 @@
 /// Every job a worker takes stays in its processing list until acknowledged, retried or
 /// dead-lettered, so a crash loses nothing (docs/architecture.md §4).
 public protocol JobQueueDriver: Sendable {
-    /// Waits up to `blockTimeout` for a job on `queue`, then takes up to `maxBatch - 1` more
-    /// without blocking, all into `laneID`'s processing list. Cancellation ends the wait.
-    func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob]
+    /// How many queue shards there are (`queue.shards`); a worker's lanes drain every one.
+    var shardCount: Int { get }
+    /// Waits up to `blockTimeout` for a job on `queue` in `shard`, then takes up to `maxBatch - 1`
+    /// more without blocking, all into `laneID`'s processing list of that shard. A zero
+    /// `blockTimeout` takes only what is there. Cancellation ends the wait.
+    func fetch(from queue: QueueName, shard: Int, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob]
     /// Removes finished jobs from the processing list.
     func acknowledge(_ jobs: [FetchedJob], laneID: String) async throws
     /// Replaces `job` in `laneID`'s processing list by `envelope` in the delayed set, due at
@@ -36,6 +39,13 @@ public protocol JobQueueDriver: Sendable {
     /// (its last error ``JobEnvelope/crashNote(laneID:)``); nil when another process is reaping.
     func reap(lockTTL: Duration) async throws -> Int?
     func depths() async throws -> QueueDepths
+}
+
+extension JobQueueDriver {
+    /// ``fetch(from:shard:laneID:maxBatch:blockTimeout:)`` from the first (or only) shard.
+    public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+        try await fetch(from: queue, shard: 0, laneID: laneID, maxBatch: maxBatch, blockTimeout: blockTimeout)
+    }
 }
 
 public struct QueueDepths: Sendable, Equatable, Codable {

@@ -44,7 +44,10 @@ public final class MemoryJobQueue: JobQueueDriver {
 
     // MARK: JobQueueDriver
 
-    public func fetch(from queue: QueueName, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
+    /// One shard: the in-memory queue has no slots to spread over.
+    public var shardCount: Int { 1 }
+
+    public func fetch(from queue: QueueName, shard: Int, laneID: String, maxBatch: Int, blockTimeout: Duration) async throws -> [FetchedJob] {
         let deadline = ContinuousClock.now + blockTimeout
         while true {
             let taken = state.withLock { state -> [[UInt8]] in
@@ -53,7 +56,7 @@ public final class MemoryJobQueue: JobQueueDriver {
                 state.processing[laneID, default: []].append(contentsOf: jobs)
                 return jobs
             }
-            if !taken.isEmpty { return taken.map(FetchedJob.init(raw:)) }
+            if !taken.isEmpty { return taken.map { FetchedJob(raw: $0) } }
             if ContinuousClock.now >= deadline { return [] }
             try await Task.sleep(for: pollInterval)
         }

@@ -1,13 +1,23 @@
-/// The queue's Redis keys (docs/architecture.md §3). All of them share the `{q}` hash tag, so every script and
-/// pipeline over them stays in one Redis Cluster slot.
+import RedisClient
+
+/// One queue shard's Redis keys (docs/architecture.md §3). All of them share the shard's hash tag,
+/// so every script and pipeline over them stays in one Redis Cluster slot. With one shard (the
+/// default) the tag is `{q}`; ``QueueShards`` says which tag each further shard has.
 public struct QueueKeys: Sendable {
     public let prefix: String
+    /// Which shard of ``QueueShards`` these keys are (0 for the only one).
+    public let shard: Int
+    /// The hash tag, without its braces: `q` for shard 0.
+    public let tag: String
 
-    public init(prefix: String = "bxt:") {
+    public init(prefix: String = "bxt:", shard: Int = 0, tag: String = "q") {
         self.prefix = prefix
+        self.shard = shard
+        self.tag = tag
+        base = prefix + "{" + tag + "}:"
     }
 
-    private var base: String { prefix + "{q}:" }
+    private let base: String
 
     /// Webhook envelopes waiting (LPUSH by the ingress, BLMOVE RIGHT by workers: FIFO).
     public var webhooks: String { base + "webhooks" }

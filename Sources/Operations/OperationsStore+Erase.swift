@@ -88,21 +88,23 @@ extension OperationsStore {
         """)
 
     /// Deletes the status records (and replies, which may hold a cancel's note) of the commands
-    /// that came through these codes, named by their log ids. Both keys of a command share the
-    /// queue's slot, so each `DEL` stays in one slot.
+    /// that came through these codes, named by their log ids. Both keys of a command share its
+    /// queue shard's slot, so each `DEL` stays in one slot.
     private func deleteCommandRecords(owners: Set<String>) async throws -> (commands: Int, keys: Int) {
         guard !owners.isEmpty else { return (0, 0) }
         var commands = 0, deleted = 0
-        try await redis.scanKeys(matching: queue.keys.job("*")) { found in
-            var reads = RedisPipeline()
-            for key in found { reads.append("GET", key) }
-            var deletes = RedisPipeline()
-            for (key, value) in zip(found, try await redis.execute(reads)) {
-                guard let text = value.string, owners.contains(where: { text.contains("\"owner\":\"\($0)\"") }) else { continue }
-                deletes.append("DEL", key, queue.keys.jobReplies(String(key.dropFirst(queue.keys.job("").count))))
+        for keys in queue.shards.all {
+            try await redis.scanKeys(matching: keys.job("*")) { found in
+                var reads = RedisPipeline()
+                for key in found { reads.append("GET", key) }
+                var deletes = RedisPipeline()
+                for (key, value) in zip(found, try await redis.execute(reads)) {
+                    guard let text = value.string, owners.contains(where: { text.contains("\"owner\":\"\($0)\"") }) else { continue }
+                    deletes.append("DEL", key, keys.jobReplies(String(key.dropFirst(keys.job("").count))))
+                }
+                commands += deletes.count
+                deleted += try await redis.execute(deletes).reduce(0) { $0 + ($1.int ?? 0) }
             }
-            commands += deletes.count
-            deleted += try await redis.execute(deletes).reduce(0) { $0 + ($1.int ?? 0) }
         }
         return (commands, deleted)
     }
@@ -113,18 +115,25 @@ extension OperationsStore {
     private func removeJobs(
         _ match: ErasureMatch, progress: @Sendable (EraseProgress) async -> Void
     ) async throws -> (examined: Int, removed: Int) {
-        let keys = queue.keys
-        var lists = [("webhooks", keys.webhooks), ("commands", keys.commands)]
-        lists += try await queue.workers().map { ("processing \($0.id)", keys.processing($0.id)) }
+        let lanes = try await queue.workers().map(\.id)
         var examined = 0, removed = 0
-        for (name, key) in lists {
-            let counts = try await removeJobs(match, list: key, named: name, deadLetters: false, progress: progress)
-            examined += counts.examined
-            removed += counts.removed
+        // A booking's jobs are in its shard, but a job pushed under another shard count, or
+        // replayed by hand, may not be: every shard is read.
+        for keys in queue.shards.all {
+            let named = { (name: String) in queue.shards.count > 1 ? "\(name) (shard \(keys.shard))" : name }
+            var lists = [(named("webhooks"), keys.webhooks), (named("commands"), keys.commands)]
+            lists += lanes.map { (named("processing \($0)"), keys.processing($0)) }
+            for (name, key) in lists {
+                let counts = try await removeJobs(match, list: key, named: name, deadLetters: false, progress: progress)
+                examined += counts.examined
+                removed += counts.removed
+            }
+            let delayed = try await removeDelayedJobs(match, in: keys, named: named("delayed"), progress: progress)
+            let dead = try await removeJobs(match, list: keys.dead, named: named("dead"), deadLetters: true, progress: progress)
+            examined += delayed.examined + dead.examined
+            removed += delayed.removed + dead.removed
         }
-        let delayed = try await removeDelayedJobs(match, progress: progress)
-        let dead = try await removeJobs(match, list: keys.dead, named: "dead", deadLetters: true, progress: progress)
-        return (examined + delayed.examined + dead.examined, removed + delayed.removed + dead.removed)
+        return (examined, removed)
     }
 
     /// One list, a window at a time from the head. Pushes land at the head and only shift the
@@ -151,9 +160,9 @@ extension OperationsStore {
     /// The delayed set through `ZSCAN`, which returns every member present for the whole scan at
     /// least once, whatever the promoter moves meanwhile.
     private func removeDelayedJobs(
-        _ match: ErasureMatch, progress: @Sendable (EraseProgress) async -> Void
+        _ match: ErasureMatch, in keys: QueueKeys, named name: String, progress: @Sendable (EraseProgress) async -> Void
     ) async throws -> (examined: Int, removed: Int) {
-        let delayed = queue.keys.delayed
+        let delayed = keys.delayed
         let total = try await redis.send("ZCARD", delayed).int ?? 0
         var cursor = "0", examined = 0, removed = 0
         guard total > 0 else { return (0, 0) }
@@ -165,7 +174,7 @@ extension OperationsStore {
             let hits = members.filter { match.matches($0, deadLetter: false) }
             examined += members.count
             removed += try await queue.removeEntries(hits, from: delayed, sorted: true)
-            await progress(EraseProgress(list: "delayed", examined: examined, total: total, removed: removed))
+            await progress(EraseProgress(list: name, examined: examined, total: total, removed: removed))
         } while cursor != "0"
         return (examined, removed)
     }

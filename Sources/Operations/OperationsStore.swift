@@ -17,9 +17,9 @@ public struct OperationsStore: Sendable {
     /// How long a worker's heartbeat lives (`worker.heartbeatTtlMs`), to turn its remaining TTL into an age.
     public let heartbeatTTL: Duration
 
-    public init(redis: RedisClient, keyPrefix: String, retentionHours: Int, heartbeatTTL: Duration) {
+    public init(redis: RedisClient, keyPrefix: String, queueShards: Int = 1, retentionHours: Int, heartbeatTTL: Duration) {
         self.redis = redis
-        queue = JobQueue(redis: redis, keys: QueueKeys(prefix: keyPrefix))
+        queue = JobQueue(redis: redis, shards: QueueShards(prefix: keyPrefix, count: queueShards))
         mappings = MappingStore(redis: redis, keys: MappingKeys(prefix: keyPrefix, cluster: redis.isCluster), retentionSeconds: retentionHours * 3600)
         timeline = BookingTimeline(keyPrefix: keyPrefix, cluster: redis.isCluster)
         stats = MinuteStatsReader(redis: redis, keyPrefix: keyPrefix)
@@ -32,7 +32,8 @@ extension OperationsStore {
     /// The store for a configuration's Redis key prefix, retention and heartbeat.
     public init(configuration: AppConfiguration, redis: RedisClient) {
         self.init(
-            redis: redis, keyPrefix: configuration.keyPrefix, retentionHours: configuration.worker.recordRetentionHours,
+            redis: redis, keyPrefix: configuration.keyPrefix, queueShards: configuration.queueShards.count,
+            retentionHours: configuration.worker.recordRetentionHours,
             heartbeatTTL: configuration.worker.heartbeatTTL)
     }
 }

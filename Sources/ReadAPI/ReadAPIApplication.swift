@@ -35,7 +35,7 @@ public func buildReadAPIServices(
             cacheTTL: .seconds(settings.cacheTTLSeconds), fetchWait: settings.fetchWait, cache: cache, logger: logger),
         mappings: mappings,
         commands: CommandStore(
-            redis: redis, keys: QueueKeys(prefix: configuration.keyPrefix),
+            redis: redis, shards: configuration.queueShards,
             replicaWait: ReplicaWait(replicas: configuration.ingress.replicaAcks, timeout: configuration.ingress.replicaAckTimeout),
             timeline: BookingTimeline(keyPrefix: configuration.keyPrefix, cluster: redis.isCluster)),
         slotTokens: SlotTokens(secret: slotSecret, lifetime: .seconds(settings.slotTokenTTLSeconds)),

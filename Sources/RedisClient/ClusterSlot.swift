@@ -24,7 +24,8 @@ public enum ClusterSlot {
         return bytes[(open + 1)..<close]
     }
 
-    static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
+    /// CRC16 (XMODEM), the checksum Cluster's slots are made of.
+    public static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0
         for byte in bytes {
             crc ^= UInt16(byte) << 8

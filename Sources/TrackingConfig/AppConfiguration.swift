@@ -1,6 +1,7 @@
 import Logging
 import Configuration
 import Foundation
+import JobQueue
 import RedisClient
 import SystemPackage
 
@@ -9,6 +10,8 @@ import SystemPackage
 public struct AppConfiguration: Sendable {
     public var redis: RedisConfiguration
     public var keyPrefix: String
+    /// `queue.shards`: the queues' keys, spread over this many hash tags.
+    public var queueShards: QueueShards
     public var logLevel: Logger.Level
     public var ingress: IngressSettings
     public var worker: WorkerSettings
@@ -55,6 +58,7 @@ public struct AppConfiguration: Sendable {
         try SecretStrength.notPlaceholder(redis.sentinel?.password, key: "redis.sentinelPassword")
         self.redis = redis
         keyPrefix = try settings.string("redis.keyPrefix")
+        queueShards = QueueShards(prefix: keyPrefix, count: try settings.int("queue.shards", in: 1...QueueShards.maxCount))
         logLevel = try settings.choice("log.level")
         console = try ConsoleSettings(settings: settings)
         secrets = try Secrets(settings: settings)

@@ -31,6 +31,10 @@ public enum ConfigurationReference {
             "redis.cluster.seeds",
             "Redis Cluster nodes `host:port` to learn the slot map from (comma-separated in env); set, commands go to the primary of their key's slot and the URL gives only TLS and credentials (database 0). Not with `redis.sentinels`"
         ),
+        (
+            "queue.shards",
+            "the queues' shards, each under its own hash tag so a Redis Cluster spreads them (docs/scaling.md, queue shards); every role must use the same count"
+        ),
         ("log.level", "trace, debug, info, notice, warning, error, critical"),
         ("ingress.host", "listen address"),
         ("ingress.port", "listen port"),

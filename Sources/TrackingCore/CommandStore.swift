@@ -7,7 +7,8 @@ import RedisClient
 public struct CommandStore: Sendable {
     let redis: RedisClient
     let queue: JobQueue
-    var keys: QueueKeys { queue.keys }
+    /// A command's status and reply live in the shard its job id names (its booking's).
+    func keys(_ jobID: String) -> QueueKeys { queue.shards.ofJob(jobID) }
     /// How long a status stays readable, and the longest a booking stays locked by a lost job.
     public let statusTTLSeconds: Int
     /// With `ingress.replicaAcks` > 0: the replicas an enqueued command waits for.
@@ -16,11 +17,11 @@ public struct CommandStore: Sendable {
     let timeline: BookingTimeline?
 
     public init(
-        redis: RedisClient, keys: QueueKeys, statusTTLSeconds: Int = 3600, replicaWait: ReplicaWait? = nil, timeline: BookingTimeline? = nil
+        redis: RedisClient, shards: QueueShards, statusTTLSeconds: Int = 3600, replicaWait: ReplicaWait? = nil, timeline: BookingTimeline? = nil
     ) {
         self.redis = redis
         self.timeline = timeline
-        self.queue = JobQueue(redis: redis, keys: keys)
+        self.queue = JobQueue(redis: redis, shards: shards)
         self.statusTTLSeconds = statusTTLSeconds
         self.replicaWait = replicaWait
     }
@@ -35,7 +36,9 @@ public struct CommandStore: Sendable {
     }
 
     public func enqueue(_ command: CommandJob) async throws -> EnqueueResult {
-        let envelope = JobEnvelope(kind: command.action.jobKind, payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
+        let envelope = JobEnvelope(
+            id: queue.shards.newJobID(forBooking: command.bookingID), kind: command.action.jobKind,
+            payload: String(decoding: try JSONEncoder().encode(command), as: UTF8.self))
         let status = try JSONEncoder().encode(CommandStatus(state: .queued, owner: Self.owner(of: command), cancelReason: command.cancelReason))
         var pipeline = RedisPipeline()
         queue.appendPush(envelope, holdingCommandLockOf: command.bookingID, status: Array(status), ttlSeconds: statusTTLSeconds, to: &pipeline)
@@ -62,7 +65,7 @@ public struct CommandStore: Sendable {
     }
 
     public func status(jobID: String) async throws -> CommandStatus? {
-        guard let bytes = try await redis.get(keys.job(jobID)) else { return nil }
+        guard let bytes = try await redis.get(keys(jobID).job(jobID)) else { return nil }
         return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
     }
 
@@ -72,7 +75,7 @@ public struct CommandStore: Sendable {
 
     public func markRunning(jobID: String, command: CommandJob) async throws {
         let status = try JSONEncoder().encode(CommandStatus(state: .running, owner: Self.owner(of: command), cancelReason: command.cancelReason))
-        try await redis.send("SET", keys.job(jobID), Array(status), "EX", statusTTLSeconds)
+        try await redis.send("SET", keys(jobID).job(jobID), Array(status), "EX", statusTTLSeconds)
     }
 
     /// A Booxi call a command made, for its booking's timeline.
@@ -104,11 +107,12 @@ public struct CommandStore: Sendable {
         status.owner = Self.owner(of: command)
         status.cancelReason = command.cancelReason
         let bookingID = command.bookingID
+        let shard = keys(jobID)
         let encoded = Array(try JSONEncoder().encode(status))
         var pipeline = RedisPipeline()
         pipeline.append(
             Self.finishScript,
-            keys: [keys.job(jobID), keys.jobReplies(jobID), keys.bookingCommandLock(bookingID)],
+            keys: [shard.job(jobID), shard.jobReplies(jobID), shard.bookingCommandLock(bookingID)],
             arguments: [encoded, statusTTLSeconds, jobID])
         if !noted, let timeline {
             timeline.append(
@@ -157,7 +161,7 @@ public struct CommandStore: Sendable {
 
     /// Waits up to `timeout` for the job's final status; nil if it is not done by then.
     public func waitForResult(jobID: String, timeout: Duration) async throws -> CommandStatus? {
-        guard timeout > .zero, let bytes = try await redis.blpop(keys.jobReplies(jobID), timeout: timeout) else { return nil }
+        guard timeout > .zero, let bytes = try await redis.blpop(keys(jobID).jobReplies(jobID), timeout: timeout) else { return nil }
         return try? JSONDecoder().decode(CommandStatus.self, from: Data(bytes))
     }
 

@@ -18,8 +18,7 @@ public func buildWorkerServices(
     configuration: AppConfiguration, redis: RedisClient, commandHandler: (any JobHandler)?, booxi: BooxiClient?, logger: Logger,
     workerID: String? = nil
 ) -> [any Service] {
-    let keys = QueueKeys(prefix: configuration.keyPrefix)
-    let queue = JobQueue(redis: redis, keys: keys)
+    let queue = JobQueue(redis: redis, shards: configuration.queueShards)
     let settings = configuration.worker
     let mappings = MappingStore(
         redis: redis, keys: MappingKeys(prefix: configuration.keyPrefix, cluster: redis.isCluster),
@@ -58,7 +57,10 @@ public func buildWorkerServices(
 }
 
 extension WorkerSettings {
-    /// Blocking connections a worker needs: one per lane (commands and webhooks), one per booking
-    /// fetcher, one for the Booxi budget's grants and one spare.
-    public var blockingConnections: Int { 2 * concurrency + prefetchConcurrency + 2 }
+    /// Blocking connections a worker needs: one per lane (commands and webhooks, each
+    /// `concurrency` rounded up to a multiple of the queue shards), one per booking fetcher, one
+    /// for the Booxi budget's grants and one spare.
+    public func blockingConnections(queueShards: Int) -> Int {
+        2 * WorkerService.laneCount(concurrency, shards: queueShards) + prefetchConcurrency + 2
+    }
 }

@@ -7,6 +7,12 @@ import ServiceLifecycle
 /// One fetch loop: take a batch from a waiting list into this lane's processing list, hand it to
 /// the handler, then acknowledge, retry or dead-letter each job. A worker runs several lanes.
 ///
+/// With several queue shards (`queue.shards`) a lane has a home shard, where it blocks for work, so
+/// every shard has lanes waiting on it (``WorkerService`` runs a multiple of the shard count). A
+/// lane whose home stayed empty for a whole wait looks at the other shards without blocking and
+/// keeps taking from them while they have work: a backlog in one shard is shared out instead of
+/// waiting for its own lanes. One shard behaves as before: the lane blocks on the one list.
+///
 /// Graceful shutdown ends only the wait for work (structured cancellation of the fetch); a batch
 /// in hand is finished. Task cancellation (the grace period is over) ends everything: what the lane
 /// still holds stays in its processing list and is handed back by ``WorkerService``.
@@ -16,6 +22,8 @@ struct WorkerLane: Sendable {
     let driver: any JobQueueDriver
     /// This lane's queue identity: its processing list and heartbeat.
     let laneID: String
+    /// The shard this lane blocks on.
+    let home: Int
     let batchSize: Int
     let blockTimeout: Duration
     let retryPolicy: RetryPolicy
@@ -29,6 +37,7 @@ struct WorkerLane: Sendable {
         // A restarted worker with the same id, or a lane whose round trips failed, may hold jobs
         // it no longer tracks: they go back to the waiting list before the next fetch.
         var mustReturnHeld = true
+        var fetcher = ShardFetcher(home: home, shardCount: driver.shardCount)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if mustReturnHeld {
@@ -36,9 +45,10 @@ struct WorkerLane: Sendable {
                     if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
                     mustReturnHeld = false
                 }
-                let jobs = try await cancelWhenGracefulShutdown { [self] in
-                    try await driver.fetch(from: queue, laneID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout)
+                let jobs = try await cancelWhenGracefulShutdown { [self, fetcher] in
+                    try await fetcher.fetch(queue, laneID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout, driver: driver)
                 }
+                fetcher.took(jobs)
                 if !jobs.isEmpty { try await process(jobs) }
                 pause.succeeded()
             } catch {

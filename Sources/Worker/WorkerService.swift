@@ -43,18 +43,26 @@ public final class WorkerService: Service, Sendable {
         let metrics = WorkerMetrics(kinds: lanes.map(\.handler.name))
         // Each lane has its own processing list (and queue identity `<workerId>-<n>`), so after a
         // Redis outage a lane can return exactly what it held, and a reaper recovers lanes one by one.
+        // Every queue shard gets as many lanes blocking on it: the count rounds up to a multiple of the shards.
         var laneNumber = 0
+        let shards = driver.shardCount
         self.lanes = lanes.flatMap { lane in
-            (0..<lane.count).map { _ in
+            (0..<Self.laneCount(lane.count, shards: shards)).map { index in
                 defer { laneNumber += 1 }
                 return WorkerLane(
-                    queue: lane.queue, handler: lane.handler, driver: driver, laneID: "\(workerID)-\(laneNumber)", batchSize: batchSize,
-                    blockTimeout: blockTimeout, retryPolicy: retryPolicy, metrics: metrics, logger: logger)
+                    queue: lane.queue, handler: lane.handler, driver: driver, laneID: "\(workerID)-\(laneNumber)", home: index % shards,
+                    batchSize: batchSize, blockTimeout: blockTimeout, retryPolicy: retryPolicy, metrics: metrics, logger: logger)
             }
         }
         housekeeper = Housekeeper(
             driver: driver, laneIDs: self.lanes.map(\.laneID), heartbeatTTL: heartbeatTTL,
             reaperInterval: reaperInterval, metrics: metrics, logger: logger)
+    }
+
+    /// The lanes a queue gets: `configured`, rounded up to a multiple of the shard count.
+    public static func laneCount(_ configured: Int, shards: Int) -> Int {
+        let shards = max(1, shards)
+        return (max(1, configured) + shards - 1) / shards * shards
     }
 
     public func run() async throws {

@@ -11,7 +11,9 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await loadConfiguration(options)
         var redis = configuration.redis
-        redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.api.blockingConnections + configuration.worker.blockingConnections)
+        redis.blockingPoolSize = max(
+            redis.blockingPoolSize,
+            configuration.api.blockingConnections + configuration.worker.blockingConnections(queueShards: configuration.queueShards.count))
         try await RoleRunner.run(role: "dev", configuration: configuration, redisConfiguration: redis) { role in
             (try simulatorServices(configuration: configuration, role: role))
                 + (try ingressServices(configuration: configuration, role: role))

@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await loadConfiguration(options)
         var redis = configuration.redis
-        redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections)
+        redis.blockingPoolSize = max(redis.blockingPoolSize, configuration.worker.blockingConnections(queueShards: configuration.queueShards.count))
         try await RoleRunner.run(role: "worker", configuration: configuration, redisConfiguration: redis) { role in
             try workerServices(configuration: configuration, role: role, workerID: id)
         }

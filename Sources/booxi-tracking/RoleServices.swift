@@ -42,7 +42,7 @@ func workerServices(configuration: AppConfiguration, role: RoleResources, worker
             redis: role.redis, keys: MappingKeys(prefix: keyPrefix, cluster: role.redis.isCluster),
             retentionSeconds: configuration.worker.recordRetentionHours * 3600),
         commands: CommandStore(
-            redis: role.redis, keys: QueueKeys(prefix: keyPrefix),
+            redis: role.redis, shards: configuration.queueShards,
             timeline: BookingTimeline(keyPrefix: keyPrefix, cluster: role.redis.isCluster)),
         maxAttempts: configuration.retry.maxAttempts, logger: role.logger)
     return [booxi.scheduler]

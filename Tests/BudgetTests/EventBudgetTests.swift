@@ -43,14 +43,14 @@ struct EventBudgetTests {
         if let cluster { environment["BXT_REDIS_CLUSTER_SEEDS"] = cluster.seeds.map(\.description).joined(separator: ",") }
         let configuration = try await testConfiguration(redis: server, environment)
         let app = try buildIngressApplication(configuration: configuration, redis: redis, logger: Logger(label: "test.ingress"))
-        let queue = JobQueue(redis: redis, keys: QueueKeys())
+        let queue = JobQueue(redis: redis)
         let mappings = MappingStore(redis: redis, keys: MappingKeys(cluster: onACluster), retentionSeconds: 3600)
         // The queue's primary, where the lane waits in BLMOVE.
         let queueNode = RedisClient(configuration: try await cluster?.primary(of: QueueKeys().webhooks).configuration() ?? server.configuration())
         let counts: @Sendable () async throws -> CommandCounts = { try await CommandCounts.read(redis, everyPrimaryOf: cluster) }
         // One lane, no housekeeper and no fetcher: nothing runs on a timer while the counts are read.
         let lane = WorkerLane(
-            queue: .webhooks, handler: WebhookHandler(mappings: mappings, logger: Logger(label: "test")), driver: queue, laneID: "budget-1",
+            queue: .webhooks, handler: WebhookHandler(mappings: mappings, logger: Logger(label: "test")), driver: queue, laneID: "budget-1", home: 0,
             batchSize: 16, blockTimeout: .seconds(5), retryPolicy: RetryPolicy(), metrics: WorkerMetrics(kinds: ["webhook"]),
             logger: Logger(label: "test.lane"))
         let worker = Task { await lane.run() }

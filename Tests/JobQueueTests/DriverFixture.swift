@@ -25,10 +25,10 @@ struct DriverFixture {
         case .redis:
             let server = try RedisServer()
             let redis = RedisClient(configuration: server.configuration(poolSize: 2))
-            let queue = JobQueue(redis: redis, keys: QueueKeys())
+            let queue = JobQueue(redis: redis)
             return DriverFixture(
                 driver: queue, push: { try await queue.push($0) },
-                pushRaw: { try await redis.send("LPUSH", queue.keys.waitingList($1), $0) },
+                pushRaw: { try await redis.send("LPUSH", queue.shards[0].waitingList($1), $0) },
                 finish: {
                     await redis.shutdown()
                     server.stop()

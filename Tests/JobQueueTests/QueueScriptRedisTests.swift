@@ -17,7 +17,7 @@ struct QueueScriptRedisTests {
         init() throws {
             server = try RedisServer()
             redis = RedisClient(configuration: server.configuration(poolSize: 2))
-            queue = JobQueue(redis: redis, keys: QueueKeys())
+            queue = JobQueue(redis: redis)
         }
 
         func run(_ build: (inout RedisPipeline) -> Void) async throws -> PushOutcome {
@@ -34,11 +34,12 @@ struct QueueScriptRedisTests {
 
     @Test func pushOnceQueuesAnEventOnceAndRemembersItsSubject() async throws {
         let test = try Fixture()
-        let keys = test.queue.keys
+        let keys = test.queue.shards[0]
         let first = JobEnvelope(kind: .webhook, payload: "{}")
         let redelivered = JobEnvelope(kind: .webhook, payload: "{}")
-        #expect(try await test.run { test.queue.appendPush(first, oncePer: "evt-1", windowSeconds: 60, marking: "B1", to: &$0) } == .queued)
-        #expect(try await test.run { test.queue.appendPush(redelivered, oncePer: "evt-1", windowSeconds: 60, marking: "B2", to: &$0) } == .duplicate)
+        #expect(try await test.run { test.queue.appendPush(first, forBooking: "B1", oncePer: "evt-1", windowSeconds: 60, to: &$0) } == .queued)
+        #expect(
+            try await test.run { test.queue.appendPush(redelivered, forBooking: "B2", oncePer: "evt-1", windowSeconds: 60, to: &$0) } == .duplicate)
         #expect(try await test.queue.subject(ofEvent: "evt-1") == "B1")
         #expect(try await test.queue.seenEvent("evt-1") == SeenEvent(marker: "B1+"))
         let ttl = try await test.redis.send("TTL", keys.seen("evt-1")).int ?? -1
@@ -51,20 +52,20 @@ struct QueueScriptRedisTests {
         let test = try Fixture()
         for _ in 0..<(SeenEvent.maxCounted + 20) {
             _ = try await test.run {
-                test.queue.appendPush(JobEnvelope(kind: .webhook, payload: "{}"), oncePer: "evt-9", windowSeconds: 60, marking: "B9", to: &$0)
+                test.queue.appendPush(JobEnvelope(kind: .webhook, payload: "{}"), forBooking: "B9", oncePer: "evt-9", windowSeconds: 60, to: &$0)
             }
         }
         let seen = try #require(try await test.queue.seenEvent("evt-9"))
         #expect(seen.subject == "B9" && seen.duplicates == SeenEvent.maxCounted)
-        let ttl = try await test.redis.send("TTL", test.queue.keys.seen("evt-9")).int ?? -1
+        let ttl = try await test.redis.send("TTL", test.queue.shards[0].seen("evt-9")).int ?? -1
         #expect(ttl > 0 && ttl <= 60)
-        #expect(try await test.redis.send("LLEN", test.queue.keys.webhooks).int == 1)
+        #expect(try await test.redis.send("LLEN", test.queue.shards[0].webhooks).int == 1)
         await test.finish()
     }
 
     @Test func pushHoldingLockAllowsOneCommandPerBookingInFlight() async throws {
         let test = try Fixture()
-        let keys = test.queue.keys
+        let keys = test.queue.shards[0]
         let cancel = JobEnvelope(kind: .cancel, payload: "{}")
         let modify = JobEnvelope(kind: .modify, payload: "{}")
         let status = Array(#"{"state":"queued"}"#.utf8)
@@ -85,7 +86,7 @@ struct QueueScriptRedisTests {
 
     @Test func removeEntriesRemovesExactlyTheEntriesGiven() async throws {
         let test = try Fixture()
-        let keys = test.queue.keys
+        let keys = test.queue.shards[0]
         let jobs = (1...3).map { JobEnvelope(kind: .webhook, payload: "{\"n\":\($0)}") }
         for job in jobs { try await test.queue.push(job) }
         let entries = try await test.redis.lrange(keys.webhooks, 0, -1)

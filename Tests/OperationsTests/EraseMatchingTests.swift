@@ -29,7 +29,7 @@ struct EraseMatchingTests {
         let redis = RedisClient(configuration: server.configuration())
         let operations = OperationsStore(redis: redis, keyPrefix: "bxt:", retentionHours: 24, heartbeatTTL: .seconds(15))
         let queue = operations.queue
-        let keys = queue.keys
+        let keys = queue.shards[0]
         // BKE1 is applied, so its code is known; the code alone names it in a malformed letter below.
         let fetches = BookingFetches(redis: redis, keys: MappingKeys())
         _ = try await operations.mappings.apply(
@@ -37,12 +37,16 @@ struct EraseMatchingTests {
 
         // Waiting: BKE1…BKE11 among 1,200 other bookings' webhooks, so the erase reads several windows.
         var pipeline = RedisPipeline()
-        for n in 1...1_200 { queue.appendPush(JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), to: &pipeline) }
+        for n in 1...1_200 {
+            queue.appendPush(
+                JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), forBooking: "OTHER\(n)", to: &pipeline)
+        }
         _ = try await redis.execute(pipeline)
         for n in 1...11 { try await queue.push(Self.envelope(n)) }
         pipeline = RedisPipeline()
         for n in 1_201...1_700 {
-            queue.appendPush(JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), to: &pipeline)
+            queue.appendPush(
+                JobEnvelope(kind: .webhook, payload: Self.webhook("OTHER\(n)", code: "oth\(n)code")), forBooking: "OTHER\(n)", to: &pipeline)
         }
         _ = try await redis.execute(pipeline)
         // A command for BKE1 and one for BKE11.

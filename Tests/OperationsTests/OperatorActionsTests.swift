@@ -46,7 +46,7 @@ struct OperatorActionsTests {
 
     @Test func everyActionIsStartedThenCompletedWithItsWho() async throws {
         try await Self.withStore { operations, redis in
-            let keys = operations.queue.keys
+            let keys = operations.queue.shards[0]
             let letters = (1...3).map { JobEnvelope(kind: .webhook, payload: Self.webhook("DL\($0)", code: "dead\($0)code")) }
             for letter in letters { _ = try await redis.send("LPUSH", keys.dead, try Self.deadLetter(letter)) }
             let delayed = JobEnvelope(kind: .webhook, payload: Self.webhook("DY1", code: "delay1code"))
@@ -97,7 +97,7 @@ struct OperatorActionsTests {
             await #expect(throws: OperatorActionError.notFound("delayed job")) { try await actions.retryNow(jobID: "nope", who: "ops") }
             await #expect(throws: OperatorActionError.notFound("dead letter")) { try await actions.reveal(deadLetterID: "nope", who: "ops") }
             // A Redis error mid-action: the dead list is not a list.
-            _ = try await redis.send("SET", operations.queue.keys.dead, "not a list")
+            _ = try await redis.send("SET", operations.queue.shards[0].dead, "not a list")
             await #expect(throws: RedisError.self) { try await actions.replay(ids: ["x"], filter: DeadLetterFilter(), who: "cli:bob") }
 
             let raw = try await Self.raw(redis)

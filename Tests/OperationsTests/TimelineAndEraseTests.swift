@@ -19,7 +19,7 @@ struct TimelineAndEraseTests {
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration())
         let operations = OperationsStore(redis: redis, keyPrefix: "bxt:", retentionHours: 24, heartbeatTTL: .seconds(15))
-        let commands = CommandStore(redis: redis, keys: QueueKeys(), timeline: operations.timeline)
+        let commands = CommandStore(redis: redis, shards: QueueShards(), timeline: operations.timeline)
 
         // The worker's applies: confirmed (received 30 ms before), then modified with a new code.
         let now = JobEnvelope.nowMilliseconds()
@@ -73,7 +73,7 @@ struct TimelineAndEraseTests {
         let letter = DeadLetter(
             job: JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0)), reason: "x", attempts: 1,
             lastError: nil)
-        _ = try await redis.send("LPUSH", queue.keys.dead, Array(try JSONEncoder().encode(letter)))
+        _ = try await redis.send("LPUSH", queue.shards[0].dead, Array(try JSONEncoder().encode(letter)))
         try await queue.push(JobEnvelope(kind: .webhook, payload: Self.body("booking.modified", code: "secondCode2", time: t0 + 5)))
         #expect(try await Self.everyValue(redis).contains(Self.name))
 

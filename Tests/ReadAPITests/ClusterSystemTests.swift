@@ -61,6 +61,41 @@ struct ClusterSystemTests {
         #expect(try await system.redis.send("LLEN", "bxt:{q}:dead").int == 0)
     }
 
+    /// `queue.shards` 3: each shard's lists on its own primary, the ingress pushes each booking's
+    /// webhooks to its shard, the worker's lanes drain every shard, and a command's status and
+    /// lock sit in its booking's shard (the cancel answers within the API's wait).
+    @Test func queueShardsSpreadTheQueuesOverThePrimaries() async throws {
+        let cluster = try RedisClusterServers()
+        defer { cluster.stop() }
+        try await cluster.waitUntilHealthy()
+        let system = try await SystemTestCase.start(["BXT_QUEUE_SHARDS": "3"], cluster: cluster)
+        defer { Task { await system.finish() } }
+        let shards = system.configuration.queueShards
+        #expect(shards.count == 3)
+        var primaries: Set<Int> = []
+        for keys in shards.all { primaries.insert(try await cluster.primary(of: keys.webhooks).port) }
+        #expect(primaries.count == 3)
+        var codes: [String] = []
+        for hour in 9..<15 { codes.append(try await system.book(hour: hour)) }
+        var used: Set<Int> = []
+        for code in codes {
+            let lookup = try await system.api("/api/tracking/\(code)")
+            #expect(lookup.status == 200 && lookup.json["status"] as? String == "Approved", "\(lookup.body)")
+            used.insert(shards.forBooking(try await system.bookingID(of: code)).shard)
+        }
+        #expect(used.count > 1, "six bookings all in one shard: \(used)")
+        for code in codes.prefix(3) {
+            let cancel = try await system.api(.POST, "/api/tracking/\(code)/cancel")
+            #expect(cancel.status == 200 && cancel.json["status"] as? String == "Cancelled", "\(cancel.body)")
+        }
+        // Every lane registered in every shard; nothing waiting, nothing dead anywhere.
+        for keys in shards.all {
+            #expect(try await system.redis.send("ZCARD", keys.workers).int ?? 0 >= 3)
+            #expect(try await system.redis.llen(keys.webhooks) == 0)
+            #expect(try await system.redis.llen(keys.dead) == 0)
+        }
+    }
+
     /// `redis-cli --cluster reshard` moves 1,000 slots (those of a code the visitors look up among
     /// them) from one primary to another while visitors look their bookings up (the API's cache
     /// off: every lookup reads Redis) and new bookings' webhooks come in. No visitor sees an error,

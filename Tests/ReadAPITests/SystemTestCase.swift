@@ -85,7 +85,8 @@ struct SystemTestCase {
         let mappings = MappingStore(redis: redis, keys: MappingKeys(cluster: redis.isCluster), retentionSeconds: 3600)
         let handler = CommandHandler(
             booxi: booxi, mappings: mappings,
-            commands: CommandStore(redis: redis, keys: QueueKeys(), timeline: BookingTimeline(keyPrefix: "bxt:", cluster: redis.isCluster)),
+            commands: CommandStore(
+                redis: redis, shards: configuration.queueShards, timeline: BookingTimeline(keyPrefix: "bxt:", cluster: redis.isCluster)),
             maxAttempts: configuration.retry.maxAttempts, logger: logger)
         let workerServices = buildWorkerServices(
             configuration: configuration, redis: redis, commandHandler: handler, booxi: booxi, logger: logger, workerID: "system-test")

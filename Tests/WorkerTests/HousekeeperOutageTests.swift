@@ -12,7 +12,7 @@ struct HousekeeperOutageTests {
         let server = try RedisServer()
         defer { server.stop() }
         let redis = RedisClient(configuration: server.configuration())
-        let queue = JobQueue(redis: redis, keys: QueueKeys())
+        let queue = JobQueue(redis: redis)
         let logs = LogCapture()
         let housekeeper = Housekeeper(
             driver: queue, laneIDs: ["outage-test-0"], heartbeatTTL: .seconds(30), reaperInterval: .seconds(1),

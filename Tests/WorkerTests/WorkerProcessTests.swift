@@ -22,11 +22,11 @@ struct WorkerProcessTests {
     }
 
     static func preload(_ bodies: [String], into redis: RedisClient) async throws {
-        let queue = JobQueue(redis: redis, keys: QueueKeys())
+        let queue = JobQueue(redis: redis)
         for chunk in stride(from: 0, to: bodies.count, by: 2_000) {
             var pipeline = RedisPipeline()
             for body in bodies[chunk..<min(chunk + 2_000, bodies.count)] {
-                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), to: &pipeline)
+                queue.appendPush(JobEnvelope(kind: .webhook, payload: body), forBooking: nil, to: &pipeline)
             }
             _ = try await redis.execute(pipeline)
         }

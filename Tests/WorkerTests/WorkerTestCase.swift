@@ -12,10 +12,13 @@ struct WorkerTestCase {
     let server: RedisServer
     let redis: RedisClient
     let keys = QueueKeys()
-    var queue: JobQueue { JobQueue(redis: redis, keys: keys) }
+    /// `queue.shards`: one unless a test spreads the queue.
+    let shards: QueueShards
+    var queue: JobQueue { JobQueue(redis: redis, shards: shards) }
     var mappings: MappingStore { MappingStore(redis: redis, keys: MappingKeys(), retentionSeconds: 3600) }
 
-    init() throws {
+    init(queueShards: Int = 1) throws {
+        shards = QueueShards(count: queueShards)
         server = try RedisServer()
         redis = RedisClient(configuration: server.configuration(poolSize: 4))
     }
