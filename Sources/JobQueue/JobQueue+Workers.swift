@@ -26,8 +26,13 @@ extension JobQueue {
     @discardableResult
     public func returnHeld(laneID: String) async throws -> Int {
         var returned = 0
-        for keys in shards.all { returned += try await recover(laneID, .handBackAndStay, in: keys).int ?? 0 }
+        for shard in 0..<shards.count { returned += try await returnHeld(laneID: laneID, inShard: shard) }
         return returned
+    }
+
+    @discardableResult
+    public func returnHeld(laneID: String, inShard shard: Int) async throws -> Int {
+        try await recover(laneID, .handBackAndStay, in: shards[shard]).int ?? 0
     }
 
     /// How ``QueueScripts/recover`` treats a worker's processing list.
@@ -49,12 +54,19 @@ extension JobQueue {
             arguments: [laneID, mode.rawValue, note])
     }
 
-    /// Each shard is reaped under its own lock; nil when another process held every one.
+    /// Each shard is reaped under its own lock; nil when another process held every one. A shard
+    /// that fails does not keep the others from being reaped: its error is thrown after them.
     public func reap(lockTTL: Duration) async throws -> Int? {
         var recovered: Int?
+        var failure: (any Error)?
         for keys in shards.all {
-            if let count = try await reap(keys, lockTTL: lockTTL) { recovered = (recovered ?? 0) + count }
+            do {
+                if let count = try await reap(keys, lockTTL: lockTTL) { recovered = (recovered ?? 0) + count }
+            } catch {
+                failure = failure ?? error
+            }
         }
+        if let failure { throw failure }
         return recovered
     }
 
@@ -81,10 +93,16 @@ extension JobQueue {
         public let holding: Int
     }
 
-    /// The registered worker lanes (as the first shard knows them: every lane registers in every
-    /// shard), with what they hold in all shards, in one round trip after the registry's.
+    /// The registered worker lanes (every lane registers in every shard; a shard's reaper may have
+    /// removed one another shard still lists), with what they hold in all shards, in one round
+    /// trip after the registries'.
     public func workers() async throws -> [RegisteredWorker] {
-        let ids = try await redis.send("ZRANGE", shards[0].workers, 0, -1).array?.compactMap(\.string) ?? []
+        var registries = RedisPipeline()
+        for keys in shards.all { registries.append("ZRANGE", keys.workers, 0, -1) }
+        var ids: [String] = []
+        for reply in try await redis.execute(registries) {
+            for id in try RedisClient.checked(reply).array?.compactMap(\.string) ?? [] where !ids.contains(id) { ids.append(id) }
+        }
         guard !ids.isEmpty else { return [] }
         var pipeline = RedisPipeline()
         for id in ids {

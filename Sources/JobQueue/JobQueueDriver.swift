@@ -33,6 +33,9 @@ public protocol JobQueueDriver: Sendable {
     func heartbeat(laneIDs: [String], ttl: Duration) async throws
     /// A live lane that lost track of what it held hands it back, without counting an attempt.
     func returnHeld(laneID: String) async throws -> Int
+    /// The same in one shard only: a lane whose look at another shard failed returns what that
+    /// look may have moved, once the shard answers again.
+    func returnHeld(laneID: String, inShard shard: Int) async throws -> Int
     /// A worker that stops cleanly hands back what it holds and leaves the registry.
     func deregister(laneID: String) async throws
     /// Recovers the jobs of workers whose heartbeat expired, counting the interrupted attempt

@@ -105,6 +105,10 @@ public final class MemoryJobQueue: JobQueueDriver {
         }
     }
 
+    public func returnHeld(laneID: String, inShard shard: Int) async throws -> Int {
+        try await returnHeld(laneID: laneID)
+    }
+
     public func returnHeld(laneID: String) async throws -> Int {
         state.withLock { Self.handBack(laneID, countingAttempt: nil, in: &$0) }
     }

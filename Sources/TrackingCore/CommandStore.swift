@@ -7,8 +7,11 @@ import RedisClient
 public struct CommandStore: Sendable {
     let redis: RedisClient
     let queue: JobQueue
-    /// A command's status and reply live in the shard its job id names (its booking's).
-    func keys(_ jobID: String) -> QueueKeys { queue.shards.ofJob(jobID) }
+    /// A command's status and reply live in the shard its job id names (its booking's), which is
+    /// where it was pushed: the worker, which knows the shard it took the job from, names it
+    /// (`shard`), so a job pushed under another shard count (a rollout of `queue.shards`) still
+    /// finds its status and its booking's lock.
+    func keys(_ jobID: String, shard: Int? = nil) -> QueueKeys { shard.map { queue.shards[$0] } ?? queue.shards.ofJob(jobID) }
     /// How long a status stays readable, and the longest a booking stays locked by a lost job.
     public let statusTTLSeconds: Int
     /// With `ingress.replicaAcks` > 0: the replicas an enqueued command waits for.
@@ -73,9 +76,10 @@ public struct CommandStore: Sendable {
         TrackingCode(command.code)?.logID
     }
 
-    public func markRunning(jobID: String, command: CommandJob) async throws {
+    /// `shard`: the queue shard the job was taken from.
+    public func markRunning(jobID: String, shard: Int, command: CommandJob) async throws {
         let status = try JSONEncoder().encode(CommandStatus(state: .running, owner: Self.owner(of: command), cancelReason: command.cancelReason))
-        try await redis.send("SET", keys(jobID).job(jobID), Array(status), "EX", statusTTLSeconds)
+        try await redis.send("SET", keys(jobID, shard: shard).job(jobID), Array(status), "EX", statusTTLSeconds)
     }
 
     /// A Booxi call a command made, for its booking's timeline.
@@ -101,18 +105,18 @@ public struct CommandStore: Sendable {
     /// calls and the result are on the timeline already (``timelineNotes(of:jobID:requestedAt:calls:result:)``
     /// went with the booking's copy).
     public func finish(
-        jobID: String, command: CommandJob, requestedAt: Int64, status: CommandStatus, calls: [BooxiCall] = [], noted: Bool = false
+        jobID: String, shard: Int, command: CommandJob, requestedAt: Int64, status: CommandStatus, calls: [BooxiCall] = [], noted: Bool = false
     ) async throws {
         var status = status
         status.owner = Self.owner(of: command)
         status.cancelReason = command.cancelReason
         let bookingID = command.bookingID
-        let shard = keys(jobID)
+        let keys = keys(jobID, shard: shard)
         let encoded = Array(try JSONEncoder().encode(status))
         var pipeline = RedisPipeline()
         pipeline.append(
             Self.finishScript,
-            keys: [shard.job(jobID), shard.jobReplies(jobID), shard.bookingCommandLock(bookingID)],
+            keys: [keys.job(jobID), keys.jobReplies(jobID), keys.bookingCommandLock(bookingID)],
             arguments: [encoded, statusTTLSeconds, jobID])
         if !noted, let timeline {
             timeline.append(

@@ -38,12 +38,12 @@ public struct CommandHandler: JobHandler {
         var logger = logger
         logger[metadataKey: "jobId"] = "\(envelope.id)"
         logger[metadataKey: "action"] = "\(command.action.rawValue)"
-        try await commands.markRunning(jobID: envelope.id, command: command)
+        try await commands.markRunning(jobID: envelope.id, shard: job.shard, command: command)
         let calls = BooxiCallLog()
         do {
             if let cutoff = command.uncheckedCutoffMinutes, let refusal = try await checkRules(command, cutoffMinutes: cutoff, calls) {
                 try await commands.finish(
-                    jobID: envelope.id, command: command, requestedAt: envelope.receivedAt,
+                    jobID: envelope.id, shard: job.shard, command: command, requestedAt: envelope.receivedAt,
                     status: CommandStatus(state: .failed, reason: refusal.message, refusal: .rule(refusal)),
                     calls: calls.entries)
                 logger.notice("command refused by the change rules", metadata: ["refusal": "\(refusal.rawValue)"])
@@ -51,7 +51,8 @@ public struct CommandHandler: JobHandler {
             }
             let (status, noted) = try await execute(command, envelope, calls)
             try await commands.finish(
-                jobID: envelope.id, command: command, requestedAt: envelope.receivedAt, status: status, calls: calls.entries, noted: noted)
+                jobID: envelope.id, shard: job.shard, command: command, requestedAt: envelope.receivedAt, status: status, calls: calls.entries,
+                noted: noted)
             logger.info("command succeeded")
             return .succeeded
         } catch let error as BooxiError {
@@ -69,7 +70,7 @@ public struct CommandHandler: JobHandler {
                 default: .refused
                 }
             try await commands.finish(
-                jobID: envelope.id, command: command, requestedAt: envelope.receivedAt,
+                jobID: envelope.id, shard: job.shard, command: command, requestedAt: envelope.receivedAt,
                 status: CommandStatus(state: .failed, reason: error.visitorMessage, refusal: refusal),
                 calls: calls.entries)
             logger.notice("command failed", metadata: ["error": "\(error)"])

@@ -41,14 +41,16 @@ struct WorkerLane: Sendable {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 if mustReturnHeld {
-                    let returned = try await driver.returnHeld(laneID: laneID)
+                    let returned = try await fetcher.returnHeld(laneID: laneID, driver: driver)
                     if returned > 0 { logger.notice("returned jobs held across a failure", metadata: ["lane": "\(laneID)", "jobs": "\(returned)"]) }
                     mustReturnHeld = false
                 }
-                let jobs = try await cancelWhenGracefulShutdown { [self, fetcher] in
+                if !fetcher.unsure.isEmpty { await fetcher.settleUnsure(laneID: laneID, driver: driver) }
+                let fetched = try await cancelWhenGracefulShutdown { [self, fetcher] in
                     try await fetcher.fetch(queue, laneID: laneID, maxBatch: batchSize, blockTimeout: blockTimeout, driver: driver)
                 }
-                fetcher.took(jobs)
+                fetcher.took(fetched)
+                let jobs = fetched.jobs
                 if !jobs.isEmpty { try await process(jobs) }
                 pause.succeeded()
             } catch {

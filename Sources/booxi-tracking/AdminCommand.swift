@@ -13,7 +13,7 @@ struct AdminCommand: AsyncParsableCommand {
         abstract: "Operate a running system: configuration, queues, dead letters, mappings.",
         subcommands: [
             CheckCommand.self, QueuesCommand.self, DeadCommand.self, LookupCommand.self, TimelineCommand.self, EraseCommand.self,
-            BudgetCommand.self, ConfigReferenceCommand.self,
+            BudgetCommand.self, QueueKeysCommand.self, ConfigReferenceCommand.self,
         ])
 }
 
@@ -205,6 +205,20 @@ struct LookupCommand: AsyncParsableCommand {
             }
             print("booking \(record.bookingID): code \(record.code), status \(record.status), last event \(record.lastEvent ?? "-")")
             print("cached copy: \(record.cachedBooking == nil ? "none" : "yes"), fetchedAt \(record.fetchedAt.map(String.init) ?? "-")")
+        }
+    }
+}
+
+struct QueueKeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue-keys",
+        abstract: "Print each queue shard's waiting lists and hash slot (`queue.shards`), e.g. for KEDA's triggers. Needs no Redis.")
+    @OptionGroup var options: CommonOptions
+
+    func run() async throws {
+        let config = try await loadConfiguration(options)
+        for keys in config.queueShards.all {
+            print("shard \(keys.shard) slot \(ClusterSlot.of(keys.webhooks)): \(keys.webhooks) \(keys.commands)")
         }
     }
 }

@@ -4,6 +4,7 @@ resources (KEDA, Prometheus Operator) against their schemas (Tests/Fixtures/crd-
 everything against the code: ports and probe paths, environment variables, queue names, the grace
 period."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from configuration_keys import env_name, leaves
+from local_processes import BIN
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = json.loads((ROOT / "config/default.json").read_text())
@@ -104,14 +106,25 @@ def test_every_environment_variable_is_a_configuration_key_or_a_documented_secre
             assert name in variables, f"{deployment['metadata']['name']}: {name} is not a configuration key's variable"
 
 
+def queue_lists(shards):
+    """The waiting lists of `shards` queue shards, as the code names them (`admin queue-keys`)."""
+    printed = subprocess.run([BIN, "admin", "queue-keys"], cwd=ROOT, capture_output=True, text=True, check=True,
+                             env={**os.environ, "BXT_QUEUE_SHARDS": str(shards), "BXT_LOG_LEVEL": "error"}).stdout
+    lines = printed.splitlines()
+    assert len(lines) == shards, printed
+    return {name for line in lines for name in line.split(": ", 1)[1].split()}
+
+
 @pytest.mark.parametrize("path", KUSTOMIZATIONS)
 def test_keda_lists_are_the_queues_the_code_uses(path):
-    queue_keys = (ROOT / "Sources/JobQueue/QueueKeys.swift").read_text()
-    assert 'private var base: String { prefix + "{q}:" }' in queue_keys
-    expected = {DEFAULTS["redis"]["keyPrefix"] + "{q}:" + name for name in ("webhooks", "commands")}
-    assert all(f'base + "{name}"' in queue_keys for name in ("webhooks", "commands"))
-    scaled = by_kind(render(path), "ScaledObject")[0]
-    assert {trigger["metadata"]["listName"] for trigger in scaled["spec"]["triggers"]} == expected
+    objects = render(path)
+    shards = set()
+    for deployment in by_kind(objects, "Deployment"):
+        env = {item["name"]: item.get("value") for item in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        shards.add(int(env.get("BXT_QUEUE_SHARDS", DEFAULTS["queue"]["shards"])))
+    assert len(shards) == 1, f"every role must use the same queue.shards: {shards}"
+    scaled = by_kind(objects, "ScaledObject")[0]
+    assert {trigger["metadata"]["listName"] for trigger in scaled["spec"]["triggers"]} == queue_lists(shards.pop())
     assert scaled["spec"]["scaleTargetRef"]["name"] == "booxi-tracking-worker"
     assert 1 <= scaled["spec"]["minReplicaCount"] < scaled["spec"]["maxReplicaCount"] and scaled["spec"]["cooldownPeriod"] > 0
 

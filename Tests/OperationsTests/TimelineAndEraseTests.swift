@@ -48,7 +48,7 @@ struct TimelineAndEraseTests {
         let callStarted = JobEnvelope.nowMilliseconds()
         try await Task.sleep(for: .milliseconds(5))
         try await commands.finish(
-            jobID: jobID, command: command, requestedAt: queuedAt, status: CommandStatus(state: .succeeded),
+            jobID: jobID, shard: 0, command: command, requestedAt: queuedAt, status: CommandStatus(state: .succeeded),
             calls: [.init(call: "PUT /booking (cancel)", status: "200", milliseconds: 42, startedAt: callStarted)])
 
         let answer = try #require(try await operations.timeline(for: "secondCode2"))

@@ -62,7 +62,7 @@ struct ShardedWorkerTests {
         for _ in 0..<3 { try await test.queue.push(JobEnvelope(kind: .webhook, payload: "{}"), forBooking: booking) }
         var fetcher = ShardFetcher(home: 0, shardCount: 3)
         let fetch = { (fetcher: ShardFetcher) in
-            try await fetcher.fetch(.webhooks, laneID: "thief", maxBatch: 2, blockTimeout: .milliseconds(100), driver: test.queue)
+            try await fetcher.fetch(.webhooks, laneID: "thief", maxBatch: 2, blockTimeout: .milliseconds(100), driver: test.queue).jobs
         }
         let first = try await fetch(fetcher)
         #expect(first.isEmpty)
@@ -70,7 +70,7 @@ struct ShardedWorkerTests {
         let stolen = try await fetch(fetcher)
         #expect(stolen.count == 2 && stolen.allSatisfy { $0.shard == 2 })
         fetcher.took(stolen)
-        #expect(fetcher.stealingFrom == 2 && fetcher.lookOrder == [2, 0, 1])
+        #expect(fetcher.stealingFrom == 2 && fetcher.lookOrder == [0, 2, 1])
         let rest = try await fetch(fetcher)
         #expect(rest.count == 1 && rest[0].shard == 2)
         // Held in shard 2's processing list, acknowledged there.
