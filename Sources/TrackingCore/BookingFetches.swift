@@ -29,7 +29,7 @@ public struct BookingFetches: Sendable {
     public func request(_ bookingID: String, _ callClass: BooxiCallClass, after delay: Duration = .zero) async throws {
         let index = (Self.classes.firstIndex(of: callClass) ?? 0) + 1
         let due = Int(JobEnvelope.nowMilliseconds() + delay.milliseconds)
-        guard keys.codesShareTheRecordsSlot else {
+        if keys.codesShareTheRecordsSlot {
             try await redis.eval(
                 Self.requestScript, keys: allKeys + [keys.fetchBell, keys.booking(bookingID)], arguments: [bookingID, index, due])
             return

@@ -249,13 +249,25 @@ struct ReadAPIFlowTests {
     }
 
     @Test func pastItsTTLACopyIsServedAndRefreshedOnceInTheBackground() async throws {
-        let system = try await SystemTestCase.start(["BXT_API_CACHE_TTL_SECONDS": "1"])
+        // A Booxi timeout well past the 2 s latency below: on a loaded machine the one refresh must
+        // not time out and be fetched again (the fetch's lease is the request timeout).
+        let system = try await SystemTestCase.start(["BXT_API_CACHE_TTL_SECONDS": "1", "BXT_BOOXI_REQUEST_TIMEOUT_MS": "10000"])
         defer { Task { await system.finish() } }
         let code = try await system.book()
         try await Task.sleep(for: .milliseconds(1_100))  // the cached copy is now older than the TTL
+        // No fetch of the booking still queued or in flight before the calls are counted: the
+        // webhook's prefetch, queued before the first lookup fetched the booking itself, is still
+        // made, late on a loaded machine.
+        let record = "bxt:{m}:booking:\(try await system.bookingID(of: code))"
+        let fetchQueues = BookingFetches.classes.map { MappingKeys().fetches($0) }
+        try await system.waitUntil(timeout: .seconds(15)) {
+            var queued = 0
+            for queue in fetchQueues { queued += try await system.redis.send("ZCARD", queue).int ?? 0 }
+            let fetchingUntil = try await system.redis.send("HGET", record, "fetchingUntil").string.flatMap(Int64.init) ?? 0
+            return queued == 0 && fetchingUntil <= Int64(Date().timeIntervalSince1970 * 1000)
+        }
         _ = try await system.simulator(.DELETE, "calls")
         _ = try await system.simulator(.PUT, "faults", #"{"latencyMs":2000}"#)
-        let record = "bxt:{m}:booking:\(try await system.bookingID(of: code))"
         let fetchedBefore = try await system.redis.send("HGET", record, "fetchedAt").string
         let replies = try await withThrowingTaskGroup(of: SystemTestCase.Reply.self) { group in
             for _ in 0..<40 { group.addTask { try await system.api("/api/tracking/\(code)") } }
@@ -267,7 +279,9 @@ struct ReadAPIFlowTests {
         #expect(replies.allSatisfy { $0.status == 200 && $0.json["stale"] as? Bool == false })
         // Refreshed once, in the background.
         try await system.waitUntil { try await system.redis.send("HGET", record, "fetchedAt").string != fetchedBefore }
-        #expect(try await system.bookingCalls() == 1)
+        let calls = try await system.bookingCalls()
+        let listed = try await system.simulator(.GET, "calls").body
+        #expect(calls == 1, "\(listed)")
     }
 
     @Test func staleOnlyWhenBooxiFailsAnd503NamesTheCause() async throws {

@@ -50,7 +50,8 @@ struct SystemTestCase {
         let redis = RedisClient(configuration: redisConfiguration)
         var base = [
             "BOOXI_PARTNER_API_KEY": apiKey, "BXT_RETRY_BASE_MS": "20", "BXT_RETRY_CAP_MS": "100", "BXT_RETRY_MAX_ATTEMPTS": "5",
-            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_WEBHOOK_TOKENS": testWebhookToken,
+            "BXT_WORKER_BLOCK_TIMEOUT_MS": "100", "BXT_API_COMMAND_WAIT_MS": "3000", "BXT_BOOXI_REQUEST_TIMEOUT_MS": "3000",
+            "BXT_WEBHOOK_TOKENS": testWebhookToken,
         ]
         if let cluster { base["BXT_REDIS_CLUSTER_SEEDS"] = cluster.seeds.map(\.description).joined(separator: ",") }
         let configuration = try await testConfiguration(redis: server, base.merging(environment) { _, new in new })
@@ -77,10 +78,11 @@ struct SystemTestCase {
 
         let booxi = BooxiClient(
             configuration: .init(
-                baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: Secret(apiKey), requestTimeout: .seconds(3),
+                baseURL: "http://127.0.0.1:\(simulatorPort)/booking/v1", apiKey: Secret(apiKey), requestTimeout: configuration.booxi.requestTimeout,
                 maxQueueWait: configuration.booxi.maxQueueWait),
             http: http,
-            scheduler: BooxiScheduler(redis: redis, keyPrefix: "bxt:", policy: fairUse, requestTimeout: .seconds(3), logger: logger),
+            scheduler: BooxiScheduler(
+                redis: redis, keyPrefix: "bxt:", policy: fairUse, requestTimeout: configuration.booxi.requestTimeout, logger: logger),
             logger: logger)
         let mappings = MappingStore(redis: redis, keys: MappingKeys(cluster: redis.isCluster), retentionSeconds: 3600)
         let handler = CommandHandler(

@@ -7,6 +7,8 @@ struct BooxiBudgetMetrics: Sendable {
     private let calls: [BooxiCallClass: Counter]
     private let timeouts: [BooxiCallClass: Counter]
     let rateLimited = Counter(label: "booxi_tracking_booxi_rate_limited_total")
+    /// Charges the store lost (a failover or restart), each starting the budget again conservatively.
+    let lostCharges = Counter(label: "booxi_tracking_booxi_budget_lost_charges_total")
     private let usedSecond = Gauge(label: "booxi_tracking_booxi_budget_used", dimensions: [("window", "1s")])
     private let usedMinute = Gauge(label: "booxi_tracking_booxi_budget_used", dimensions: [("window", "60s")])
 

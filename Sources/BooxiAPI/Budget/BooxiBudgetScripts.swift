@@ -155,17 +155,26 @@ enum BooxiBudgetScripts {
 
     /// KEYS: calls, bell, state, stats. ARGV: call, now, outcome ('unused', an HTTP status or
     /// 'transport'), retryAfterMs (for 429), units reserved (2 for a call that may be answered 400),
-    /// minSpacingMs. A 429's pause is the state's `pausedUntil`, on the scripts' clock.
+    /// minSpacingMs, perSecond. A 429's pause is the state's `pausedUntil`, on the scripts' clock.
     /// Records how a granted call ended. An answered call arrived at Booxi by now, so when it is the
     /// last one granted, the next may go the spacing after now rather than after its hold. Rings
     /// the bell when callers wait, since budget held for the call in flight may be free earlier
     /// than the dispatcher planned.
+    ///
+    /// A call whose charge is gone (not aged out: it is scored at least a request timeout ahead
+    /// while in flight) was lost by the store: a failover to a replica the charge had not reached,
+    /// or a restart from older data. Other recent charges may be lost with it, so the budget starts
+    /// again conservatively: the call is charged again, the last second counts as full (`perSecond`
+    /// charges `lost:<now>:<n>`, in both windows) and every process pauses for a second. Returns 2
+    /// then (1 otherwise), and counts `lostCharges` in the stats. Costs nothing on the normal path:
+    /// the `ZADD XX CH` that re-scores the call tells, and only its 0 is looked at further.
     static let settle = RedisScript(
         clock + """
 
             local now = clock(ARGV[2])
             local call, outcome, reserved = ARGV[1], ARGV[3], tonumber(ARGV[5]) or 2
             local state = redis.call('HMGET', KEYS[3], 'lastCall', 'waiting', 'pausedUntil', 'next')
+            local lost = false
             if outcome == 'unused' then
               if reserved > 1 then redis.call('ZREM', KEYS[1], call, call .. '+') else redis.call('ZREM', KEYS[1], call) end
             else
@@ -173,7 +182,17 @@ enum BooxiBudgetScripts {
                 -- Counted twice: the second unit reserved in flight, or charged now, after the fact.
                 redis.call('ZADD', KEYS[1], now, call, now, call .. '+')
               else
-                redis.call('ZADD', KEYS[1], 'XX', now, call)
+                if redis.call('ZADD', KEYS[1], 'XX', 'CH', now, call) == 0 and not redis.call('ZSCORE', KEYS[1], call) then
+                  lost = true
+                  redis.call('ZADD', KEYS[1], now, call)
+                  for n = 1, tonumber(ARGV[7]) or 5 do redis.call('ZADD', KEYS[1], now, 'lost:' .. now .. ':' .. n) end
+                  local pauseEnd = now + 1000
+                  if pauseEnd > (tonumber(state[3] or '') or 0) then
+                    redis.call('HSET', KEYS[3], 'pausedUntil', pauseEnd)
+                    state[3] = tostring(pauseEnd)
+                  end
+                  redis.call('HINCRBY', KEYS[4], 'lostCharges', 1)
+                end
                 if reserved > 1 then redis.call('ZREM', KEYS[1], call .. '+') end
               end
               redis.call('HINCRBY', KEYS[4], 'status:' .. outcome, 1)
@@ -190,6 +209,7 @@ enum BooxiBudgetScripts {
               redis.call('LPUSH', KEYS[2], '1')
               redis.call('LTRIM', KEYS[2], 0, 0)
             end
+            if lost then return 2 end
             return 1
             """)
 

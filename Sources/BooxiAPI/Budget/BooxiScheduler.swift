@@ -131,9 +131,15 @@ public final class BooxiScheduler: Service, Sendable {
 
     private func runSettle(_ grant: BooxiGrant, _ outcome: String, _ retryAfterMs: Int) async {
         do {
-            try await redis.eval(
+            let settled = try await redis.eval(
                 BooxiBudgetScripts.settle, keys: [keys.calls, keys.bell, keys.state, keys.stats],
-                arguments: [grant.callID, "", outcome, retryAfterMs, grant.units, policy.minSpacingMs])
+                arguments: [grant.callID, "", outcome, retryAfterMs, grant.units, policy.minSpacingMs, policy.perSecond])
+            if settled.int == 2 {
+                metrics.lostCharges.increment()
+                logger.warning(
+                    "the Booxi budget's store lost a charge (a Redis failover or restart): every process pauses 1 s and the last second counts as full"
+                )
+            }
         } catch {
             // The charge then stands until it ages out: the budget errs on the safe side.
             logger.warning("could not record a Booxi call's answer", metadata: ["error": "\(error)"])
