@@ -256,18 +256,32 @@ bench_cluster() {
     redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas 1 --cluster-yes >/dev/null
     until [ "$(redis-cli -p "${ports[0]}" CLUSTER INFO | tr -d '\r' | awk -F: '/cluster_state/ {print $2}')" = ok ]; do sleep 0.2; done
     seeds="$(printf '127.0.0.1:%s,' "${ports[@]:0:3}")"; seeds="${seeds%,}"
-    C() { redis-cli -c -p "${ports[0]}" "$@"; }
     flush_cluster() { for port in "${ports[@]}"; do redis-cli -p "$port" FLUSHALL >/dev/null 2>&1 || true; done; }
     # The roles' Redis settings per target, given on each command line (a process started in the
     # background that way is the role itself: $! is its pid).
-    url_of() { [ "$1" = cluster ] && echo "redis://cluster-managed/0" || echo "$BXT_REDIS_URL"; }
-    seeds_of() { [ "$1" = cluster ] && echo "$seeds" || echo ""; }
+    # Targets: one primary; the cluster with one queue shard (`{q}` on one primary); the cluster
+    # with three queue shards, one per primary.
+    url_of() { [ "$1" = single ] && echo "$BXT_REDIS_URL" || echo "redis://cluster-managed/0"; }
+    seeds_of() { [ "$1" = single ] && echo "" || echo "$seeds"; }
+    shards_of() { [ "$1" = cluster-3-shards ] && echo 3 || echo 1; }
+    # Jobs waiting or held in every queue shard, summed over the primaries.
+    left_in_queues() {
+        local script="local n=0 for _,p in ipairs({'bxt:{q*}:webhooks','bxt:{q*}:processing:*'}) do for _,k in ipairs(redis.call('KEYS',p)) do n=n+redis.call('LLEN',k) end end return n"
+        if [ "$1" = single ]; then R EVAL "$script" 0; return; fi
+        local total=0 port
+        for port in "${ports[@]}"; do
+            [ "$(redis-cli -p "$port" ROLE | head -1)" = master ] || continue
+            total=$((total + $(redis-cli -p "$port" EVAL "$script" 0)))
+        done
+        echo "$total"
+    }
     export BXT_BENCH_BODY="$ROOT/Tests/Fixtures/webhook-confirmed.json" BXT_API_LOOKUPS_PER_MINUTE_PER_IP=1000000 \
         BXT_API_LOOKUPS_PER_SECOND_GLOBAL=1000000
     local events="${BXT_BENCH_EVENTS:-50000}" target round
-    header "cluster: 1 primary vs a 3-primary cluster (3 replicas), same machine, ${rounds} alternating rounds"
+    header "cluster: 1 primary vs a 3-primary cluster (3 replicas) with 1 and 3 queue shards, same machine, ${rounds} alternating rounds"
     for round in $(seq 1 "$rounds"); do
-        for target in single cluster; do
+        for target in single cluster cluster-3-shards; do
+            export BXT_QUEUE_SHARDS; BXT_QUEUE_SHARDS="$(shards_of $target)"
             R FLUSHALL >/dev/null; flush_cluster
             # The ingress: wrk -c64 POST of the fixture (acknowledged after the push).
             local ingress_port; ingress_port="$(free_port)"
@@ -280,7 +294,7 @@ bench_cluster() {
             kill "$ingress"; wait "$ingress" 2>/dev/null || true
             R FLUSHALL >/dev/null; flush_cluster
             # One worker applying preloaded envelopes (each a new booking: claim, apply, finish).
-            BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" "$BENCH" preload --url "$BXT_REDIS_URL" --count "$events"
+            BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" "$BENCH" preload --url "$BXT_REDIS_URL" --count "$events" --shards "$BXT_QUEUE_SHARDS"
             local started worker; started="$(date +%s.%N)"
             BXT_REDIS_URL="$(url_of $target)" BXT_REDIS_CLUSTER_SEEDS="$(seeds_of $target)" BXT_WORKER_PORT="$(free_port)" \
                 "$BIN" worker --id "bench-$target" >"$WORK/cluster-worker.log" 2>&1 &
@@ -288,11 +302,7 @@ bench_cluster() {
             local left=1
             while [ "$left" != "0" ]; do
                 sleep 0.05
-                if [ "$target" = cluster ]; then
-                    left="$(C EVAL "local n=redis.call('LLEN',KEYS[1]) for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 1 'bxt:{q}:webhooks')"
-                else
-                    left="$(R EVAL "local n=redis.call('LLEN','bxt:{q}:webhooks') for _,k in ipairs(redis.call('KEYS','bxt:{q}:processing:*')) do n=n+redis.call('LLEN',k) end return n" 0)"
-                fi
+                left="$(left_in_queues "$target")"
             done
             local elapsed; elapsed="$(echo "$(date +%s.%N) - $started" | bc)"
             row "round $round, $target: worker events (1 process)" "$(echo "$events / $elapsed" | bc)" "" "" "$(rss_mib "$worker")"
@@ -310,6 +320,7 @@ bench_cluster() {
             kill "$api"; wait "$api" 2>/dev/null || true
         done
     done
+    unset BXT_QUEUE_SHARDS
     R FLUSHALL >/dev/null; flush_cluster
 }
 

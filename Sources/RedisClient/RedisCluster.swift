@@ -181,39 +181,56 @@ final class RedisCluster: Sendable {
     private func route(
         _ pending: [Int], anchor: [Int], slots: [Int?], asking: [Int: RedisConfiguration.Endpoint]
     ) async throws -> [(RedisConfiguration.Endpoint, [Int])] {
-        for attempt in 0..<2 {
-            let routes: [(RedisConfiguration.Endpoint, [Int])]? = state.withLock { state in
-                var order: [RedisConfiguration.Endpoint] = []
-                var groups: [RedisConfiguration.Endpoint: [Int]] = [:]
-                for index in pending {
-                    let keyed = anchor[index]
-                    let endpoint: RedisConfiguration.Endpoint?
-                    if let target = asking[keyed] {
-                        endpoint = target
-                    } else if let slot = slots[keyed] {
-                        endpoint = state.map.primary(of: slot)
-                    } else {
-                        endpoint = state.map.primaries.first
-                    }
-                    guard let endpoint else { return nil }
-                    if groups[endpoint] == nil { order.append(endpoint) }
-                    groups[endpoint, default: []].append(index)
+        let routes = try await whenMapped { map -> [(RedisConfiguration.Endpoint, [Int])]? in
+            var order: [RedisConfiguration.Endpoint] = []
+            var groups: [RedisConfiguration.Endpoint: [Int]] = [:]
+            for index in pending {
+                let keyed = anchor[index]
+                let endpoint: RedisConfiguration.Endpoint?
+                if let target = asking[keyed] {
+                    endpoint = target
+                } else if let slot = slots[keyed] {
+                    endpoint = map.primary(of: slot)
+                } else {
+                    endpoint = map.primaries.first
                 }
-                return order.map { ($0, groups[$0]!) }
+                guard let endpoint else { return nil }
+                if groups[endpoint] == nil { order.append(endpoint) }
+                groups[endpoint, default: []].append(index)
             }
-            if let routes { return routes }
-            if attempt == 0 { try await refresh() }
+            return order.map { ($0, groups[$0]!) }
         }
+        if let routes { return routes }
         let unserved = pending.compactMap { slots[anchor[$0]] }.first { slot in state.withLock { $0.map.primary(of: slot) == nil } }
         throw RedisError.connection("no Redis Cluster primary serves slot \(unserved.map(String.init) ?? "?") (seeds \(seedList))")
     }
 
     private func primary(of slot: Int, asking: RedisConfiguration.Endpoint?) async throws -> RedisConfiguration.Endpoint {
         if let asking { return asking }
-        if let known = state.withLock({ $0.map.primary(of: slot) }) { return known }
-        try await refresh()
-        if let known = state.withLock({ $0.map.primary(of: slot) }) { return known }
+        if let known = try await whenMapped({ $0.primary(of: slot) }) { return known }
         throw RedisError.connection("no Redis Cluster primary serves slot \(slot) (seeds \(seedList))")
+    }
+
+    /// What `lookup` finds in the map, waiting for it while the map has a gap: a failover leaves
+    /// the failed primary's slots without one until its replica is promoted. The map is looked up
+    /// again with a pause that doubles, for up to the command timeout (what a command to a dead
+    /// node would have waited); nil if the gap is still there then.
+    private func whenMapped<T>(_ lookup: (ClusterSlotMap) -> T?) async throws -> T? {
+        if let found = state.withLock({ lookup($0.map) }) { return found }
+        let deadline = ContinuousClock.now + configuration.commandTimeout
+        var pause: Duration = .milliseconds(50)
+        while true {
+            do {
+                try await refresh()
+            } catch {
+                // No node answered: the last attempt's error names the cause.
+                if ContinuousClock.now >= deadline { throw error }
+            }
+            if let found = state.withLock({ lookup($0.map) }) { return found }
+            if ContinuousClock.now >= deadline { return nil }
+            try await Task.sleep(for: min(pause, deadline - ContinuousClock.now))
+            pause = min(pause * 2, .milliseconds(400))
+        }
     }
 
     /// Sends each node its share at once; `ASKING` goes before a command being asked elsewhere.
