@@ -41,10 +41,11 @@ public struct JobQueue: JobQueueDriver {
 
     /// What the first delivery of `eventID` was about, and how many deliveries of it the ingress
     /// stopped since, while the de-duplication window remembers it. The event id alone does not
-    /// name a shard: with several, each is asked in one pipeline.
-    public func seenEvent(_ eventID: String) async throws -> SeenEvent? {
+    /// name a shard: with several, each is asked in one pipeline, unless the booking is known
+    /// (its deliveries' marker is in its shard).
+    public func seenEvent(_ eventID: String, ofBooking bookingID: String? = nil) async throws -> SeenEvent? {
         var pipeline = RedisPipeline()
-        for keys in shards.all { pipeline.append("GET", keys.seen(eventID)) }
+        for keys in bookingID.map({ [shards.forBooking($0)] }) ?? shards.all { pipeline.append("GET", keys.seen(eventID)) }
         for reply in try await redis.execute(pipeline) {
             if let marker = try RedisClient.checked(reply).bytes { return SeenEvent(marker: String(decoding: marker, as: UTF8.self)) }
         }

@@ -44,7 +44,7 @@ extension OperationsStore {
         for entry in try await timeline.read(bookingID: bookingID, using: redis) {
             var fields = entry.fields
             if entry.type == BookingTimeline.EntryType.webhook.rawValue, let eventID = fields["eventId"], !eventID.isEmpty,
-                let seen = try await queue.seenEvent(eventID)
+                let seen = try await queue.seenEvent(eventID, ofBooking: bookingID)
             {
                 fields["duplicates"] = seen.duplicates >= SeenEvent.maxCounted ? "\(seen.duplicates)+" : String(seen.duplicates)
             }
